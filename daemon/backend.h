@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hardware side: a backend programs IOMMU domains and owns devices. The
+ * core calls it only through a const ops table, so a software IOMMU (mock)
+ * and the kernel's VFIO (vfio) are interchangeable.
+ *
+ * Addresses handed to map() are "physical addresses" as pages.h defines
+ * them: daemon addresses of pinned memory.
+ */
+#ifndef IOMMUFDD_BACKEND_H
+#define IOMMUFDD_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core.h"
+
+#define IOMMU_READ (1 << 0)
+#define IOMMU_WRITE (1 << 1)
+#define IOMMU_CACHE (1 << 2)
+
+struct iommu_backend_ops;
+
+enum iommu_domain_type {
+	IOMMU_DOMAIN_PAGING,
+	IOMMU_DOMAIN_NESTED,
+};
+
+struct iommu_domain {
+	const struct iommu_backend_ops *ops;
+	enum iommu_domain_type type;
+	uint64_t pgsize_bitmap;
+	uint64_t aperture_start, aperture_end;
+	bool dirty_tracking; /* the domain can track dirty IOVA */
+	struct iommu_domain *parent; /* NESTED: the stage-2 domain */
+};
+
+struct iommu_device {
+	const struct iommu_backend_ops *ops;
+	struct iommu_domain *domain; /* attached, or NULL (blocked) */
+};
+
+/* A caller-provided driver payload (HWPT data, invalidation array). */
+struct iommu_user_data {
+	const struct ucaller *caller;
+	uint32_t type;
+	uint32_t len;
+	uint64_t uptr;
+};
+
+struct iommu_user_data_array {
+	const struct ucaller *caller;
+	uint32_t type;
+	uint32_t entry_len;
+	uint32_t entry_num;
+	uint64_t uptr;
+};
+
+/*
+ * Copy a driver struct from the caller with the kernel's rules: the user
+ * length must be within [min_len, klen] (EINVAL), the type must match
+ * (EINVAL), and a short struct is zero-extended.
+ */
+int iommu_copy_struct_from_user(const struct iommu_user_data *data, void *dst,
+				uint32_t type, size_t min_len, size_t klen);
+int iommu_copy_struct_from_user_array(const struct iommu_user_data_array *a,
+				      void *dst, uint32_t type, size_t min_len,
+				      size_t klen, uint32_t index);
+
+struct iommu_resv_region {
+	uint64_t start, last;
+};
+
+struct iommu_backend_ops {
+	const char *name;
+
+	struct iommu_domain *(*domain_alloc_paging)(struct iommu_device *dev,
+						    uint32_t flags, int *err);
+	struct iommu_domain *(*domain_alloc_nested)(
+		struct iommu_device *dev, struct iommu_domain *parent,
+		uint32_t flags, const struct iommu_user_data *data, int *err);
+	void (*domain_free)(struct iommu_domain *domain);
+
+	/* Map [iova, iova + len) to [paddr, paddr + len). 0 or -errno. */
+	int (*map)(struct iommu_domain *domain, uint64_t iova, uint64_t paddr,
+		   uint64_t len, int prot);
+	/* Returns the number of bytes unmapped. */
+	uint64_t (*unmap)(struct iommu_domain *domain, uint64_t iova,
+			  uint64_t len);
+
+	/* Attach @dev to @domain, or block its DMA when @domain is NULL. */
+	int (*attach_dev)(struct iommu_domain *domain, struct iommu_device *dev);
+
+	int (*cache_invalidate_user)(struct iommu_domain *domain,
+				     struct iommu_user_data_array *array);
+
+	int (*set_dirty_tracking)(struct iommu_domain *domain, bool enable);
+	int (*read_and_clear_dirty)(struct iommu_domain *domain, uint64_t iova,
+				    uint64_t len, bool keep,
+				    void (*fn)(void *arg, uint64_t iova,
+					       uint64_t size),
+				    void *arg);
+
+	/*
+	 * Driver data for IOMMU_GET_HW_INFO. *type is the requested type on
+	 * entry (0 = the driver's default) and the returned type on exit.
+	 * Returns the data length or -errno; @buf holds at least 64 bytes.
+	 */
+	int (*hw_info)(struct iommu_device *dev, uint32_t *type, void *buf);
+	uint64_t (*capabilities)(struct iommu_device *dev);
+	uint8_t (*max_pasid_log2)(struct iommu_device *dev);
+	/* Reserved IOVA regions of the device; returns how many. */
+	unsigned int (*resv_regions)(struct iommu_device *dev,
+				     struct iommu_resv_region *regions,
+				     unsigned int max);
+	bool (*enforce_cache_coherency)(struct iommu_domain *domain);
+};
+
+const struct iommu_backend_ops *iommu_backend_find(const char *name);
+extern const struct iommu_backend_ops mock_backend_ops;
+
+#endif

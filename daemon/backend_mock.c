@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The mock backend: a software IOMMU with real multi-level page tables
+ * (mock_pgtable.c), 2 KiB IO pages (1 MiB ones for HUGE_IOVA devices), a
+ * 16 MiB - 2 GiB aperture, an IOTLB model for nested domains and dirty bits
+ * set by DMA writes. Its behaviour follows the kernel's selftest driver as
+ * the 6.12 selftests observe it (conformance.md §4.2).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <iommufd/iommufd.h>
+#include <iommufd/iommufd_test.h>
+
+#include "backend_mock.h"
+#include "mock_pgtable.h"
+#include "pages.h"
+#include "util.h"
+
+#define MOCK_DEV_FLAGS_VALID                                                \
+	(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_HUGE_IOVA |         \
+	 MOCK_FLAGS_DEVICE_PASID)
+
+struct mock_dev {
+	struct iommu_device dev;
+	uint32_t flags;
+};
+
+struct mock_domain {
+	struct iommu_domain domain;
+	struct mock_pgtable *pt;	/* paging */
+	bool dirty_enabled;
+	uint32_t iotlb[MOCK_NESTED_DOMAIN_IOTLB_NUM]; /* nested */
+};
+
+static struct mock_dev *to_mock_dev(struct iommu_device *dev)
+{
+	return container_of(dev, struct mock_dev, dev);
+}
+
+static struct mock_domain *to_mock_domain(struct iommu_domain *domain)
+{
+	return container_of(domain, struct mock_domain, domain);
+}
+
+struct iommu_device *mock_dev_create(uint32_t flags, int *err)
+{
+	struct mock_dev *mdev;
+
+	if (flags & ~MOCK_DEV_FLAGS_VALID) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	mdev = xcalloc(1, sizeof(*mdev));
+	mdev->dev.ops = &mock_backend_ops;
+	mdev->flags = flags;
+	return &mdev->dev;
+}
+
+void mock_dev_destroy(struct iommu_device *dev)
+{
+	free(to_mock_dev(dev));
+}
+
+bool mock_dev_is_mock(const struct iommu_device *dev)
+{
+	return dev->ops == &mock_backend_ops;
+}
+
+static struct iommu_domain *mock_domain_alloc_paging(struct iommu_device *dev,
+						     uint32_t flags, int *err)
+{
+	struct mock_dev *mdev = to_mock_dev(dev);
+	bool dirty = flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+	struct mock_domain *mock;
+
+	if (flags &
+	    ~(IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING)) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	if (dirty && (mdev->flags & MOCK_FLAGS_DEVICE_NO_DIRTY)) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	mock = xcalloc(1, sizeof(*mock));
+	mock->domain.ops = &mock_backend_ops;
+	mock->domain.type = IOMMU_DOMAIN_PAGING;
+	mock->domain.pgsize_bitmap = MOCK_IO_PAGE_SIZE;
+	if (mdev->flags & MOCK_FLAGS_DEVICE_HUGE_IOVA)
+		mock->domain.pgsize_bitmap |= MOCK_HUGE_PAGE_SIZE;
+	mock->domain.aperture_start = MOCK_APERTURE_START;
+	mock->domain.aperture_end = MOCK_APERTURE_LAST;
+	mock->domain.dirty_tracking = dirty;
+	mock->pt = mock_pgtable_new();
+	if (!mock->pt) {
+		free(mock);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	return &mock->domain;
+}
+
+static struct iommu_domain *
+mock_domain_alloc_nested(struct iommu_device *dev, struct iommu_domain *parent,
+			 uint32_t flags, const struct iommu_user_data *data,
+			 int *err)
+{
+	struct iommu_hwpt_selftest cfg;
+	struct mock_domain *mock;
+	unsigned int i;
+	int ret;
+
+	(void)dev;
+	if (data->type != IOMMU_HWPT_DATA_SELFTEST || flags) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	if (parent->ops != &mock_backend_ops ||
+	    parent->type != IOMMU_DOMAIN_PAGING) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	ret = iommu_copy_struct_from_user(data, &cfg, IOMMU_HWPT_DATA_SELFTEST,
+					  offsetofend(struct iommu_hwpt_selftest,
+						      iotlb),
+					  sizeof(cfg));
+	if (ret) {
+		*err = ret;
+		return NULL;
+	}
+	mock = xcalloc(1, sizeof(*mock));
+	mock->domain.ops = &mock_backend_ops;
+	mock->domain.type = IOMMU_DOMAIN_NESTED;
+	mock->domain.parent = parent;
+	for (i = 0; i < MOCK_NESTED_DOMAIN_IOTLB_NUM; i++)
+		mock->iotlb[i] = cfg.iotlb;
+	return &mock->domain;
+}
+
+static void mock_domain_free(struct iommu_domain *domain)
+{
+	struct mock_domain *mock = to_mock_domain(domain);
+
+	if (mock->pt)
+		mock_pgtable_free(mock->pt);
+	free(mock);
+}
+
+static int mock_domain_map(struct iommu_domain *domain, uint64_t iova,
+			   uint64_t paddr, uint64_t len, int prot)
+{
+	struct mock_domain *mock = to_mock_domain(domain);
+	bool huge = domain->pgsize_bitmap & MOCK_HUGE_PAGE_SIZE;
+	unsigned int pt_prot = (prot & IOMMU_READ ? MOCK_PT_READ : 0) |
+			       (prot & IOMMU_WRITE ? MOCK_PT_WRITE : 0);
+	uint64_t done = 0;
+	int ret;
+
+	/* Use 1 MiB IOPTEs wherever IOVA and address agree on alignment. */
+	while (done < len) {
+		uint64_t cur_iova = iova + done, cur_pa = paddr + done;
+		uint64_t left = len - done, pgsize = MOCK_IO_PAGE_SIZE, n;
+
+		if (huge && IS_ALIGNED_U64(cur_iova, MOCK_HUGE_PAGE_SIZE) &&
+		    IS_ALIGNED_U64(cur_pa, MOCK_HUGE_PAGE_SIZE) &&
+		    left >= MOCK_HUGE_PAGE_SIZE) {
+			pgsize = MOCK_HUGE_PAGE_SIZE;
+			n = ALIGN_DOWN_U64(left, MOCK_HUGE_PAGE_SIZE);
+		} else {
+			n = ALIGN_UP_U64(cur_iova + 1, MOCK_HUGE_PAGE_SIZE) -
+			    cur_iova;
+			if (!huge || n > left)
+				n = left;
+		}
+		ret = mock_pgtable_map(mock->pt, cur_iova, cur_pa, n, pgsize,
+				       pt_prot);
+		if (ret) {
+			if (done)
+				mock_pgtable_unmap(mock->pt, iova, done);
+			return ret;
+		}
+		done += n;
+	}
+	return 0;
+}
+
+static uint64_t mock_domain_unmap(struct iommu_domain *domain, uint64_t iova,
+				  uint64_t len)
+{
+	return mock_pgtable_unmap(to_mock_domain(domain)->pt, iova, len);
+}
+
+static int mock_attach_dev(struct iommu_domain *domain,
+			   struct iommu_device *dev)
+{
+	if (domain && domain->dirty_tracking &&
+	    (to_mock_dev(dev)->flags & MOCK_FLAGS_DEVICE_NO_DIRTY))
+		return -EINVAL;
+	dev->domain = domain;
+	return 0;
+}
+
+static int mock_cache_invalidate_user(struct iommu_domain *domain,
+				      struct iommu_user_data_array *array)
+{
+	struct mock_domain *mock = to_mock_domain(domain);
+	struct iommu_hwpt_invalidate_selftest inv;
+	uint32_t i, j;
+	int ret = 0;
+
+	if (array->type != IOMMU_HWPT_INVALIDATE_DATA_SELFTEST) {
+		array->entry_num = 0;
+		return -EINVAL;
+	}
+	for (i = 0; i < array->entry_num; i++) {
+		ret = iommu_copy_struct_from_user_array(
+			array, &inv, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+			offsetofend(struct iommu_hwpt_invalidate_selftest,
+				    iotlb_id),
+			sizeof(inv), i);
+		if (ret)
+			break;
+		if (inv.flags & ~IOMMU_TEST_INVALIDATE_FLAG_ALL) {
+			ret = -EOPNOTSUPP;
+			break;
+		}
+		if (inv.iotlb_id > MOCK_NESTED_DOMAIN_IOTLB_ID_MAX) {
+			ret = -EINVAL;
+			break;
+		}
+		if (inv.flags & IOMMU_TEST_INVALIDATE_FLAG_ALL) {
+			for (j = 0; j < MOCK_NESTED_DOMAIN_IOTLB_NUM; j++)
+				mock->iotlb[j] = 0;
+		} else {
+			mock->iotlb[inv.iotlb_id] = 0;
+		}
+	}
+	array->entry_num = i;
+	return ret;
+}
+
+static int mock_set_dirty_tracking(struct iommu_domain *domain, bool enable)
+{
+	if (enable && !domain->dirty_tracking)
+		return -EINVAL;
+	to_mock_domain(domain)->dirty_enabled = enable;
+	return 0;
+}
+
+static int mock_read_and_clear_dirty(struct iommu_domain *domain,
+				     uint64_t iova, uint64_t len, bool keep,
+				     void (*fn)(void *arg, uint64_t iova,
+						uint64_t size),
+				     void *arg)
+{
+	return mock_pgtable_read_and_clear_dirty(to_mock_domain(domain)->pt,
+						 iova, len, keep, fn, arg);
+}
+
+static int mock_hw_info(struct iommu_device *dev, uint32_t *type, void *buf)
+{
+	struct iommu_test_hw_info info = {
+		.test_reg = IOMMU_HW_INFO_SELFTEST_REGVAL,
+	};
+
+	(void)dev;
+	if (*type != IOMMU_HW_INFO_TYPE_DEFAULT &&
+	    *type != IOMMU_HW_INFO_TYPE_SELFTEST)
+		return -EOPNOTSUPP;
+	*type = IOMMU_HW_INFO_TYPE_SELFTEST;
+	memcpy(buf, &info, sizeof(info));
+	return sizeof(info);
+}
+
+static uint64_t mock_capabilities(struct iommu_device *dev)
+{
+	return to_mock_dev(dev)->flags & MOCK_FLAGS_DEVICE_NO_DIRTY ?
+		       0 :
+		       IOMMU_HW_CAP_DIRTY_TRACKING;
+}
+
+static uint8_t mock_max_pasid_log2(struct iommu_device *dev)
+{
+	return to_mock_dev(dev)->flags & MOCK_FLAGS_DEVICE_PASID ?
+		       MOCK_PASID_WIDTH :
+		       0;
+}
+
+static unsigned int mock_resv_regions(struct iommu_device *dev,
+				      struct iommu_resv_region *regions,
+				      unsigned int max)
+{
+	(void)dev;
+	(void)regions;
+	(void)max;
+	return 0;
+}
+
+static bool mock_enforce_cache_coherency(struct iommu_domain *domain)
+{
+	(void)domain;
+	return true;
+}
+
+struct mock_pgtable *mock_domain_pgtable(struct iommu_domain *domain)
+{
+	if (domain->ops != &mock_backend_ops ||
+	    domain->type != IOMMU_DOMAIN_PAGING)
+		return NULL;
+	return to_mock_domain(domain)->pt;
+}
+
+bool mock_domain_dirty_enabled(struct iommu_domain *domain)
+{
+	return to_mock_domain(domain)->dirty_enabled;
+}
+
+int mock_domain_check_iotlb(struct iommu_domain *domain, uint32_t id,
+			    uint32_t value)
+{
+	if (domain->ops != &mock_backend_ops ||
+	    domain->type != IOMMU_DOMAIN_NESTED ||
+	    id > MOCK_NESTED_DOMAIN_IOTLB_ID_MAX ||
+	    to_mock_domain(domain)->iotlb[id] != value)
+		return -EINVAL;
+	return 0;
+}
+
+int mock_dev_dma(struct iommu_device *dev, uint64_t iova, void *buf,
+		 uint64_t len, bool write)
+{
+	struct iommu_domain *domain = dev->domain;
+	struct mock_domain *mock;
+
+	if (!domain)
+		return -EPERM;
+	/* The mock's stage 1 is an identity: translate through the parent. */
+	if (domain->type == IOMMU_DOMAIN_NESTED)
+		domain = domain->parent;
+	mock = to_mock_domain(domain);
+
+	while (len) {
+		uint64_t paddr, n = MOCK_IO_PAGE_SIZE - iova % MOCK_IO_PAGE_SIZE;
+		unsigned int flags;
+		int ret;
+
+		if (n > len)
+			n = len;
+		if (mock_pgtable_lookup(mock->pt, iova, &paddr, &flags))
+			return -ENOENT;
+		if (!(flags & (write ? MOCK_PT_WRITE : MOCK_PT_READ)))
+			return -EPERM;
+		ret = phys_rw(paddr, buf, n, write);
+		if (ret)
+			return ret;
+		if (write && mock->dirty_enabled)
+			mock_pgtable_set_dirty(mock->pt, iova);
+		iova += n;
+		buf = (char *)buf + n;
+		len -= n;
+	}
+	return 0;
+}
+
+const struct iommu_backend_ops mock_backend_ops = {
+	.name = "mock",
+	.domain_alloc_paging = mock_domain_alloc_paging,
+	.domain_alloc_nested = mock_domain_alloc_nested,
+	.domain_free = mock_domain_free,
+	.map = mock_domain_map,
+	.unmap = mock_domain_unmap,
+	.attach_dev = mock_attach_dev,
+	.cache_invalidate_user = mock_cache_invalidate_user,
+	.set_dirty_tracking = mock_set_dirty_tracking,
+	.read_and_clear_dirty = mock_read_and_clear_dirty,
+	.hw_info = mock_hw_info,
+	.capabilities = mock_capabilities,
+	.max_pasid_log2 = mock_max_pasid_log2,
+	.resv_regions = mock_resv_regions,
+	.enforce_cache_coherency = mock_enforce_cache_coherency,
+};

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The mock backend's own surface: what the IOMMU_TEST_CMD interface needs
+ * beyond the generic ops table (creating devices, looking inside domains,
+ * making a device DMA).
+ */
+#ifndef IOMMUFDD_BACKEND_MOCK_H
+#define IOMMUFDD_BACKEND_MOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend.h"
+
+struct mock_pgtable;
+
+struct iommu_device *mock_dev_create(uint32_t flags, int *err);
+void mock_dev_destroy(struct iommu_device *dev);
+bool mock_dev_is_mock(const struct iommu_device *dev);
+
+/* The page table of a mock paging domain, or NULL for anything else. */
+struct mock_pgtable *mock_domain_pgtable(struct iommu_domain *domain);
+bool mock_domain_dirty_enabled(struct iommu_domain *domain);
+/* -EINVAL unless @domain is a mock nested domain with iotlb[id] == value. */
+int mock_domain_check_iotlb(struct iommu_domain *domain, uint32_t id,
+			    uint32_t value);
+
+/*
+ * DMA by a mock device through its attached domain, as real hardware does
+ * it: translate each IO page, check its permission, set its dirty bit on
+ * writes while tracking is on. -EPERM when blocked or not permitted,
+ * -ENOENT for an unmapped IOVA.
+ */
+int mock_dev_dma(struct iommu_device *dev, uint64_t iova, void *buf,
+		 uint64_t len, bool write);
+
+#endif

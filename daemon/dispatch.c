@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Context life cycle and the ioctl dispatcher. The rules are the kernel's
+ * (uapi.md §2.1): read the leading size first (EFAULT), unknown numbers get
+ * ENOTTY, sizes below the minimum EINVAL, non-zero bytes past the known
+ * struct E2BIG, short structs are zero-extended, and replies copy back
+ * min(user size, known size) bytes.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <iommufd/iommufd_test.h>
+
+#include "backend.h"
+#include "iommufd_private.h"
+#include "log.h"
+#include "uaccess.h"
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		fatalx("out of memory");
+	return p;
+}
+
+void *xreallocarray(void *p, size_t n, size_t size)
+{
+	p = reallocarray(p, n ? n : 1, size ? size : 1);
+	if (!p)
+		fatalx("out of memory");
+	return p;
+}
+
+static int iommufd_destroy(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_destroy *cmd = ucmd->cmd;
+
+	return iommufd_object_remove(ucmd->ictx, cmd->id, true);
+}
+
+struct iommufd_ioctl_op {
+	unsigned int size;
+	unsigned int min_size;
+	unsigned int ioctl_num;
+	const char *name;
+	int (*execute)(struct iommufd_ucmd *ucmd);
+};
+
+#define IOCTL_OP(_ioctl, _fn, _struct, _last)                               \
+	[_IOC_NR(_ioctl) - IOMMUFD_CMD_BASE] = {                            \
+		.size = sizeof(_struct),                                    \
+		.min_size = offsetofend(_struct, _last),                    \
+		.ioctl_num = _ioctl,                                        \
+		.name = #_ioctl,                                            \
+		.execute = _fn,                                             \
+	}
+
+static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
+	IOCTL_OP(IOMMU_DESTROY, iommufd_destroy, struct iommu_destroy, id),
+	IOCTL_OP(IOMMU_FAULT_QUEUE_ALLOC, iommufd_fault_alloc,
+		 struct iommu_fault_alloc, out_fault_fd),
+	IOCTL_OP(IOMMU_GET_HW_INFO, iommufd_get_hw_info, struct iommu_hw_info,
+		 __reserved),
+	IOCTL_OP(IOMMU_HWPT_ALLOC, iommufd_hwpt_alloc, struct iommu_hwpt_alloc,
+		 __reserved),
+	IOCTL_OP(IOMMU_HWPT_GET_DIRTY_BITMAP, iommufd_hwpt_get_dirty_bitmap,
+		 struct iommu_hwpt_get_dirty_bitmap, data),
+	IOCTL_OP(IOMMU_HWPT_INVALIDATE, iommufd_hwpt_invalidate,
+		 struct iommu_hwpt_invalidate, __reserved),
+	IOCTL_OP(IOMMU_HWPT_SET_DIRTY_TRACKING,
+		 iommufd_hwpt_set_dirty_tracking,
+		 struct iommu_hwpt_set_dirty_tracking, __reserved),
+	IOCTL_OP(IOMMU_IOAS_ALLOC, iommufd_ioas_alloc_ioctl,
+		 struct iommu_ioas_alloc, out_ioas_id),
+	IOCTL_OP(IOMMU_IOAS_ALLOW_IOVAS, iommufd_ioas_allow_iovas,
+		 struct iommu_ioas_allow_iovas, allowed_iovas),
+	IOCTL_OP(IOMMU_IOAS_COPY, iommufd_ioas_copy, struct iommu_ioas_copy,
+		 src_iova),
+	IOCTL_OP(IOMMU_IOAS_IOVA_RANGES, iommufd_ioas_iova_ranges,
+		 struct iommu_ioas_iova_ranges, out_iova_alignment),
+	IOCTL_OP(IOMMU_IOAS_MAP, iommufd_ioas_map, struct iommu_ioas_map,
+		 iova),
+	IOCTL_OP(IOMMU_IOAS_MAP_FILE, iommufd_ioas_map_file,
+		 struct iommu_ioas_map_file, iova),
+	IOCTL_OP(IOMMU_IOAS_UNMAP, iommufd_ioas_unmap, struct iommu_ioas_unmap,
+		 length),
+	IOCTL_OP(IOMMU_OPTION, iommufd_option, struct iommu_option, val64),
+	IOCTL_OP(IOMMU_VFIO_IOAS, iommufd_vfio_ioas, struct iommu_vfio_ioas,
+		 __reserved),
+	IOCTL_OP(IOMMU_TEST_CMD, iommufd_test, struct iommu_test_cmd, last),
+};
+
+/* Large enough for the biggest command struct. */
+union ucmd_buffer {
+	struct iommu_destroy destroy;
+	struct iommu_fault_alloc fault;
+	struct iommu_hw_info info;
+	struct iommu_hwpt_alloc hwpt;
+	struct iommu_hwpt_get_dirty_bitmap get_dirty_bitmap;
+	struct iommu_hwpt_invalidate cache;
+	struct iommu_hwpt_set_dirty_tracking set_dirty_tracking;
+	struct iommu_ioas_alloc alloc;
+	struct iommu_ioas_allow_iovas allow_iovas;
+	struct iommu_ioas_copy ioas_copy;
+	struct iommu_ioas_iova_ranges iova_ranges;
+	struct iommu_ioas_map map;
+	struct iommu_ioas_map_file map_file;
+	struct iommu_ioas_unmap unmap;
+	struct iommu_option option;
+	struct iommu_vfio_ioas vfio_ioas;
+	struct iommu_test_cmd test;
+};
+
+int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t length)
+{
+	size_t n = ucmd->user_size < length ? ucmd->user_size : length;
+
+	return copy_to_user(ucmd->caller, ucmd->ubuffer, ucmd->cmd, n) ?
+		       -EFAULT :
+		       0;
+}
+
+/* Read a caller struct with the kernel's copy_struct_from_user rules. */
+static int copy_struct_from_caller(const struct ucaller *caller, void *dst,
+				   size_t ksize, uint64_t uptr, uint64_t usize)
+{
+	int ret;
+
+	if (usize > ksize) {
+		ret = check_zeroed_user(caller, uptr + ksize, usize - ksize);
+		if (ret)
+			return ret;
+	}
+	memset(dst, 0, ksize);
+	return copy_from_user(caller, dst, uptr, usize < ksize ? usize : ksize);
+}
+
+int iommu_copy_struct_from_user(const struct iommu_user_data *data, void *dst,
+				uint32_t type, size_t min_len, size_t klen)
+{
+	if (data->type != type)
+		return -EINVAL;
+	if (data->len < min_len || data->len > klen)
+		return -EINVAL;
+	memset(dst, 0, klen);
+	return copy_from_user(data->caller, dst, data->uptr, data->len);
+}
+
+int iommu_copy_struct_from_user_array(const struct iommu_user_data_array *a,
+				      void *dst, uint32_t type, size_t min_len,
+				      size_t klen, uint32_t index)
+{
+	if (a->type != type)
+		return -EINVAL;
+	if (a->entry_len < min_len)
+		return -EINVAL;
+	/* Newer userspace may pass longer entries whose tail must be zero. */
+	return copy_struct_from_caller(a->caller, dst, klen,
+				       a->uptr + (uint64_t)index * a->entry_len,
+				       a->entry_len);
+}
+
+long iommufd_ctx_ioctl(struct iommufd_ctx *ictx, const struct ucaller *caller,
+		       unsigned int cmd, uint64_t arg)
+{
+	const struct iommufd_ioctl_op *op;
+	struct iommufd_ucmd ucmd = {
+		.ictx = ictx,
+		.caller = caller,
+		.ubuffer = arg,
+	};
+	union ucmd_buffer buf;
+	unsigned int nr = _IOC_NR(cmd);
+	int ret;
+
+	if (nr < IOMMUFD_CMD_BASE ||
+	    nr - IOMMUFD_CMD_BASE >= ARRAY_SIZE(iommufd_ioctl_ops))
+		return iommufd_vfio_ioctl(ictx, caller, cmd, arg);
+
+	/* The size is read before the number is checked, as the kernel does. */
+	ret = copy_from_user(caller, &ucmd.user_size, arg,
+			     sizeof(ucmd.user_size));
+	if (ret)
+		return ret == -EPERM ? -EPERM : -EFAULT;
+
+	op = &iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE];
+	if (op->ioctl_num != cmd)
+		return -ENOTTY;
+	if (ucmd.user_size < op->min_size)
+		return -EINVAL;
+
+	ucmd.cmd = &buf;
+	ret = copy_struct_from_caller(caller, ucmd.cmd, op->size, arg,
+				      ucmd.user_size);
+	if (ret)
+		return ret;
+	ret = op->execute(&ucmd);
+	if (ret && ret != -ENOENT && ret != -EBUSY)
+		log_debug("pid %d: %s: %s", (int)caller->pid, op->name,
+			  strerror(-ret));
+	return ret;
+}
+
+static const struct iommu_backend_ops *core_backend;
+
+int iommufd_core_init(const char *backend_name)
+{
+	core_backend = iommu_backend_find(backend_name);
+	if (!core_backend)
+		return -ENOENT;
+	return 0;
+}
+
+void iommufd_core_exit(void)
+{
+	core_backend = NULL;
+}
+
+const struct iommu_backend_ops *iommu_backend_find(const char *name)
+{
+	if (!strcmp(name, mock_backend_ops.name))
+		return &mock_backend_ops;
+	return NULL;
+}
+
+struct iommufd_ctx *iommufd_ctx_open(const struct ucaller *opener)
+{
+	struct iommufd_ctx *ictx = xcalloc(1, sizeof(*ictx));
+
+	ictx->opener = *opener;
+	ictx->lowest_free = 1;
+	log_debug("pid %d opened a context", (int)opener->pid);
+	return ictx;
+}
+
+void iommufd_ctx_release(struct iommufd_ctx *ictx)
+{
+	log_debug("pid %d released a context with %u objects",
+		  (int)ictx->opener.pid, ictx->nr_objects);
+	iommufd_object_destroy_all(ictx);
+	free(ictx);
+}

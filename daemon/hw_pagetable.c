@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: MIT
+/*
+ * HWPT objects: a PAGING HWPT mirrors an IOAS into a backend domain; a
+ * NESTED HWPT is a stage-1 domain on top of a PAGING parent. This file owns
+ * their life cycle and the HWPT ioctls.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "iommufd_private.h"
+#include "log.h"
+#include "uaccess.h"
+
+/* The 6.12 tree bounds invalidation arrays (uapi.md §9.1). */
+#define HWPT_INVALIDATE_ENTRY_NUM_MAX (1U << 19)
+#define DIRTY_BITMAP_CHUNK (64 * 1024) /* bytes of bitmap per walk */
+
+static void hwpt_put_fault(struct iommufd_hw_pagetable *hwpt)
+{
+	if (hwpt->fault)
+		iommufd_object_put(&hwpt->fault->obj);
+}
+
+void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_hwpt_paging *hwpt_paging =
+		container_of(obj, struct iommufd_hwpt_paging, common.obj);
+	struct iommu_domain *domain = hwpt_paging->common.domain;
+
+	if (!list_empty(&hwpt_paging->hwpt_item)) {
+		list_del(&hwpt_paging->hwpt_item);
+		iopt_table_remove_domain(&hwpt_paging->ioas->iopt, domain);
+	}
+	if (domain)
+		domain->ops->domain_free(domain);
+	hwpt_put_fault(&hwpt_paging->common);
+	iommufd_object_put(&hwpt_paging->ioas->obj);
+}
+
+void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_hwpt_nested *hwpt_nested =
+		container_of(obj, struct iommufd_hwpt_nested, common.obj);
+
+	if (hwpt_nested->common.domain)
+		hwpt_nested->common.domain->ops->domain_free(
+			hwpt_nested->common.domain);
+	hwpt_put_fault(&hwpt_nested->common);
+	iommufd_object_put(&hwpt_nested->parent->common.obj);
+}
+
+/*
+ * Build a PAGING HWPT for @ioas with a domain suited to @idev and replay the
+ * IOAS into it. With @immediate_attach the device is attached before the
+ * replay, as an automatic domain needs. The object is not published.
+ */
+struct iommufd_hwpt_paging *
+iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
+			  struct iommufd_device *idev, uint32_t flags,
+			  bool immediate_attach, int *err)
+{
+	const struct iommu_backend_ops *ops = idev->dev->ops;
+	struct iommufd_hwpt_paging *hwpt_paging;
+	int ret;
+
+	hwpt_paging = container_of(
+		iommufd_object_alloc(ictx, sizeof(*hwpt_paging),
+				     IOMMUFD_OBJ_HWPT_PAGING),
+		struct iommufd_hwpt_paging, common.obj);
+	list_init(&hwpt_paging->hwpt_item);
+	hwpt_paging->ioas = ioas;
+	iommufd_object_get(&ioas->obj);
+	hwpt_paging->nest_parent = flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
+
+	hwpt_paging->common.domain = ops->domain_alloc_paging(idev->dev, flags,
+							      &ret);
+	if (!hwpt_paging->common.domain)
+		goto err_abort;
+	hwpt_paging->enforce_cache_coherency =
+		ops->enforce_cache_coherency(hwpt_paging->common.domain);
+
+	if (immediate_attach) {
+		ret = iommufd_hw_pagetable_attach(&hwpt_paging->common, idev);
+		if (ret)
+			goto err_abort;
+	}
+	ret = iopt_table_add_domain(&ioas->iopt, hwpt_paging->common.domain);
+	if (ret)
+		goto err_detach;
+	list_add_tail(&hwpt_paging->hwpt_item, &ioas->hwpt_list);
+	return hwpt_paging;
+
+err_detach:
+	if (immediate_attach)
+		iommufd_device_detach(idev);
+err_abort:
+	iommufd_object_abort_and_destroy(ictx, &hwpt_paging->common.obj);
+	*err = ret;
+	return NULL;
+}
+
+static struct iommufd_hwpt_nested *
+iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
+			  struct iommufd_hwpt_paging *parent,
+			  struct iommufd_device *idev, uint32_t flags,
+			  const struct iommu_user_data *data, int *err)
+{
+	const struct iommu_backend_ops *ops = idev->dev->ops;
+	struct iommufd_hwpt_nested *hwpt_nested;
+
+	if ((flags & ~IOMMU_HWPT_FAULT_ID_VALID) || !data->len ||
+	    !ops->domain_alloc_nested) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	if (parent->auto_domain || !parent->nest_parent ||
+	    parent->common.domain->ops != ops) {
+		*err = -EINVAL;
+		return NULL;
+	}
+
+	hwpt_nested = container_of(
+		iommufd_object_alloc(ictx, sizeof(*hwpt_nested),
+				     IOMMUFD_OBJ_HWPT_NESTED),
+		struct iommufd_hwpt_nested, common.obj);
+	hwpt_nested->parent = parent;
+	iommufd_object_get(&parent->common.obj);
+
+	hwpt_nested->common.domain = ops->domain_alloc_nested(
+		idev->dev, parent->common.domain,
+		flags & ~IOMMU_HWPT_FAULT_ID_VALID, data, err);
+	if (!hwpt_nested->common.domain) {
+		iommufd_object_abort_and_destroy(ictx, &hwpt_nested->common.obj);
+		return NULL;
+	}
+	return hwpt_nested;
+}
+
+int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
+	const struct iommu_user_data data = {
+		.caller = ucmd->caller,
+		.type = cmd->data_type,
+		.len = cmd->data_len,
+		.uptr = cmd->data_uptr,
+	};
+	struct iommufd_hw_pagetable *hwpt = NULL;
+	struct iommufd_device *idev;
+	struct iommufd_object *pt_obj, *idev_obj;
+	int ret = 0;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	if ((cmd->data_type == IOMMU_HWPT_DATA_NONE && cmd->data_len) ||
+	    (cmd->data_type != IOMMU_HWPT_DATA_NONE && !cmd->data_len))
+		return -EINVAL;
+
+	idev_obj = iommufd_get_object(ucmd->ictx, cmd->dev_id,
+				      IOMMUFD_OBJ_DEVICE);
+	if (!idev_obj)
+		return -ENOENT;
+	idev = container_of(idev_obj, struct iommufd_device, obj);
+
+	pt_obj = iommufd_get_object(ucmd->ictx, cmd->pt_id, IOMMUFD_OBJ_ANY);
+	if (!pt_obj) {
+		ret = -EINVAL;
+		goto out_put_idev;
+	}
+
+	switch (pt_obj->type) {
+	case IOMMUFD_OBJ_IOAS: {
+		struct iommufd_ioas *ioas =
+			container_of(pt_obj, struct iommufd_ioas, obj);
+		struct iommufd_hwpt_paging *hwpt_paging;
+
+		/* Paging domains take no driver data (6.12). */
+		if (cmd->data_type != IOMMU_HWPT_DATA_NONE) {
+			ret = -EOPNOTSUPP;
+			break;
+		}
+		hwpt_paging = iommufd_hwpt_paging_alloc(
+			ucmd->ictx, ioas, idev, cmd->flags, false, &ret);
+		if (hwpt_paging)
+			hwpt = &hwpt_paging->common;
+		break;
+	}
+	case IOMMUFD_OBJ_HWPT_PAGING: {
+		struct iommufd_hwpt_nested *hwpt_nested;
+
+		hwpt_nested = iommufd_hwpt_nested_alloc(
+			ucmd->ictx,
+			to_hwpt_paging(container_of(
+				pt_obj, struct iommufd_hw_pagetable, obj)),
+			idev, cmd->flags, &data, &ret);
+		if (hwpt_nested)
+			hwpt = &hwpt_nested->common;
+		break;
+	}
+	default:
+		ret = -EINVAL;
+		break;
+	}
+	if (!hwpt)
+		goto out_put_pt;
+
+	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
+		struct iommufd_object *fault_obj = iommufd_get_object(
+			ucmd->ictx, cmd->fault_id, IOMMUFD_OBJ_FAULT);
+
+		if (!fault_obj) {
+			ret = -ENOENT;
+			goto out_abort;
+		}
+		/* The lookup's reference becomes the HWPT's. */
+		hwpt->fault = container_of(fault_obj, struct iommufd_fault, obj);
+	}
+
+	cmd->out_hwpt_id = hwpt->obj.id;
+	ret = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret)
+		goto out_abort;
+	iommufd_object_finalize(ucmd->ictx, &hwpt->obj);
+	goto out_put_pt;
+
+out_abort:
+	iommufd_object_abort_and_destroy(ucmd->ictx, &hwpt->obj);
+out_put_pt:
+	iommufd_put_object(ucmd->ictx, pt_obj);
+out_put_idev:
+	iommufd_put_object(ucmd->ictx, idev_obj);
+	return ret;
+}
+
+int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hwpt_invalidate *cmd = ucmd->cmd;
+	struct iommu_user_data_array array = {
+		.caller = ucmd->caller,
+		.type = cmd->data_type,
+		.entry_len = cmd->entry_len,
+		.entry_num = cmd->entry_num,
+		.uptr = cmd->data_uptr,
+	};
+	struct iommufd_object *obj;
+	uint32_t done = 0;
+	int ret;
+
+	if (cmd->__reserved) {
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	if (cmd->entry_num && (!cmd->data_uptr || !cmd->entry_len)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (cmd->entry_len > PAGE_SIZE ||
+	    cmd->entry_num > HWPT_INVALIDATE_ENTRY_NUM_MAX) {
+		ret = -EINVAL;
+		goto out;
+	}
+	obj = iommufd_get_object(ucmd->ictx, cmd->hwpt_id,
+				 IOMMUFD_OBJ_HWPT_NESTED);
+	if (!obj) {
+		ret = -ENOENT;
+		goto out;
+	}
+	{
+		struct iommu_domain *domain =
+			container_of(obj, struct iommufd_hw_pagetable, obj)
+				->domain;
+
+		ret = domain->ops->cache_invalidate_user(domain, &array);
+		done = array.entry_num;
+	}
+	iommufd_put_object(ucmd->ictx, obj);
+out:
+	/* The count of handled entries goes back on every path. */
+	cmd->entry_num = done;
+	if (iommufd_ucmd_respond(ucmd, sizeof(*cmd)))
+		return -EFAULT;
+	return ret;
+}
+
+struct iommufd_hwpt_paging *iommufd_get_hwpt_paging(struct iommufd_ctx *ictx,
+						    unsigned int id)
+{
+	struct iommufd_object *obj =
+		iommufd_get_object(ictx, id, IOMMUFD_OBJ_HWPT_PAGING);
+
+	return obj ? container_of(obj, struct iommufd_hwpt_paging, common.obj) :
+		     NULL;
+}
+
+int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hwpt_set_dirty_tracking *cmd = ucmd->cmd;
+	struct iommufd_hwpt_paging *hwpt_paging;
+	struct iommu_domain *domain;
+	int ret;
+
+	if (cmd->flags & ~IOMMU_HWPT_DIRTY_TRACKING_ENABLE)
+		return -EOPNOTSUPP;
+	hwpt_paging = iommufd_get_hwpt_paging(ucmd->ictx, cmd->hwpt_id);
+	if (!hwpt_paging)
+		return -ENOENT;
+	domain = hwpt_paging->common.domain;
+	if (!domain->dirty_tracking)
+		ret = -EOPNOTSUPP;
+	else
+		ret = iopt_set_dirty_tracking(
+			&hwpt_paging->ioas->iopt, domain,
+			cmd->flags & IOMMU_HWPT_DIRTY_TRACKING_ENABLE);
+	iommufd_put_object(ucmd->ictx, &hwpt_paging->common.obj);
+	return ret;
+}
+
+/* One window of the caller's bitmap, gathered here and OR-ed back. */
+struct dirty_window {
+	uint8_t *bits;
+	uint64_t iova;	/* IOVA of bit 0 of the window */
+	uint64_t last;	/* last IOVA the window covers */
+	uint64_t page_size;
+};
+
+static void dirty_window_set(void *arg, uint64_t iova, uint64_t size)
+{
+	struct dirty_window *w = arg;
+	uint64_t first = iova < w->iova ? w->iova : iova;
+	uint64_t last = iova + size - 1 > w->last ? w->last : iova + size - 1;
+	uint64_t bit;
+
+	for (bit = (first - w->iova) / w->page_size;
+	     bit <= (last - w->iova) / w->page_size; bit++)
+		w->bits[bit / 8] |= 1 << (bit % 8);
+}
+
+int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hwpt_get_dirty_bitmap *cmd = ucmd->cmd;
+	struct iommufd_hwpt_paging *hwpt_paging;
+	struct io_pagetable *iopt;
+	struct dirty_window w = { .page_size = cmd->page_size };
+	uint64_t last, nbits, bit;
+	int ret = 0;
+
+	if ((cmd->flags & ~IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) ||
+	    cmd->__reserved)
+		return -EOPNOTSUPP;
+	hwpt_paging = iommufd_get_hwpt_paging(ucmd->ictx, cmd->hwpt_id);
+	if (!hwpt_paging)
+		return -ENOENT;
+	iopt = &hwpt_paging->ioas->iopt;
+
+	if (!cmd->length) {
+		ret = -EINVAL;
+		goto out_put;
+	}
+	if (check_add_overflow_u64(cmd->iova, cmd->length - 1, &last) ||
+	    last == UINT64_MAX) {
+		ret = -EOVERFLOW;
+		goto out_put;
+	}
+	if (cmd->iova % iopt->iova_alignment ||
+	    (last + 1) % iopt->iova_alignment || !cmd->page_size ||
+	    cmd->iova % cmd->page_size || (last + 1) % cmd->page_size) {
+		ret = -EINVAL;
+		goto out_put;
+	}
+	if (!hwpt_paging->common.domain->dirty_tracking) {
+		ret = -EOPNOTSUPP;
+		goto out_put;
+	}
+
+	nbits = cmd->length / cmd->page_size;
+	w.bits = xcalloc(1, DIRTY_BITMAP_CHUNK);
+	for (bit = 0; bit < nbits; bit += DIRTY_BITMAP_CHUNK * 8) {
+		uint64_t n = nbits - bit < DIRTY_BITMAP_CHUNK * 8 ?
+				     nbits - bit :
+				     DIRTY_BITMAP_CHUNK * 8;
+		uint64_t bytes = (n + 7) / 8, uptr = cmd->data + bit / 8;
+
+		w.iova = cmd->iova + bit * cmd->page_size;
+		w.last = w.iova + n * cmd->page_size - 1;
+		/* Bits already set by the caller stay set, as the kernel ORs. */
+		ret = copy_from_user(ucmd->caller, w.bits, uptr, bytes);
+		if (ret)
+			break;
+		iopt_read_and_clear_dirty(iopt, hwpt_paging->common.domain,
+					  w.iova, n * cmd->page_size,
+					  cmd->flags &
+						  IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR,
+					  dirty_window_set, &w);
+		ret = copy_to_user(ucmd->caller, uptr, w.bits, bytes);
+		if (ret)
+			break;
+	}
+	free(w.bits);
+out_put:
+	iommufd_put_object(ucmd->ictx, &hwpt_paging->common.obj);
+	return ret;
+}

@@ -1,0 +1,828 @@
+// SPDX-License-Identifier: MIT
+/*
+ * IO page table: areas, allowed and reserved IOVA, domains. See
+ * io_pagetable.h for the invariants this file keeps.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "io_pagetable.h"
+#include "log.h"
+#include "pages.h"
+
+struct iopt_allowed {
+	struct itree_node node;
+};
+
+struct iopt_reserved {
+	struct itree_node node;
+	const void *owner;
+};
+
+#define UNMAP_MAX_RETRIES 100
+
+struct iopt_area *iopt_area_first(struct io_pagetable *iopt, uint64_t start,
+				  uint64_t last)
+{
+	struct itree_node *node =
+		itree_iter_first(&iopt->area_itree, start, last);
+
+	return node ? container_of(node, struct iopt_area, node) : NULL;
+}
+
+struct iopt_area *iopt_area_next(struct iopt_area *area, uint64_t start,
+				 uint64_t last)
+{
+	struct itree_node *node = itree_iter_next(&area->node, start, last);
+
+	return node ? container_of(node, struct iopt_area, node) : NULL;
+}
+
+void iopt_init(struct io_pagetable *iopt)
+{
+	memset(iopt, 0, sizeof(*iopt));
+	list_init(&iopt->access_list);
+	iopt->iova_alignment = 1;
+}
+
+static void iopt_free_tree(struct itree *tree, size_t offset)
+{
+	struct itree_node *node;
+
+	while ((node = itree_first(tree))) {
+		itree_remove(tree, node);
+		free((char *)node - offset);
+	}
+}
+
+void iopt_destroy(struct io_pagetable *iopt)
+{
+	uint64_t unmapped;
+
+	/* Domains and accesses are gone by now: their objects held the IOAS. */
+	iopt_unmap_all(iopt, &unmapped);
+	iopt_free_tree(&iopt->allowed_itree, offsetof(struct iopt_allowed, node));
+	iopt_free_tree(&iopt->reserved_itree,
+		       offsetof(struct iopt_reserved, node));
+	free(iopt->domains);
+}
+
+static uint64_t domain_min_page(const struct iommu_domain *domain)
+{
+	return domain->pgsize_bitmap & -domain->pgsize_bitmap;
+}
+
+static uint64_t iopt_calc_alignment(const struct io_pagetable *iopt,
+				    const struct iommu_domain *extra,
+				    bool extra_access)
+{
+	uint64_t align = iopt->disable_large_pages ? PAGE_SIZE : 1;
+	unsigned int i;
+
+	for (i = 0; i < iopt->ndomains; i++)
+		if (domain_min_page(iopt->domains[i]) > align)
+			align = domain_min_page(iopt->domains[i]);
+	if (extra && domain_min_page(extra) > align)
+		align = domain_min_page(extra);
+	if ((iopt->nr_pinning_accesses || extra_access) && align < PAGE_SIZE)
+		align = PAGE_SIZE;
+	return align;
+}
+
+/* Raising the alignment is only allowed if every area already meets it. */
+static int iopt_check_area_alignment(struct io_pagetable *iopt, uint64_t align)
+{
+	struct iopt_area *area;
+
+	for (area = iopt_area_first(iopt, 0, UINT64_MAX); area;
+	     area = iopt_area_next(area, 0, UINT64_MAX)) {
+		if (!IS_ALIGNED_U64(iopt_area_iova(area), align) ||
+		    !IS_ALIGNED_U64(iopt_area_length(area), align) ||
+		    !IS_ALIGNED_U64(area->start_byte % PAGE_SIZE, align))
+			return -EADDRINUSE;
+	}
+	return 0;
+}
+
+/* ---- domain fill -------------------------------------------------- */
+
+static void area_unmap_domain(struct iopt_area *area,
+			      struct iommu_domain *domain, uint64_t end)
+{
+	if (end > iopt_area_iova(area))
+		domain->ops->unmap(domain, iopt_area_iova(area),
+				   end - iopt_area_iova(area));
+}
+
+/*
+ * Map the area's pinned pages into @domain in physically contiguous runs, or
+ * a page at a time when large pages are disabled (so areas can be cut).
+ */
+static int area_map_domain(struct iopt_area *area, struct iommu_domain *domain)
+{
+	uint64_t iova = iopt_area_iova(area), byte = area->start_byte;
+	uint64_t remaining = iopt_area_length(area);
+
+	while (remaining) {
+		uint64_t index = byte / PAGE_SIZE, in_page = byte % PAGE_SIZE;
+		uint64_t pages = area->iopt->disable_large_pages ?
+					 1 :
+					 iopt_pages_contig(area->pages, index,
+							   UINT64_MAX);
+		uint64_t n = pages * PAGE_SIZE - in_page;
+		int ret;
+
+		if (n > remaining)
+			n = remaining;
+		ret = domain->ops->map(domain, iova,
+				       iopt_pages_paddr(area->pages, index) +
+					       in_page,
+				       n, area->iommu_prot);
+		if (ret) {
+			area_unmap_domain(area, domain, iova);
+			return ret;
+		}
+		iova += n;
+		byte += n;
+		remaining -= n;
+	}
+	return 0;
+}
+
+static int area_pin(struct iopt_area *area)
+{
+	return iopt_pages_pin(area->pages, iopt_area_first_index(area),
+			      iopt_area_last_index(area));
+}
+
+static void area_unpin(struct iopt_area *area)
+{
+	iopt_pages_unpin(area->pages, iopt_area_first_index(area),
+			 iopt_area_last_index(area));
+}
+
+/* A new area goes into every domain of its table, pinning once. */
+static int area_fill_domains(struct iopt_area *area)
+{
+	struct io_pagetable *iopt = area->iopt;
+	unsigned int i;
+	int ret;
+
+	if (!iopt->ndomains)
+		return 0;
+	ret = area_pin(area);
+	if (ret)
+		return ret;
+	for (i = 0; i < iopt->ndomains; i++) {
+		ret = area_map_domain(area, iopt->domains[i]);
+		if (ret)
+			goto err_unmap;
+	}
+	return 0;
+err_unmap:
+	while (i--)
+		area_unmap_domain(area, iopt->domains[i],
+				  iopt_area_last_iova(area) + 1);
+	area_unpin(area);
+	return ret;
+}
+
+static void area_unfill_domains(struct iopt_area *area)
+{
+	struct io_pagetable *iopt = area->iopt;
+	unsigned int i;
+
+	if (!iopt->ndomains)
+		return;
+	for (i = 0; i < iopt->ndomains; i++)
+		area_unmap_domain(area, iopt->domains[i],
+				  iopt_area_last_iova(area) + 1);
+	area_unpin(area);
+}
+
+/* ---- IOVA allocation ----------------------------------------------- */
+
+/*
+ * The candidate start for a hole beginning at @start: aligned up, with the
+ * source's offset inside its page, so the IOVA and the memory share it.
+ */
+static bool alloc_fits(uint64_t *start, uint64_t last, uint64_t length,
+		       uint64_t align, uint64_t page_offset)
+{
+	uint64_t s;
+
+	if (check_add_overflow_u64(*start, align - 1, &s))
+		return false;
+	s = ALIGN_DOWN_U64(s, align) | page_offset;
+	if (s >= last || last - s < length - 1)
+		return false;
+	*start = s;
+	return true;
+}
+
+/* First fit in [wstart, wlast], skipping reserved IOVA and existing areas. */
+static bool alloc_in_window(struct io_pagetable *iopt, uint64_t *iova,
+			    uint64_t wstart, uint64_t wlast, uint64_t length,
+			    uint64_t align, uint64_t page_offset)
+{
+	uint64_t s = wstart;
+	struct itree_span used;
+
+	if (!alloc_fits(&s, wlast, length, align, page_offset))
+		return false;
+	for (itree_span_first(&used, &iopt->reserved_itree, &iopt->area_itree,
+			      wstart, wlast);
+	     !itree_span_done(&used); itree_span_next(&used)) {
+		s = used.span_start;
+		if (used.is_hole &&
+		    alloc_fits(&s, used.span_last, length, align, page_offset)) {
+			*iova = s;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int iopt_alloc_iova(struct io_pagetable *iopt, uint64_t *iova,
+			   uint64_t addr, uint64_t length)
+{
+	const uint64_t first = PAGE_SIZE, last = UINT64_MAX - PAGE_SIZE;
+	uint64_t page_offset = addr % PAGE_SIZE, align;
+	struct itree_span allowed;
+
+	if (!length || length >= UINT64_MAX / 2)
+		return -EOVERFLOW;
+
+	align = roundup_pow_of_two_u64(length);
+	if (addr && (1ULL << __builtin_ctzll(addr)) < align)
+		align = 1ULL << __builtin_ctzll(addr);
+	if (align >= HPAGE_SIZE)
+		align = HPAGE_SIZE;
+	if (align < iopt->iova_alignment)
+		return -EINVAL;
+
+	/* IOVA 0 is never handed out; nor is the last page. */
+	if (!iopt->allowed_itree.count)
+		return alloc_in_window(iopt, iova, first, last, length, align,
+				       page_offset) ?
+			       0 :
+			       -ENOSPC;
+	for (itree_span_first(&allowed, &iopt->allowed_itree, NULL, first,
+			      last);
+	     !itree_span_done(&allowed); itree_span_next(&allowed)) {
+		if (!allowed.is_hole &&
+		    alloc_in_window(iopt, iova, allowed.span_start,
+				    allowed.span_last, length, align,
+				    page_offset))
+			return 0;
+	}
+	return -ENOSPC;
+}
+
+static int iopt_check_iova(struct io_pagetable *iopt, uint64_t iova,
+			   uint64_t length)
+{
+	uint64_t last;
+
+	if (iova % iopt->iova_alignment)
+		return -EINVAL;
+	if (check_add_overflow_u64(iova, length - 1, &last))
+		return -EOVERFLOW;
+	if (itree_iter_first(&iopt->reserved_itree, iova, last))
+		return -EINVAL;
+	if (itree_iter_first(&iopt->area_itree, iova, last))
+		return -EEXIST;
+	return 0;
+}
+
+/* ---- map / unmap ------------------------------------------------ */
+
+static void area_free(struct iopt_area *area)
+{
+	itree_remove(&area->iopt->area_itree, &area->node);
+	iopt_pages_put(area->pages);
+	free(area);
+}
+
+int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_slice *slices,
+		   unsigned int nslices, uint64_t *iova, int iommu_prot,
+		   unsigned int flags)
+{
+	struct iopt_area **areas;
+	uint64_t length = 0, cur;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < nslices; i++)
+		length += slices[i].length;
+	if (length % iopt->iova_alignment)
+		return -EINVAL;
+
+	if (flags & IOPT_MAP_FIXED_IOVA)
+		ret = iopt_check_iova(iopt, *iova, length);
+	else
+		ret = iopt_alloc_iova(iopt, iova,
+				      iopt_pages_base(slices[0].pages) +
+					      slices[0].start_byte,
+				      length);
+	if (ret)
+		return ret;
+
+	areas = xcalloc(nslices, sizeof(*areas));
+	cur = *iova;
+	for (i = 0; i < nslices; i++) {
+		struct iopt_area *area;
+
+		if ((slices[i].start_byte % PAGE_SIZE) % iopt->iova_alignment) {
+			ret = -EINVAL;
+			goto err_free;
+		}
+		area = xcalloc(1, sizeof(*area));
+		area->node.start = cur;
+		area->node.last = cur + slices[i].length - 1;
+		area->iopt = iopt;
+		area->pages = slices[i].pages;
+		iopt_pages_get(area->pages);
+		area->start_byte = slices[i].start_byte;
+		area->iommu_prot = iommu_prot;
+		itree_insert(&iopt->area_itree, &area->node);
+		areas[i] = area;
+		cur += slices[i].length;
+	}
+	for (i = 0; i < nslices; i++) {
+		ret = area_fill_domains(areas[i]);
+		if (ret) {
+			while (i--)
+				area_unfill_domains(areas[i]);
+			i = nslices;
+			goto err_free;
+		}
+	}
+	free(areas);
+	return 0;
+
+err_free:
+	while (i--)
+		area_free(areas[i]);
+	free(areas);
+	return ret;
+}
+
+int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
+		   struct iopt_pages_slice **slices, unsigned int *nslices)
+{
+	struct iopt_pages_slice *out = NULL;
+	struct iopt_area *area;
+	uint64_t last, next = iova;
+	unsigned int n = 0;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow_u64(iova, length - 1, &last))
+		return -EOVERFLOW;
+
+	for (area = iopt_area_first(iopt, iova, last); area;
+	     area = iopt_area_next(area, iova, last)) {
+		uint64_t s = iopt_area_iova(area) > iova ? iopt_area_iova(area) :
+							   iova;
+		uint64_t l = iopt_area_last_iova(area) < last ?
+				     iopt_area_last_iova(area) :
+				     last;
+
+		if (iopt_area_iova(area) > next)
+			break;
+		out = xreallocarray(out, n + 1, sizeof(*out));
+		out[n].pages = area->pages;
+		iopt_pages_get(area->pages);
+		out[n].start_byte = area->start_byte + (s - iopt_area_iova(area));
+		out[n].length = l - s + 1;
+		n++;
+		if (l == last) {
+			*slices = out;
+			*nslices = n;
+			return 0;
+		}
+		next = l + 1;
+	}
+	iopt_put_slices(out, n);
+	return -ENOENT;
+}
+
+void iopt_put_slices(struct iopt_pages_slice *slices, unsigned int nslices)
+{
+	unsigned int i;
+
+	for (i = 0; i < nslices; i++)
+		iopt_pages_put(slices[i].pages);
+	free(slices);
+}
+
+static int iopt_unmap_range(struct io_pagetable *iopt, uint64_t start,
+			    uint64_t last, uint64_t *unmapped)
+{
+	struct iopt_area *area, *busy = NULL;
+	unsigned int tries = 0;
+	uint64_t done = 0;
+	int ret = 0;
+
+	while ((area = iopt_area_first(iopt, start, last))) {
+		if (iopt_area_iova(area) < start ||
+		    iopt_area_last_iova(area) > last) {
+			ret = -ENOENT;
+			break;
+		}
+		if (area->num_accesses) {
+			/*
+			 * In-daemon users must drop their pins first; they are
+			 * told and must comply, so a stuck user is a bug.
+			 */
+			if (area != busy)
+				tries = 0;
+			busy = area;
+			if (++tries > UNMAP_MAX_RETRIES) {
+				log_warnx("access did not release pins on "
+					  "unmap; giving up");
+				ret = -EDEADLK;
+				break;
+			}
+			area->prevent_access = true;
+			if (iopt->notify_unmap)
+				iopt->notify_unmap(iopt, iopt_area_iova(area),
+						   iopt_area_length(area));
+			continue;
+		}
+		done += iopt_area_length(area);
+		area_unfill_domains(area);
+		area_free(area);
+	}
+	*unmapped = done;
+	return ret;
+}
+
+int iopt_unmap_iova(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
+		    uint64_t *unmapped)
+{
+	uint64_t last;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow_u64(iova, length - 1, &last))
+		return -EOVERFLOW;
+	return iopt_unmap_range(iopt, iova, last, unmapped);
+}
+
+int iopt_unmap_all(struct io_pagetable *iopt, uint64_t *unmapped)
+{
+	return iopt_unmap_range(iopt, 0, UINT64_MAX, unmapped);
+}
+
+/* ---- allowed and reserved IOVA ------------------------------------ */
+
+int iopt_set_allow_iova(struct io_pagetable *iopt, const uint64_t (*ranges)[2],
+			unsigned int nranges)
+{
+	struct itree fresh = { 0 }, old;
+	unsigned int i;
+
+	for (i = 0; i < nranges; i++) {
+		struct iopt_allowed *allowed;
+
+		if (ranges[i][0] >= ranges[i][1] ||
+		    itree_iter_first(&fresh, ranges[i][0], ranges[i][1])) {
+			iopt_free_tree(&fresh,
+				       offsetof(struct iopt_allowed, node));
+			return -EINVAL;
+		}
+		allowed = xcalloc(1, sizeof(*allowed));
+		allowed->node.start = ranges[i][0];
+		allowed->node.last = ranges[i][1];
+		itree_insert(&fresh, &allowed->node);
+	}
+	for (i = 0; i < nranges; i++) {
+		if (itree_iter_first(&iopt->reserved_itree, ranges[i][0],
+				     ranges[i][1])) {
+			iopt_free_tree(&fresh,
+				       offsetof(struct iopt_allowed, node));
+			return -EADDRINUSE;
+		}
+	}
+	old = iopt->allowed_itree;
+	iopt->allowed_itree = fresh;
+	iopt_free_tree(&old, offsetof(struct iopt_allowed, node));
+	return 0;
+}
+
+int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start, uint64_t last,
+		      const void *owner)
+{
+	struct iopt_reserved *reserved;
+
+	if (itree_iter_first(&iopt->area_itree, start, last) ||
+	    itree_iter_first(&iopt->allowed_itree, start, last))
+		return -EADDRINUSE;
+	reserved = xcalloc(1, sizeof(*reserved));
+	reserved->node.start = start;
+	reserved->node.last = last;
+	reserved->owner = owner;
+	itree_insert(&iopt->reserved_itree, &reserved->node);
+	return 0;
+}
+
+void iopt_remove_reserved_iova(struct io_pagetable *iopt, const void *owner)
+{
+	struct itree_node *node = itree_first(&iopt->reserved_itree), *next;
+
+	for (; node; node = next) {
+		struct iopt_reserved *reserved =
+			container_of(node, struct iopt_reserved, node);
+
+		next = itree_next(node);
+		if (reserved->owner == owner) {
+			itree_remove(&iopt->reserved_itree, node);
+			free(reserved);
+		}
+	}
+}
+
+/* ---- domains ---------------------------------------------------- */
+
+int iopt_table_add_domain(struct io_pagetable *iopt,
+			  struct iommu_domain *domain)
+{
+	uint64_t align = iopt_calc_alignment(iopt, domain, false);
+	struct iopt_area *area, *failed;
+	int ret;
+
+	if (align > PAGE_SIZE)
+		return -EINVAL;
+	if (align != iopt->iova_alignment) {
+		ret = iopt_check_area_alignment(iopt, align);
+		if (ret)
+			return ret;
+	}
+
+	/* IOVA outside the domain's aperture can never be mapped. */
+	if (domain->aperture_start) {
+		ret = iopt_reserve_iova(iopt, 0, domain->aperture_start - 1,
+					domain);
+		if (ret)
+			goto err_reserved;
+	}
+	if (domain->aperture_end != UINT64_MAX) {
+		ret = iopt_reserve_iova(iopt, domain->aperture_end + 1,
+					UINT64_MAX, domain);
+		if (ret)
+			goto err_reserved;
+	}
+
+	/* Replay every existing mapping; the first domain pins. */
+	for (area = iopt_area_first(iopt, 0, UINT64_MAX); area;
+	     area = iopt_area_next(area, 0, UINT64_MAX)) {
+		if (!iopt->ndomains) {
+			ret = area_pin(area);
+			if (ret)
+				goto err_unfill;
+		}
+		ret = area_map_domain(area, domain);
+		if (ret) {
+			if (!iopt->ndomains)
+				area_unpin(area);
+			goto err_unfill;
+		}
+	}
+
+	iopt->domains = xreallocarray(iopt->domains, iopt->ndomains + 1,
+				      sizeof(*iopt->domains));
+	iopt->domains[iopt->ndomains++] = domain;
+	iopt->iova_alignment = align;
+	return 0;
+
+err_unfill:
+	failed = area;
+	for (area = iopt_area_first(iopt, 0, UINT64_MAX); area != failed;
+	     area = iopt_area_next(area, 0, UINT64_MAX)) {
+		area_unmap_domain(area, domain, iopt_area_last_iova(area) + 1);
+		if (!iopt->ndomains)
+			area_unpin(area);
+	}
+err_reserved:
+	iopt_remove_reserved_iova(iopt, domain);
+	return ret;
+}
+
+void iopt_table_remove_domain(struct io_pagetable *iopt,
+			      struct iommu_domain *domain)
+{
+	struct iopt_area *area;
+	unsigned int i;
+
+	for (i = 0; i < iopt->ndomains && iopt->domains[i] != domain; i++)
+		;
+	if (i == iopt->ndomains) {
+		log_warnx("removing a domain the IOAS does not have");
+		return;
+	}
+	iopt->domains[i] = iopt->domains[--iopt->ndomains];
+
+	for (area = iopt_area_first(iopt, 0, UINT64_MAX); area;
+	     area = iopt_area_next(area, 0, UINT64_MAX)) {
+		area_unmap_domain(area, domain, iopt_area_last_iova(area) + 1);
+		if (!iopt->ndomains)
+			area_unpin(area);
+	}
+	iopt_remove_reserved_iova(iopt, domain);
+	iopt->iova_alignment = iopt_calc_alignment(iopt, NULL, false);
+}
+
+/* ---- alignment changes ------------------------------------------ */
+
+int iopt_disable_large_pages(struct io_pagetable *iopt)
+{
+	uint64_t align;
+	int ret;
+
+	if (iopt->disable_large_pages)
+		return 0;
+	/* Existing domain mappings may already use large IOPTEs. */
+	if (iopt->ndomains && iopt->area_itree.count)
+		return -EINVAL;
+	iopt->disable_large_pages = true;
+	align = iopt_calc_alignment(iopt, NULL, false);
+	if (align != iopt->iova_alignment) {
+		ret = iopt_check_area_alignment(iopt, align);
+		if (ret) {
+			iopt->disable_large_pages = false;
+			return ret;
+		}
+		iopt->iova_alignment = align;
+	}
+	return 0;
+}
+
+void iopt_enable_large_pages(struct io_pagetable *iopt)
+{
+	iopt->disable_large_pages = false;
+	iopt->iova_alignment = iopt_calc_alignment(iopt, NULL, false);
+}
+
+int iopt_add_pinning_access(struct io_pagetable *iopt)
+{
+	uint64_t align = iopt_calc_alignment(iopt, NULL, true);
+	int ret;
+
+	if (align != iopt->iova_alignment) {
+		ret = iopt_check_area_alignment(iopt, align);
+		if (ret)
+			return ret;
+	}
+	iopt->nr_pinning_accesses++;
+	iopt->iova_alignment = align;
+	return 0;
+}
+
+void iopt_remove_pinning_access(struct io_pagetable *iopt)
+{
+	iopt->nr_pinning_accesses--;
+	iopt->iova_alignment = iopt_calc_alignment(iopt, NULL, false);
+}
+
+/*
+ * Split areas so that each cut point becomes the last IOVA of an area. Only
+ * VFIO type1 emulation needs this; both halves share the page storage.
+ */
+int iopt_cut_iova(struct io_pagetable *iopt, const uint64_t *iovas,
+		  unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		struct iopt_area *area, *rhs;
+		uint64_t cut = iovas[i];
+
+		area = iopt_area_first(iopt, cut, cut);
+		if (!area || cut == iopt_area_iova(area) ||
+		    cut == iopt_area_last_iova(area))
+			continue;
+		if (area->prevent_access)
+			return -EBUSY;
+		if (!IS_ALIGNED_U64(cut + 1, iopt->iova_alignment) ||
+		    !IS_ALIGNED_U64((area->start_byte + cut + 1 -
+				     iopt_area_iova(area)) % PAGE_SIZE,
+				    iopt->iova_alignment))
+			return -EINVAL;
+		if (area->num_accesses)
+			return -EINVAL;
+		if (iopt->ndomains && !iopt->disable_large_pages)
+			return -EINVAL;
+
+		/*
+		 * Domain mappings are per page here, and with domains the
+		 * alignment is at least a page, so the halves pin disjoint
+		 * page ranges: nothing else changes.
+		 */
+		rhs = xcalloc(1, sizeof(*rhs));
+		rhs->node.start = cut + 1;
+		rhs->node.last = area->node.last;
+		rhs->iopt = iopt;
+		rhs->pages = area->pages;
+		iopt_pages_get(rhs->pages);
+		rhs->start_byte = area->start_byte + (cut + 1 - area->node.start);
+		rhs->iommu_prot = area->iommu_prot;
+		itree_remove(&iopt->area_itree, &area->node);
+		area->node.last = cut;
+		itree_insert(&iopt->area_itree, &area->node);
+		itree_insert(&iopt->area_itree, &rhs->node);
+	}
+	return 0;
+}
+
+/* ---- dirty tracking ---------------------------------------------- */
+
+static void dirty_discard(void *arg, uint64_t iova, uint64_t size)
+{
+	(void)arg;
+	(void)iova;
+	(void)size;
+}
+
+int iopt_set_dirty_tracking(struct io_pagetable *iopt,
+			    struct iommu_domain *domain, bool enable)
+{
+	struct iopt_area *area;
+
+	/* Start from a clean snapshot: forget what was dirtied before. */
+	if (enable) {
+		for (area = iopt_area_first(iopt, 0, UINT64_MAX); area;
+		     area = iopt_area_next(area, 0, UINT64_MAX))
+			domain->ops->read_and_clear_dirty(
+				domain, iopt_area_iova(area),
+				iopt_area_length(area), false, dirty_discard,
+				NULL);
+	}
+	return domain->ops->set_dirty_tracking(domain, enable);
+}
+
+int iopt_read_and_clear_dirty(struct io_pagetable *iopt,
+			      struct iommu_domain *domain, uint64_t iova,
+			      uint64_t length, bool keep,
+			      void (*fn)(void *arg, uint64_t iova,
+					 uint64_t size),
+			      void *arg)
+{
+	uint64_t last = iova + length - 1;
+	struct iopt_area *area;
+
+	for (area = iopt_area_first(iopt, iova, last); area;
+	     area = iopt_area_next(area, iova, last)) {
+		uint64_t s = iopt_area_iova(area) > iova ? iopt_area_iova(area) :
+							   iova;
+		uint64_t l = iopt_area_last_iova(area) < last ?
+				     iopt_area_last_iova(area) :
+				     last;
+
+		domain->ops->read_and_clear_dirty(domain, s, l - s + 1, keep,
+						  fn, arg);
+	}
+	return 0;
+}
+
+/* ---- byte access -------------------------------------------------- */
+
+int iopt_rw(struct io_pagetable *iopt, uint64_t iova, void *data,
+	    uint64_t length, bool write)
+{
+	uint64_t last, next = iova;
+	struct iopt_area *area;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow_u64(iova, length - 1, &last))
+		return -EOVERFLOW;
+
+	for (area = iopt_area_first(iopt, iova, last); area;
+	     area = iopt_area_next(area, iova, last)) {
+		uint64_t l = iopt_area_last_iova(area) < last ?
+				     iopt_area_last_iova(area) :
+				     last;
+		uint64_t n = l - next + 1;
+		int ret;
+
+		if (iopt_area_iova(area) > next)
+			return -ENOENT;
+		if (area->prevent_access ||
+		    (write && !(area->iommu_prot & IOMMU_WRITE)))
+			return -EPERM;
+		ret = iopt_pages_rw(area->pages,
+				    area->start_byte + next - iopt_area_iova(area),
+				    data, n, write);
+		if (ret)
+			return ret;
+		data = (char *)data + n;
+		if (l == last)
+			return 0;
+		next = l + 1;
+	}
+	return -ENOENT;
+}

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The IO page table of an IOAS: which IOVA ranges are mapped to which page
+ * storage, which ranges may be allocated from and which are reserved, and the
+ * domains that mirror the mappings. This is mechanism only: it takes plain
+ * arguments and never sees an ioctl struct.
+ *
+ * Invariants: areas never overlap; no reserved range intersects an area or
+ * an allowed range; every area is mapped into every domain of its table, and
+ * its pages are pinned exactly while the table has a domain.
+ */
+#ifndef IOMMUFDD_IO_PAGETABLE_H
+#define IOMMUFDD_IO_PAGETABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "interval_tree.h"
+#include "util.h"
+
+struct iommu_domain;
+struct iopt_pages;
+
+#define IOPT_MAP_FIXED_IOVA (1 << 0)
+
+struct io_pagetable {
+	struct itree area_itree;
+	struct itree allowed_itree;
+	struct itree reserved_itree;
+	struct iommu_domain **domains;
+	unsigned int ndomains;
+	/* in-daemon users (struct iommufd_access), for unmap notification */
+	struct list_head access_list;
+	unsigned int nr_pinning_accesses;
+	uint64_t iova_alignment;
+	bool disable_large_pages;
+	void (*notify_unmap)(struct io_pagetable *iopt, uint64_t iova,
+			     uint64_t length);
+};
+
+struct iopt_area {
+	struct itree_node node; /* IOVA range */
+	struct iopt_pages *pages;
+	struct io_pagetable *iopt;
+	uint64_t start_byte; /* offset of node.start inside pages */
+	int iommu_prot;
+	unsigned int num_accesses;
+	bool prevent_access;
+};
+
+/* One contiguous run of page storage, as COPY takes it from a source IOAS. */
+struct iopt_pages_slice {
+	struct iopt_pages *pages;
+	uint64_t start_byte;
+	uint64_t length;
+};
+
+static inline uint64_t iopt_area_iova(const struct iopt_area *area)
+{
+	return area->node.start;
+}
+
+static inline uint64_t iopt_area_last_iova(const struct iopt_area *area)
+{
+	return area->node.last;
+}
+
+static inline uint64_t iopt_area_length(const struct iopt_area *area)
+{
+	return area->node.last - area->node.start + 1;
+}
+
+static inline uint64_t iopt_area_first_index(const struct iopt_area *area)
+{
+	return area->start_byte / PAGE_SIZE;
+}
+
+static inline uint64_t iopt_area_last_index(const struct iopt_area *area)
+{
+	return (area->start_byte + iopt_area_length(area) - 1) / PAGE_SIZE;
+}
+
+struct iopt_area *iopt_area_first(struct io_pagetable *iopt, uint64_t start,
+				  uint64_t last);
+struct iopt_area *iopt_area_next(struct iopt_area *area, uint64_t start,
+				 uint64_t last);
+
+void iopt_init(struct io_pagetable *iopt);
+void iopt_destroy(struct io_pagetable *iopt);
+
+int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_slice *slices,
+		   unsigned int nslices, uint64_t *iova, int iommu_prot,
+		   unsigned int flags);
+int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
+		   struct iopt_pages_slice **slices, unsigned int *nslices);
+void iopt_put_slices(struct iopt_pages_slice *slices, unsigned int nslices);
+int iopt_unmap_iova(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
+		    uint64_t *unmapped);
+int iopt_unmap_all(struct io_pagetable *iopt, uint64_t *unmapped);
+
+int iopt_set_allow_iova(struct io_pagetable *iopt, const uint64_t (*ranges)[2],
+			unsigned int nranges);
+int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start,
+		      uint64_t last, const void *owner);
+void iopt_remove_reserved_iova(struct io_pagetable *iopt, const void *owner);
+
+int iopt_table_add_domain(struct io_pagetable *iopt,
+			  struct iommu_domain *domain);
+void iopt_table_remove_domain(struct io_pagetable *iopt,
+			      struct iommu_domain *domain);
+
+int iopt_disable_large_pages(struct io_pagetable *iopt);
+void iopt_enable_large_pages(struct io_pagetable *iopt);
+int iopt_add_pinning_access(struct io_pagetable *iopt);
+void iopt_remove_pinning_access(struct io_pagetable *iopt);
+int iopt_cut_iova(struct io_pagetable *iopt, const uint64_t *iovas,
+		  unsigned int n);
+
+int iopt_set_dirty_tracking(struct io_pagetable *iopt,
+			    struct iommu_domain *domain, bool enable);
+int iopt_read_and_clear_dirty(struct io_pagetable *iopt,
+			      struct iommu_domain *domain, uint64_t iova,
+			      uint64_t length, bool keep,
+			      void (*fn)(void *arg, uint64_t iova,
+					 uint64_t size),
+			      void *arg);
+
+/* Byte access through the table, for in-daemon users (accesses). */
+int iopt_rw(struct io_pagetable *iopt, uint64_t iova, void *data,
+	    uint64_t length, bool write);
+
+#endif

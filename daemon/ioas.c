@@ -1,0 +1,514 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The IOAS object and its ioctls. Each handler checks its fields in the
+ * kernel's order (uapi.md §3), because the first failing check decides the
+ * errno a caller sees; the mapping work itself is io_pagetable.c's.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "iommufd_private.h"
+#include "log.h"
+#include "pages.h"
+#include "uaccess.h"
+
+#define CAP_SYS_RESOURCE_BIT 24
+#define MAP_FLAGS_VALID                                                     \
+	(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE |             \
+	 IOMMU_IOAS_MAP_READABLE)
+
+static void ioas_notify_unmap(struct io_pagetable *iopt, uint64_t iova,
+			      uint64_t length)
+{
+	iommufd_access_notify_unmap(iopt, iova, length);
+}
+
+struct iommufd_ioas *iommufd_ioas_alloc(struct iommufd_ctx *ictx)
+{
+	struct iommufd_ioas *ioas =
+		iommufd_object_alloc_type(ictx, ioas, IOMMUFD_OBJ_IOAS);
+
+	iopt_init(&ioas->iopt);
+	ioas->iopt.notify_unmap = ioas_notify_unmap;
+	list_init(&ioas->hwpt_list);
+	return ioas;
+}
+
+void iommufd_ioas_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_ioas *ioas = container_of(obj, struct iommufd_ioas, obj);
+
+	iopt_destroy(&ioas->iopt);
+}
+
+struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx, unsigned int id)
+{
+	struct iommufd_object *obj = iommufd_get_object(ictx, id, IOMMUFD_OBJ_IOAS);
+
+	return obj ? container_of(obj, struct iommufd_ioas, obj) : NULL;
+}
+
+int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_alloc *cmd = ucmd->cmd;
+	struct iommufd_ioas *ioas;
+	int ret;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	ioas = iommufd_ioas_alloc(ucmd->ictx);
+	cmd->out_ioas_id = ioas->obj.id;
+	ret = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret) {
+		iommufd_object_abort_and_destroy(ucmd->ictx, &ioas->obj);
+		return ret;
+	}
+	iommufd_object_finalize(ucmd->ictx, &ioas->obj);
+	return 0;
+}
+
+int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_iova_ranges *cmd = ucmd->cmd;
+	struct iommufd_ioas *ioas;
+	struct itree_span span;
+	uint32_t max = cmd->num_iovas;
+	int ret = 0;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+	if (!ioas)
+		return -ENOENT;
+
+	cmd->num_iovas = 0;
+	for (itree_span_first(&span, &ioas->iopt.reserved_itree, NULL, 0,
+			      UINT64_MAX);
+	     !itree_span_done(&span); itree_span_next(&span)) {
+		struct iommu_iova_range range = {
+			.start = span.span_start,
+			.last = span.span_last,
+		};
+
+		if (!span.is_hole)
+			continue;
+		if (cmd->num_iovas < max &&
+		    copy_to_user(ucmd->caller,
+				 cmd->allowed_iovas +
+					 (uint64_t)cmd->num_iovas * sizeof(range),
+				 &range, sizeof(range))) {
+			ret = -EFAULT;
+			goto out_put;
+		}
+		cmd->num_iovas++;
+	}
+	cmd->out_iova_alignment = ioas->iopt.iova_alignment;
+	ret = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (!ret && cmd->num_iovas > max)
+		ret = -EMSGSIZE;
+out_put:
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return ret;
+}
+
+int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_allow_iovas *cmd = ucmd->cmd;
+	const uint32_t batch = 4096;
+	uint64_t (*ranges)[2] = NULL;
+	struct iommufd_ioas *ioas;
+	uint32_t done = 0;
+	int ret = 0;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+	if (!ioas)
+		return -ENOENT;
+
+	/* Grow with what is readable, so a huge count cannot balloon memory. */
+	while (done < cmd->num_iovas) {
+		uint32_t n = cmd->num_iovas - done < batch ?
+				     cmd->num_iovas - done :
+				     batch;
+
+		ranges = xreallocarray(ranges, done + n, sizeof(*ranges));
+		if (copy_from_user(ucmd->caller, ranges + done,
+				   cmd->allowed_iovas +
+					   (uint64_t)done * sizeof(*ranges),
+				   (size_t)n * sizeof(*ranges))) {
+			ret = -EFAULT;
+			goto out;
+		}
+		done += n;
+	}
+	ret = iopt_set_allow_iova(&ioas->iopt, (const uint64_t (*)[2])ranges,
+				  cmd->num_iovas);
+out:
+	free(ranges);
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return ret;
+}
+
+static int map_flags_to_prot(uint32_t flags)
+{
+	int prot = IOMMU_CACHE;
+
+	if (flags & IOMMU_IOAS_MAP_WRITEABLE)
+		prot |= IOMMU_WRITE;
+	if (flags & IOMMU_IOAS_MAP_READABLE)
+		prot |= IOMMU_READ;
+	return prot;
+}
+
+int iommufd_ioas_map_user(struct iommufd_ioas *ioas,
+			  const struct ucaller *caller, bool account_mm,
+			  uint64_t user_va, uint64_t length, uint64_t *iova,
+			  int iommu_prot, unsigned int flags)
+{
+	struct iopt_pages_slice slice = { .length = length };
+	struct mm_source *src;
+	uint64_t end;
+	int ret;
+
+	(void)account_mm;
+	if (!length || length > SIZE_MAX - PAGE_SIZE)
+		return -EINVAL;
+	if (check_add_overflow_u64(user_va, length, &end))
+		return -EOVERFLOW;
+	src = mm_source_get(caller->pid);
+	if (!src)
+		return -EFAULT;
+	slice.pages = iopt_pages_new_user(src, user_va, length,
+					  iommu_prot & IOMMU_WRITE);
+	mm_source_put(src);
+	slice.start_byte = iopt_pages_start_byte(slice.pages);
+	ret = iopt_map_pages(&ioas->iopt, &slice, 1, iova, iommu_prot, flags);
+	iopt_pages_put(slice.pages);
+	return ret;
+}
+
+int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_map *cmd = ucmd->cmd;
+	struct iommufd_ioas *ioas;
+	uint64_t iova = cmd->iova;
+	int ret;
+
+	if ((cmd->flags & ~MAP_FLAGS_VALID) || cmd->__reserved)
+		return -EOPNOTSUPP;
+	if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX)
+		return -EOVERFLOW;
+	if (!(cmd->flags &
+	      (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+		return -EINVAL;
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+	if (!ioas)
+		return -ENOENT;
+
+	ret = iommufd_ioas_map_user(
+		ioas, ucmd->caller, ucmd->ictx->account_mm, cmd->user_va,
+		cmd->length, &iova, map_flags_to_prot(cmd->flags),
+		cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA ? IOPT_MAP_FIXED_IOVA : 0);
+	if (!ret) {
+		cmd->iova = iova;
+		ret = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	}
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return ret;
+}
+
+/* Duplicate a descriptor of the calling process into the daemon. */
+static int caller_getfd(const struct ucaller *caller, int fd)
+{
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+	int pidfd, dup;
+
+	/* The caller is a thread; a thread pidfd reaches its fd table. */
+	pidfd = syscall(SYS_pidfd_open, caller->pid, PIDFD_THREAD);
+	if (pidfd < 0)
+		pidfd = syscall(SYS_pidfd_open, caller->pid, 0);
+	if (pidfd < 0)
+		return -EBADF;
+	dup = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	close(pidfd);
+	return dup < 0 ? -EBADF : dup;
+}
+
+int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_map_file *cmd = ucmd->cmd;
+	struct iopt_pages_slice slice = { .length = cmd->length };
+	struct iommufd_ioas *ioas;
+	uint64_t iova = cmd->iova, last;
+	int ret, fd;
+
+	if (cmd->flags & ~MAP_FLAGS_VALID)
+		return -EOPNOTSUPP;
+	if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX)
+		return -EOVERFLOW;
+	if (!(cmd->flags &
+	      (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+		return -EINVAL;
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+	if (!ioas)
+		return -ENOENT;
+
+	fd = caller_getfd(ucmd->caller, cmd->fd);
+	if (fd < 0) {
+		ret = fd;
+		goto out_put;
+	}
+	if (!cmd->length) {
+		ret = -EINVAL;
+		goto out_close;
+	}
+	if (check_add_overflow_u64(cmd->start, cmd->length - 1, &last)) {
+		ret = -EOVERFLOW;
+		goto out_close;
+	}
+	if ((cmd->flags & IOMMU_IOAS_MAP_WRITEABLE) &&
+	    (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY) {
+		ret = -EPERM;
+		goto out_close;
+	}
+	slice.pages = iopt_pages_new_file(fd, cmd->start, cmd->length,
+					  cmd->flags & IOMMU_IOAS_MAP_WRITEABLE);
+	slice.start_byte = iopt_pages_start_byte(slice.pages);
+	ret = iopt_map_pages(&ioas->iopt, &slice, 1, &iova,
+			     map_flags_to_prot(cmd->flags),
+			     cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA ?
+				     IOPT_MAP_FIXED_IOVA :
+				     0);
+	iopt_pages_put(slice.pages); /* owns fd from here */
+	if (!ret) {
+		cmd->iova = iova;
+		ret = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	}
+	goto out_put;
+out_close:
+	close(fd);
+out_put:
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return ret;
+}
+
+int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_copy *cmd = ucmd->cmd;
+	struct iopt_pages_slice *slices;
+	struct iommufd_ioas *src, *dst;
+	uint64_t iova = cmd->dst_iova;
+	unsigned int nslices, i;
+	int ret;
+
+	if (cmd->flags & ~MAP_FLAGS_VALID)
+		return -EOPNOTSUPP;
+	if (cmd->length >= UINT64_MAX || cmd->src_iova >= UINT64_MAX ||
+	    cmd->dst_iova >= UINT64_MAX)
+		return -EOVERFLOW;
+	if (!(cmd->flags &
+	      (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+		return -EINVAL;
+
+	src = iommufd_get_ioas(ucmd->ictx, cmd->src_ioas_id);
+	if (!src)
+		return -ENOENT;
+	ret = iopt_get_pages(&src->iopt, cmd->src_iova, cmd->length, &slices,
+			     &nslices);
+	iommufd_put_object(ucmd->ictx, &src->obj);
+	if (ret)
+		return ret;
+
+	dst = iommufd_get_ioas(ucmd->ictx, cmd->dst_ioas_id);
+	if (!dst) {
+		ret = -ENOENT;
+		goto out_slices;
+	}
+	if (cmd->flags & IOMMU_IOAS_MAP_WRITEABLE) {
+		for (i = 0; i < nslices; i++) {
+			if (!iopt_pages_writable(slices[i].pages)) {
+				ret = -EPERM;
+				goto out_put_dst;
+			}
+		}
+	}
+	ret = iopt_map_pages(&dst->iopt, slices, nslices, &iova,
+			     map_flags_to_prot(cmd->flags),
+			     cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA ?
+				     IOPT_MAP_FIXED_IOVA :
+				     0);
+	if (!ret) {
+		cmd->dst_iova = iova;
+		ret = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	}
+out_put_dst:
+	iommufd_put_object(ucmd->ictx, &dst->obj);
+out_slices:
+	iopt_put_slices(slices, nslices);
+	return ret;
+}
+
+int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_unmap *cmd = ucmd->cmd;
+	struct iommufd_ioas *ioas;
+	uint64_t unmapped = 0;
+	int ret;
+
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+	if (!ioas)
+		return -ENOENT;
+
+	if (cmd->iova == 0 && cmd->length == UINT64_MAX) {
+		ret = iopt_unmap_all(&ioas->iopt, &unmapped);
+	} else if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX) {
+		ret = -EOVERFLOW;
+	} else {
+		ret = iopt_unmap_iova(&ioas->iopt, cmd->iova, cmd->length,
+				      &unmapped);
+		if (!ret && !unmapped)
+			ret = -ENOENT;
+	}
+	if (!ret) {
+		cmd->length = unmapped;
+		ret = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	}
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return ret;
+}
+
+static bool caller_has_cap(const struct ucaller *caller, unsigned int bit)
+{
+	char path[64], line[256];
+	unsigned long long capeff = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)caller->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &capeff) == 1)
+			break;
+	fclose(f);
+	return capeff & (1ULL << bit);
+}
+
+int iommufd_option_rlimit_mode(struct iommu_option *cmd,
+			       struct iommufd_ucmd *ucmd)
+{
+	struct iommufd_ctx *ictx = ucmd->ictx;
+
+	if (cmd->object_id)
+		return -EOPNOTSUPP;
+	if (cmd->op == IOMMU_OPTION_OP_GET) {
+		cmd->val64 = ictx->account_mm;
+		return 0;
+	}
+	if (cmd->op != IOMMU_OPTION_OP_SET)
+		return -EOPNOTSUPP;
+	if (!caller_has_cap(ucmd->caller, CAP_SYS_RESOURCE_BIT))
+		return -EPERM;
+	if (ictx->nr_objects)
+		return -EBUSY;
+	if (cmd->val64 > 1)
+		return -EINVAL;
+	ictx->account_mm = cmd->val64;
+	return 0;
+}
+
+static int iommufd_ioas_option_huge_pages(struct iommu_option *cmd,
+					  struct iommufd_ioas *ioas)
+{
+	if (cmd->op == IOMMU_OPTION_OP_GET) {
+		cmd->val64 = !ioas->iopt.disable_large_pages;
+		return 0;
+	}
+	if (cmd->op != IOMMU_OPTION_OP_SET)
+		return -EOPNOTSUPP;
+	if (cmd->val64 == 0)
+		return iopt_disable_large_pages(&ioas->iopt);
+	if (cmd->val64 == 1) {
+		iopt_enable_large_pages(&ioas->iopt);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int iommufd_ioas_option(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_option *cmd = ucmd->cmd;
+	struct iommufd_ioas *ioas;
+	int ret;
+
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->object_id);
+	if (!ioas)
+		return -ENOENT;
+	ret = iommufd_ioas_option_huge_pages(cmd, ioas);
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return ret;
+}
+
+int iommufd_option(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_option *cmd = ucmd->cmd;
+	int ret;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	switch (cmd->option_id) {
+	case IOMMU_OPTION_RLIMIT_MODE:
+		ret = iommufd_option_rlimit_mode(cmd, ucmd);
+		break;
+	case IOMMU_OPTION_HUGE_PAGES:
+		ret = iommufd_ioas_option(ucmd);
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (ret)
+		return ret;
+	/* Only val64 goes back, never the rest of the struct. */
+	if (copy_to_user(ucmd->caller,
+			 ucmd->ubuffer + offsetof(struct iommu_option, val64),
+			 &cmd->val64, sizeof(cmd->val64)))
+		return -EFAULT;
+	return 0;
+}
+
+int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_vfio_ioas *cmd = ucmd->cmd;
+	struct iommufd_ioas *ioas;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	switch (cmd->op) {
+	case IOMMU_VFIO_IOAS_GET:
+		if (!ucmd->ictx->vfio_ioas)
+			return -ENODEV;
+		cmd->ioas_id = ucmd->ictx->vfio_ioas->obj.id;
+		return iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	case IOMMU_VFIO_IOAS_SET:
+		ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+		if (!ioas)
+			return -ENOENT;
+		ucmd->ictx->vfio_ioas = ioas;
+		iommufd_put_object(ucmd->ictx, &ioas->obj);
+		return 0;
+	case IOMMU_VFIO_IOAS_CLEAR:
+		ucmd->ictx->vfio_ioas = NULL;
+		return 0;
+	default:
+		return -EOPNOTSUPP;
+	}
+}

@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared definitions of the iommufd core: the per-file context, the object
+ * table, the ioctl command buffer and the object types. The mechanism layer
+ * (io_pagetable.h, pages.h) does not include this file.
+ */
+#ifndef IOMMUFDD_PRIVATE_H
+#define IOMMUFDD_PRIVATE_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <iommufd/iommufd.h>
+
+#include "core.h"
+#include "io_pagetable.h"
+#include "util.h"
+
+struct iommu_domain;
+struct iommu_device;
+
+enum iommufd_object_type {
+	IOMMUFD_OBJ_NONE,
+	IOMMUFD_OBJ_ANY = IOMMUFD_OBJ_NONE,
+	IOMMUFD_OBJ_DEVICE,
+	IOMMUFD_OBJ_HWPT_PAGING,
+	IOMMUFD_OBJ_HWPT_NESTED,
+	IOMMUFD_OBJ_IOAS,
+	IOMMUFD_OBJ_ACCESS,
+	IOMMUFD_OBJ_FAULT,
+	IOMMUFD_OBJ_SELFTEST,
+	IOMMUFD_OBJ_MAX,
+};
+
+/*
+ * Every object starts with this header. @users counts the table's reference
+ * plus every long-lived dependency and every running lookup; DESTROY only
+ * succeeds when the table's reference is the last one.
+ */
+struct iommufd_object {
+	unsigned int id;
+	enum iommufd_object_type type;
+	unsigned int users;
+	bool published;
+};
+
+struct iommufd_ctx {
+	struct iommufd_object **objects; /* indexed by id, [0] unused */
+	unsigned int nr_slots;
+	unsigned int nr_objects;	 /* reserved or published */
+	unsigned int lowest_free;	 /* no free id below this */
+	struct ucaller opener;
+	bool account_mm;		 /* IOMMU_OPTION_RLIMIT_MODE */
+	struct iommufd_ioas *vfio_ioas;	 /* VFIO compat IOAS, not referenced */
+};
+
+/* The decoded ioctl: a kernel-sized copy of the caller's struct. */
+struct iommufd_ucmd {
+	struct iommufd_ctx *ictx;
+	const struct ucaller *caller;
+	uint64_t ubuffer;
+	uint32_t user_size;
+	void *cmd;
+};
+
+int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t length);
+
+/* object.c */
+typedef void (*iommufd_destroy_fn)(struct iommufd_object *obj);
+
+struct iommufd_object *iommufd_object_alloc(struct iommufd_ctx *ictx,
+					    size_t size,
+					    enum iommufd_object_type type);
+void iommufd_object_finalize(struct iommufd_ctx *ictx,
+			     struct iommufd_object *obj);
+void iommufd_object_abort(struct iommufd_ctx *ictx, struct iommufd_object *obj);
+void iommufd_object_abort_and_destroy(struct iommufd_ctx *ictx,
+				      struct iommufd_object *obj);
+struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx,
+					  unsigned int id,
+					  enum iommufd_object_type type);
+void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj);
+int iommufd_object_remove(struct iommufd_ctx *ictx, unsigned int id,
+			  bool only_if_idle);
+void iommufd_object_put_and_try_destroy(struct iommufd_ctx *ictx,
+					struct iommufd_object *obj);
+void iommufd_object_destroy_all(struct iommufd_ctx *ictx);
+const char *iommufd_object_type_name(enum iommufd_object_type type);
+
+#define iommufd_object_alloc_type(ictx, ptr, type)                          \
+	container_of(iommufd_object_alloc(ictx, sizeof(*(ptr)), type),      \
+		     __typeof__(*(ptr)), obj)
+
+static inline void iommufd_object_get(struct iommufd_object *obj)
+{
+	obj->users++;
+}
+
+static inline void iommufd_object_put(struct iommufd_object *obj)
+{
+	obj->users--;
+}
+
+/* ioas.c */
+struct iommufd_ioas {
+	struct iommufd_object obj; /* must be first */
+	struct io_pagetable iopt;
+	struct list_head hwpt_list;
+};
+
+struct iommufd_ioas *iommufd_ioas_alloc(struct iommufd_ctx *ictx);
+struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx,
+				      unsigned int id);
+void iommufd_ioas_destroy(struct iommufd_object *obj);
+int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_map(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_copy(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_option(struct iommufd_ucmd *ucmd);
+int iommufd_option_rlimit_mode(struct iommu_option *cmd,
+			       struct iommufd_ucmd *ucmd);
+int iommufd_option(struct iommufd_ucmd *ucmd);
+int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_map_user(struct iommufd_ioas *ioas,
+			  const struct ucaller *caller, bool account_mm,
+			  uint64_t user_va, uint64_t length, uint64_t *iova,
+			  int iommu_prot, unsigned int flags);
+
+/* hw_pagetable.c */
+struct iommufd_fault;
+
+struct iommufd_hw_pagetable {
+	struct iommufd_object obj; /* must be first */
+	struct iommu_domain *domain;
+	struct iommufd_fault *fault;
+};
+
+struct iommufd_hwpt_paging {
+	struct iommufd_hw_pagetable common;
+	struct iommufd_ioas *ioas;
+	struct list_head hwpt_item; /* on ioas->hwpt_list */
+	bool auto_domain;
+	bool enforce_cache_coherency;
+	bool nest_parent;
+};
+
+struct iommufd_hwpt_nested {
+	struct iommufd_hw_pagetable common;
+	struct iommufd_hwpt_paging *parent;
+};
+
+static inline struct iommufd_hwpt_paging *
+to_hwpt_paging(struct iommufd_hw_pagetable *hwpt)
+{
+	return container_of(hwpt, struct iommufd_hwpt_paging, common);
+}
+
+static inline struct iommufd_hwpt_nested *
+to_hwpt_nested(struct iommufd_hw_pagetable *hwpt)
+{
+	return container_of(hwpt, struct iommufd_hwpt_nested, common);
+}
+
+static inline bool hwpt_is_paging(struct iommufd_hw_pagetable *hwpt)
+{
+	return hwpt->obj.type == IOMMUFD_OBJ_HWPT_PAGING;
+}
+
+struct iommufd_device;
+
+struct iommufd_hwpt_paging *
+iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
+			  struct iommufd_device *idev, uint32_t flags,
+			  bool immediate_attach, int *err);
+void iommufd_hwpt_paging_destroy(struct iommufd_object *obj);
+void iommufd_hwpt_paging_abort(struct iommufd_object *obj);
+void iommufd_hwpt_nested_destroy(struct iommufd_object *obj);
+int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
+int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd);
+int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd);
+int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd);
+struct iommufd_hwpt_paging *iommufd_get_hwpt_paging(struct iommufd_ctx *ictx,
+						    unsigned int id);
+
+/* device.c */
+struct iommufd_device {
+	struct iommufd_object obj; /* must be first */
+	struct iommufd_ctx *ictx;
+	struct iommu_device *dev;
+	struct iommufd_hw_pagetable *hwpt; /* attached, or NULL */
+	bool enforce_cache_coherency;
+};
+
+struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
+					   struct iommu_device *dev);
+void iommufd_device_unbind(struct iommufd_device *idev);
+void iommufd_device_destroy(struct iommufd_object *obj);
+int iommufd_device_attach(struct iommufd_device *idev, uint32_t *pt_id);
+int iommufd_device_replace(struct iommufd_device *idev, uint32_t *pt_id);
+void iommufd_device_detach(struct iommufd_device *idev);
+int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
+int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
+				struct iommufd_device *idev);
+
+/* fault.c */
+struct iommufd_fault {
+	struct iommufd_object obj; /* must be first */
+	struct iommufd_ctx *ictx;
+	struct list_head deliver;  /* pending groups */
+	struct list_head response; /* delivered, awaiting response */
+	unsigned int next_cookie;
+};
+
+int iommufd_fault_alloc(struct iommufd_ucmd *ucmd);
+void iommufd_fault_destroy(struct iommufd_object *obj);
+void iommufd_fault_report(struct iommufd_fault *fault,
+			  const struct iommu_hwpt_pgfault *msg);
+
+/* access.c: an in-daemon user of an IOAS, like a mediated device driver */
+struct iommufd_access;
+struct iommufd_access_ops {
+	/* Drop every pin in [iova, iova + length); called before an unmap. */
+	void (*unmap)(void *data, uint64_t iova, uint64_t length);
+};
+
+struct iommufd_access *
+iommufd_access_create(struct iommufd_ctx *ictx,
+		      const struct iommufd_access_ops *ops, void *data,
+		      bool needs_pin, unsigned int *id);
+void iommufd_access_destroy(struct iommufd_access *access);
+int iommufd_access_attach(struct iommufd_access *access, unsigned int ioas_id);
+int iommufd_access_replace(struct iommufd_access *access,
+			   unsigned int ioas_id);
+void iommufd_access_detach(struct iommufd_access *access);
+int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova,
+			     uint64_t length, uint64_t *paddrs,
+			     unsigned int flags);
+void iommufd_access_unpin_pages(struct iommufd_access *access, uint64_t iova,
+				uint64_t length);
+int iommufd_access_rw(struct iommufd_access *access, uint64_t iova, void *data,
+		      uint64_t length, unsigned int flags);
+void iommufd_access_destroy_object(struct iommufd_object *obj);
+void iommufd_access_notify_unmap(struct io_pagetable *iopt, uint64_t iova,
+				 uint64_t length);
+
+#define IOMMUFD_ACCESS_RW_WRITE (1 << 0)
+
+/* vfio_compat.c */
+long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, const struct ucaller *caller,
+			unsigned int cmd, uint64_t arg);
+struct iommufd_ioas *iommufd_vfio_compat_ioas_get(struct iommufd_ctx *ictx);
+
+/* selftest.c */
+int iommufd_test(struct iommufd_ucmd *ucmd);
+void iommufd_selftest_destroy(struct iommufd_object *obj);
+
+#endif

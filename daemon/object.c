@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The per-context object table. IDs are allocated exactly as the kernel's
+ * xarray does it: the lowest free id >= 1, reused right after a destroy,
+ * reserved while the object is being built and released if that fails.
+ * Tests observe this order (the replace test expects a freed auto domain's
+ * id to be gone, not reused, because the new domain was allocated first).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+
+#include "iommufd_private.h"
+#include "log.h"
+
+static const struct {
+	const char *name;
+	iommufd_destroy_fn destroy;
+} object_ops[IOMMUFD_OBJ_MAX] = {
+	[IOMMUFD_OBJ_DEVICE] = { "device", iommufd_device_destroy },
+	[IOMMUFD_OBJ_HWPT_PAGING] = { "hwpt_paging",
+				      iommufd_hwpt_paging_destroy },
+	[IOMMUFD_OBJ_HWPT_NESTED] = { "hwpt_nested",
+				      iommufd_hwpt_nested_destroy },
+	[IOMMUFD_OBJ_IOAS] = { "ioas", iommufd_ioas_destroy },
+	[IOMMUFD_OBJ_ACCESS] = { "access", iommufd_access_destroy_object },
+	[IOMMUFD_OBJ_FAULT] = { "fault", iommufd_fault_destroy },
+	[IOMMUFD_OBJ_SELFTEST] = { "selftest", iommufd_selftest_destroy },
+};
+
+const char *iommufd_object_type_name(enum iommufd_object_type type)
+{
+	return type < IOMMUFD_OBJ_MAX && object_ops[type].name ?
+		       object_ops[type].name :
+		       "none";
+}
+
+struct iommufd_object *iommufd_object_alloc(struct iommufd_ctx *ictx,
+					    size_t size,
+					    enum iommufd_object_type type)
+{
+	struct iommufd_object *obj;
+	unsigned int id;
+
+	for (id = ictx->lowest_free; id < ictx->nr_slots && ictx->objects[id];
+	     id++)
+		;
+	if (id > INT_MAX) {
+		errno = EBUSY;
+		return NULL;
+	}
+	if (id >= ictx->nr_slots) {
+		unsigned int n = ictx->nr_slots ? ictx->nr_slots * 2 : 16;
+
+		ictx->objects = xreallocarray(ictx->objects, n,
+					      sizeof(*ictx->objects));
+		for (unsigned int i = ictx->nr_slots; i < n; i++)
+			ictx->objects[i] = NULL;
+		ictx->nr_slots = n;
+	}
+	obj = xcalloc(1, size);
+	obj->id = id;
+	obj->type = type;
+	obj->users = 1;
+	ictx->objects[id] = obj;
+	ictx->nr_objects++;
+	ictx->lowest_free = id + 1;
+	return obj;
+}
+
+void iommufd_object_finalize(struct iommufd_ctx *ictx,
+			     struct iommufd_object *obj)
+{
+	(void)ictx;
+	obj->published = true;
+}
+
+static void object_release_id(struct iommufd_ctx *ictx,
+			      struct iommufd_object *obj)
+{
+	ictx->objects[obj->id] = NULL;
+	ictx->nr_objects--;
+	if (obj->id < ictx->lowest_free)
+		ictx->lowest_free = obj->id;
+}
+
+/* Undo a reservation whose object holds nothing yet. */
+void iommufd_object_abort(struct iommufd_ctx *ictx, struct iommufd_object *obj)
+{
+	object_release_id(ictx, obj);
+	free(obj);
+}
+
+/* Undo a reservation whose object was partly built: run its destroy. */
+void iommufd_object_abort_and_destroy(struct iommufd_ctx *ictx,
+				      struct iommufd_object *obj)
+{
+	object_release_id(ictx, obj);
+	object_ops[obj->type].destroy(obj);
+	free(obj);
+}
+
+struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx,
+					  unsigned int id,
+					  enum iommufd_object_type type)
+{
+	struct iommufd_object *obj;
+
+	if (id == 0 || id >= ictx->nr_slots)
+		return NULL;
+	obj = ictx->objects[id];
+	if (!obj || !obj->published || !obj->users ||
+	    (type != IOMMUFD_OBJ_ANY && obj->type != type))
+		return NULL;
+	obj->users++;
+	return obj;
+}
+
+void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj)
+{
+	(void)ictx;
+	obj->users--;
+}
+
+static void object_destroy(struct iommufd_ctx *ictx,
+			   struct iommufd_object *obj)
+{
+	log_debug("destroy %s %u", iommufd_object_type_name(obj->type),
+		  obj->id);
+	object_release_id(ictx, obj);
+	if (ictx->vfio_ioas && &ictx->vfio_ioas->obj == obj)
+		ictx->vfio_ioas = NULL;
+	object_ops[obj->type].destroy(obj);
+	free(obj);
+}
+
+/*
+ * Remove @id from the table and destroy it. With @only_if_idle (user
+ * DESTROY) anything but the table's reference makes it EBUSY; internal
+ * callers have dropped their own references first.
+ */
+int iommufd_object_remove(struct iommufd_ctx *ictx, unsigned int id,
+			  bool only_if_idle)
+{
+	struct iommufd_object *obj;
+
+	if (id == 0 || id >= ictx->nr_slots)
+		return -ENOENT;
+	obj = ictx->objects[id];
+	if (!obj || !obj->published)
+		return -ENOENT;
+	if (only_if_idle && obj->users != 1)
+		return -EBUSY;
+	if (obj->users != 1)
+		log_warnx("%s %u destroyed with %u users",
+			  iommufd_object_type_name(obj->type), id, obj->users);
+	object_destroy(ictx, obj);
+	return 0;
+}
+
+/*
+ * Drop a dependency reference and destroy the object if only the table is
+ * left holding it; automatic domains go away with their last device.
+ */
+void iommufd_object_put_and_try_destroy(struct iommufd_ctx *ictx,
+					struct iommufd_object *obj)
+{
+	obj->users--;
+	if (obj->users == 1 && obj->published)
+		object_destroy(ictx, obj);
+}
+
+/*
+ * Tear the graph down from the leaves: destroy whatever only the table
+ * holds, and repeat, until nothing is left. A pass that frees nothing means
+ * a reference was leaked; say so instead of looping.
+ */
+void iommufd_object_destroy_all(struct iommufd_ctx *ictx)
+{
+	while (ictx->nr_objects) {
+		bool progress = false;
+		unsigned int id;
+
+		for (id = 1; id < ictx->nr_slots; id++) {
+			struct iommufd_object *obj = ictx->objects[id];
+
+			if (obj && obj->users == 1) {
+				object_destroy(ictx, obj);
+				progress = true;
+			}
+		}
+		if (!progress) {
+			log_warnx("context release: %u objects still referenced",
+				  ictx->nr_objects);
+			break;
+		}
+	}
+	free(ictx->objects);
+	ictx->objects = NULL;
+	ictx->nr_slots = 0;
+}

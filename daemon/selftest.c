@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: MIT
+/*
+ * IOMMU_TEST_CMD: the kernel selftests' view into the mock backend. Checks
+ * that the kernel answers from struct page (refcounts, PFNs) are answered
+ * here from what the daemon really holds: the pin ledger and the frames
+ * recorded when pages were pinned.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <iommufd/iommufd_test.h>
+
+#include "backend_mock.h"
+#include "iommufd_private.h"
+#include "log.h"
+#include "mock_pgtable.h"
+#include "pages.h"
+#include "uaccess.h"
+
+#define MOCK_DIRTY_MAX_BITS (128ULL << 20)
+
+/* A mock device and its binding: what MOCK_DOMAIN creates. */
+struct selftest_obj {
+	struct iommufd_object obj; /* must be first */
+	struct iommufd_ctx *ictx;
+	struct iommu_device *mock_dev;
+	struct iommufd_device *idev;
+};
+
+void iommufd_selftest_destroy(struct iommufd_object *obj)
+{
+	struct selftest_obj *sobj = container_of(obj, struct selftest_obj, obj);
+
+	if (sobj->idev) {
+		iommufd_device_detach(sobj->idev);
+		iommufd_device_unbind(sobj->idev);
+	}
+	if (sobj->mock_dev)
+		mock_dev_destroy(sobj->mock_dev);
+}
+
+static int test_add_reserved(struct iommufd_ucmd *ucmd, uint32_t ioas_id,
+			     uint64_t start, uint64_t length)
+{
+	struct iommufd_ioas *ioas;
+	uint64_t last;
+	int ret;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow_u64(start, length - 1, &last))
+		return -EOVERFLOW;
+	ioas = iommufd_get_ioas(ucmd->ictx, ioas_id);
+	if (!ioas)
+		return -ENOENT;
+	ret = iopt_reserve_iova(&ioas->iopt, start, last, NULL);
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return ret;
+}
+
+static int test_mock_domain(struct iommufd_ucmd *ucmd,
+			    struct iommu_test_cmd *cmd, uint32_t dev_flags)
+{
+	struct iommufd_ctx *ictx = ucmd->ictx;
+	struct selftest_obj *sobj;
+	uint32_t pt_id = cmd->id;
+	int ret;
+
+	/* ids: selftest object, then device, then the automatic HWPT */
+	sobj = iommufd_object_alloc_type(ictx, sobj, IOMMUFD_OBJ_SELFTEST);
+	sobj->ictx = ictx;
+	sobj->mock_dev = mock_dev_create(dev_flags, &ret);
+	if (!sobj->mock_dev)
+		goto err_abort;
+	sobj->idev = iommufd_device_bind(ictx, sobj->mock_dev);
+	ret = iommufd_device_attach(sobj->idev, &pt_id);
+	if (ret)
+		goto err_abort;
+
+	cmd->mock_domain.out_stdev_id = sobj->obj.id;
+	cmd->mock_domain.out_hwpt_id = pt_id;
+	cmd->mock_domain.out_idev_id = sobj->idev->obj.id;
+	ret = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret)
+		goto err_abort;
+	iommufd_object_finalize(ictx, &sobj->obj);
+	return 0;
+
+err_abort:
+	iommufd_object_abort_and_destroy(ictx, &sobj->obj);
+	return ret;
+}
+
+static struct selftest_obj *get_selftest_obj(struct iommufd_ctx *ictx,
+					     uint32_t id)
+{
+	struct iommufd_object *obj =
+		iommufd_get_object(ictx, id, IOMMUFD_OBJ_SELFTEST);
+
+	return obj ? container_of(obj, struct selftest_obj, obj) : NULL;
+}
+
+static int test_mock_domain_replace(struct iommufd_ucmd *ucmd,
+				    struct iommu_test_cmd *cmd)
+{
+	struct selftest_obj *sobj = get_selftest_obj(ucmd->ictx, cmd->id);
+	uint32_t pt_id = cmd->mock_domain_replace.pt_id;
+	int ret;
+
+	if (!sobj)
+		return -ENOENT;
+	ret = iommufd_device_replace(sobj->idev, &pt_id);
+	if (!ret) {
+		cmd->mock_domain_replace.pt_id = pt_id;
+		ret = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	}
+	iommufd_put_object(ucmd->ictx, &sobj->obj);
+	return ret;
+}
+
+/* A mock paging domain by HWPT id: ENOENT for other ids, EINVAL non-mock. */
+static struct iommufd_hwpt_paging *get_md_pagetable(struct iommufd_ctx *ictx,
+						    uint32_t id,
+						    struct mock_pgtable **pt,
+						    int *err)
+{
+	struct iommufd_hwpt_paging *hwpt_paging =
+		iommufd_get_hwpt_paging(ictx, id);
+
+	if (!hwpt_paging) {
+		*err = -ENOENT;
+		return NULL;
+	}
+	*pt = mock_domain_pgtable(hwpt_paging->common.domain);
+	if (!*pt) {
+		iommufd_put_object(ictx, &hwpt_paging->common.obj);
+		*err = -EINVAL;
+		return NULL;
+	}
+	return hwpt_paging;
+}
+
+/*
+ * Every 2 KiB of [iova, iova + length) must translate to the frame the
+ * caller has at uptr right now: the frame recorded at pin time has to be
+ * the one the caller still uses.
+ */
+static int test_md_check_map(struct iommufd_ucmd *ucmd, uint32_t id,
+			     uint64_t iova, uint64_t length, uint64_t uptr)
+{
+	struct iommufd_hwpt_paging *hwpt_paging;
+	struct mock_pgtable *pt;
+	uint64_t end;
+	int ret = 0;
+
+	if (iova % MOCK_IO_PAGE_SIZE || length % MOCK_IO_PAGE_SIZE ||
+	    uptr % MOCK_IO_PAGE_SIZE || check_add_overflow_u64(uptr, length, &end))
+		return -EINVAL;
+	hwpt_paging = get_md_pagetable(ucmd->ictx, id, &pt, &ret);
+	if (!hwpt_paging)
+		return ret;
+
+	for (; length; length -= MOCK_IO_PAGE_SIZE) {
+		uint64_t user_pfn, paddr, pin_pfn;
+		unsigned int flags;
+		bool compound;
+
+		ret = proc_va_to_pfn(ucmd->caller->pid, uptr, &user_pfn,
+				     &compound);
+		if (ret)
+			break;
+		if (mock_pgtable_lookup(pt, iova, &paddr, &flags) ||
+		    phys_to_pfn(paddr, &pin_pfn) ||
+		    user_pfn * PAGE_SIZE + uptr % PAGE_SIZE !=
+			    pin_pfn * PAGE_SIZE + paddr % PAGE_SIZE) {
+			ret = -EINVAL;
+			break;
+		}
+		iova += MOCK_IO_PAGE_SIZE;
+		uptr += MOCK_IO_PAGE_SIZE;
+	}
+	iommufd_put_object(ucmd->ictx, &hwpt_paging->common.obj);
+	return ret;
+}
+
+/* Pins on each caller page, from the ledger; compound pages are skipped. */
+static int test_md_check_refs(struct iommufd_ucmd *ucmd, uint64_t uptr,
+			      uint64_t length, unsigned int refs)
+{
+	uint64_t end;
+
+	if (length % PAGE_SIZE || uptr % PAGE_SIZE ||
+	    check_add_overflow_u64(uptr, length, &end))
+		return -EINVAL;
+
+	for (; length; length -= PAGE_SIZE, uptr += PAGE_SIZE) {
+		uint64_t pfn;
+		bool compound;
+		int ret;
+
+		ret = proc_va_to_pfn(ucmd->caller->pid, uptr, &pfn, &compound);
+		if (ret)
+			return ret;
+		if (!compound && pin_ledger_count(pfn) != refs) {
+			log_debug("check_refs: pfn 0x%llx has %u pins, "
+				  "expected %u",
+				  (unsigned long long)pfn,
+				  pin_ledger_count(pfn), refs);
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+static int test_md_check_iotlb(struct iommufd_ucmd *ucmd, uint32_t id,
+			       uint32_t iotlb_id, uint32_t iotlb)
+{
+	struct iommufd_object *obj =
+		iommufd_get_object(ucmd->ictx, id, IOMMUFD_OBJ_HWPT_NESTED);
+	int ret;
+
+	if (!obj)
+		return -ENOENT;
+	ret = mock_domain_check_iotlb(
+		container_of(obj, struct iommufd_hw_pagetable, obj)->domain,
+		iotlb_id, iotlb);
+	iommufd_put_object(ucmd->ictx, obj);
+	return ret;
+}
+
+/*
+ * Mark IO pages dirty as if a device had written them. The mock indexes its
+ * table by page_size here, not by its IO page size, and the selftests rely
+ * on exactly that.
+ */
+static int test_dirty(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd)
+{
+	uint64_t iova = cmd->dirty.iova, length = cmd->dirty.length;
+	uint64_t page_size = cmd->dirty.page_size, nbits, i, count = 0;
+	struct iommufd_hwpt_paging *hwpt_paging;
+	struct mock_pgtable *pt;
+	uint8_t *bits;
+	int ret = 0;
+
+	if (!page_size || !length || iova % page_size || length % page_size ||
+	    !cmd->dirty.uptr)
+		return -EINVAL;
+	nbits = length / page_size;
+	if (nbits > MOCK_DIRTY_MAX_BITS)
+		return -EOVERFLOW;
+	hwpt_paging = get_md_pagetable(ucmd->ictx, cmd->id, &pt, &ret);
+	if (!hwpt_paging)
+		return ret;
+	if (!mock_domain_dirty_enabled(hwpt_paging->common.domain)) {
+		ret = -EINVAL;
+		goto out_put;
+	}
+	bits = xcalloc(1, (nbits + 7) / 8);
+	if (copy_from_user(ucmd->caller, bits, cmd->dirty.uptr,
+			   (nbits + 7) / 8)) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	for (i = 0; i < nbits; i++) {
+		uint64_t cur = iova + i * page_size;
+
+		if (!(bits[i / 8] & (1 << (i % 8))))
+			continue;
+		if (!mock_pgtable_set_dirty(pt, cur / page_size *
+							MOCK_IO_PAGE_SIZE))
+			count++;
+	}
+	cmd->dirty.out_nr_dirty = count;
+	ret = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+out_free:
+	free(bits);
+out_put:
+	iommufd_put_object(ucmd->ictx, &hwpt_paging->common.obj);
+	return ret;
+}
+
+static int test_trigger_iopf(struct iommufd_ucmd *ucmd,
+			     struct iommu_test_cmd *cmd)
+{
+	struct iommufd_object *obj = iommufd_get_object(
+		ucmd->ictx, cmd->trigger_iopf.dev_id, IOMMUFD_OBJ_DEVICE);
+	struct iommufd_device *idev;
+	int ret = 0;
+
+	if (!obj)
+		return -ENOENT;
+	idev = container_of(obj, struct iommufd_device, obj);
+	if (!mock_dev_is_mock(idev->dev)) {
+		ret = -EINVAL;
+	} else if (idev->hwpt && idev->hwpt->fault) {
+		struct iommu_hwpt_pgfault msg = {
+			.flags = IOMMU_PGFAULT_FLAGS_LAST_PAGE |
+				 (cmd->trigger_iopf.pasid ?
+					  IOMMU_PGFAULT_FLAGS_PASID_VALID :
+					  0),
+			.dev_id = idev->obj.id,
+			.pasid = cmd->trigger_iopf.pasid,
+			.grpid = cmd->trigger_iopf.grpid,
+			.perm = cmd->trigger_iopf.perm,
+			.addr = cmd->trigger_iopf.addr,
+		};
+
+		iommufd_fault_report(idev->hwpt->fault, &msg);
+	}
+	iommufd_put_object(ucmd->ictx, obj);
+	return ret;
+}
+
+/*
+ * An access hands a file descriptor to the caller; a FUSE or CUSE server
+ * cannot create one in another process, only the iommufd-run launcher can.
+ */
+static int test_needs_launcher(struct iommufd_ucmd *ucmd, const char *what)
+{
+	log_info("pid %d: %s returns a file descriptor, which needs the "
+		 "program to run under iommufd-run",
+		 (int)ucmd->caller->pid, what);
+	return -EOPNOTSUPP;
+}
+
+int iommufd_test(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+
+	switch (cmd->op) {
+	case IOMMU_TEST_OP_ADD_RESERVED:
+		return test_add_reserved(ucmd, cmd->id,
+					 cmd->add_reserved.start,
+					 cmd->add_reserved.length);
+	case IOMMU_TEST_OP_MOCK_DOMAIN:
+		return test_mock_domain(ucmd, cmd, 0);
+	case IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS:
+		return test_mock_domain(ucmd, cmd,
+					cmd->mock_domain_flags.dev_flags);
+	case IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE:
+		return test_mock_domain_replace(ucmd, cmd);
+	case IOMMU_TEST_OP_MD_CHECK_MAP:
+		return test_md_check_map(ucmd, cmd->id, cmd->check_map.iova,
+					 cmd->check_map.length,
+					 cmd->check_map.uptr);
+	case IOMMU_TEST_OP_MD_CHECK_REFS:
+		return test_md_check_refs(ucmd, cmd->check_refs.uptr,
+					  cmd->check_refs.length,
+					  cmd->check_refs.refs);
+	case IOMMU_TEST_OP_MD_CHECK_IOTLB:
+		return test_md_check_iotlb(ucmd, cmd->id, cmd->check_iotlb.id,
+					   cmd->check_iotlb.iotlb);
+	case IOMMU_TEST_OP_CREATE_ACCESS:
+		return test_needs_launcher(ucmd, "IOMMU_TEST_OP_CREATE_ACCESS");
+	case IOMMU_TEST_OP_DESTROY_ACCESS_PAGES:
+	case IOMMU_TEST_OP_ACCESS_PAGES:
+	case IOMMU_TEST_OP_ACCESS_RW:
+	case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
+		/* No access file can exist without the launcher. */
+		return -EBADF;
+	case IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT:
+		if (cmd->memory_limit.limit < 12)
+			return -EINVAL;
+		pages_set_temp_memory_limit(cmd->memory_limit.limit);
+		return 0;
+	case IOMMU_TEST_OP_DIRTY:
+		return test_dirty(ucmd, cmd);
+	case IOMMU_TEST_OP_TRIGGER_IOPF:
+		return test_trigger_iopf(ucmd, cmd);
+	default:
+		return -EOPNOTSUPP;
+	}
+}

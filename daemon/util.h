@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/* Small helpers shared by the daemon: containers, arithmetic, lists. */
+#ifndef IOMMUFDD_UTIL_H
+#define IOMMUFDD_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#ifndef container_of
+#define container_of(ptr, type, member)                                     \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#endif
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define offsetofend(type, member)                                           \
+	(offsetof(type, member) + sizeof(((type *)0)->member))
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1ULL << PAGE_SHIFT)
+#define HPAGE_SIZE (1ULL << 21)
+
+#define ALIGN_DOWN_U64(x, a) ((x) & ~((uint64_t)(a) - 1))
+#define ALIGN_UP_U64(x, a) ALIGN_DOWN_U64((x) + (uint64_t)(a) - 1, a)
+#define IS_ALIGNED_U64(x, a) (((x) & ((uint64_t)(a) - 1)) == 0)
+
+static inline bool check_add_overflow_u64(uint64_t a, uint64_t b, uint64_t *r)
+{
+	return __builtin_add_overflow(a, b, r);
+}
+
+static inline unsigned int fls64(uint64_t x)
+{
+	return x ? 64 - __builtin_clzll(x) : 0;
+}
+
+static inline unsigned int ffs64(uint64_t x)
+{
+	return x ? __builtin_ctzll(x) + 1 : 0;
+}
+
+static inline uint64_t roundup_pow_of_two_u64(uint64_t x)
+{
+	if (x <= 1)
+		return 1;
+	return 1ULL << fls64(x - 1);
+}
+
+/* Allocation failure in the daemon is not recoverable in a useful way. */
+void *xcalloc(size_t n, size_t size);
+void *xreallocarray(void *p, size_t n, size_t size);
+
+/* A circular doubly linked list, embedded in its members. */
+struct list_head {
+	struct list_head *next, *prev;
+};
+
+static inline void list_init(struct list_head *h)
+{
+	h->next = h->prev = h;
+}
+
+static inline bool list_empty(const struct list_head *h)
+{
+	return h->next == h;
+}
+
+static inline void list_add_tail(struct list_head *n, struct list_head *h)
+{
+	n->prev = h->prev;
+	n->next = h;
+	h->prev->next = n;
+	h->prev = n;
+}
+
+static inline void list_del(struct list_head *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	n->next = n->prev = n;
+}
+
+#define list_entry(ptr, type, member) container_of(ptr, type, member)
+#define list_first_entry(h, type, member) list_entry((h)->next, type, member)
+
+#define list_for_each_entry(pos, head, member)                              \
+	for (pos = list_entry((head)->next, __typeof__(*pos), member);          \
+	     &pos->member != (head);                                        \
+	     pos = list_entry(pos->member.next, __typeof__(*pos), member))
+
+#define list_for_each_entry_safe(pos, n, head, member)                      \
+	for (pos = list_entry((head)->next, __typeof__(*pos), member),          \
+	    n = list_entry(pos->member.next, __typeof__(*pos), member);         \
+	     &pos->member != (head);                                        \
+	     pos = n, n = list_entry(n->member.next, __typeof__(*n), member))
+
+#endif
