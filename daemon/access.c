@@ -1,17 +1,136 @@
 // SPDX-License-Identifier: MIT
 /*
- * Accesses: in-daemon users of an IOAS (what a mediated device driver is to
- * the kernel). Before an unmap removes an area they hold pins on, each one
- * is told to drop them.
+ * Accesses: in-daemon users of an IOAS, what a mediated device driver is to
+ * the kernel. An access pins IOVA ranges to get at their pages, or copies
+ * bytes through the IOAS without pinning. Before an unmap removes an area an
+ * access has pinned, the access is told to let go (ops->unmap) and the unmap
+ * retries.
  */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "backend.h"
 #include "iommufd_private.h"
+#include "log.h"
+#include "pages.h"
 
 struct iommufd_access {
 	struct iommufd_object obj; /* must be first */
-	struct list_head item;	   /* on ioas->iopt.access_list */
+	struct iommufd_ctx *ictx;
+	struct iommufd_ioas *ioas;
+	struct list_head item; /* on ioas->iopt.access_list */
 	const struct iommufd_access_ops *ops;
 	void *data;
+	bool needs_pin;
 };
+
+struct iommufd_access *
+iommufd_access_create(struct iommufd_ctx *ictx,
+		      const struct iommufd_access_ops *ops, void *data,
+		      bool needs_pin, unsigned int *id)
+{
+	struct iommufd_access *access =
+		iommufd_object_alloc_type(ictx, access, IOMMUFD_OBJ_ACCESS);
+
+	access->ictx = ictx;
+	access->ops = ops;
+	access->data = data;
+	access->needs_pin = needs_pin;
+	list_init(&access->item);
+	/* The owning driver's reference: user DESTROY cannot take it away. */
+	iommufd_object_get(&access->obj);
+	iommufd_object_finalize(ictx, &access->obj);
+	*id = access->obj.id;
+	return access;
+}
+
+void iommufd_access_destroy(struct iommufd_access *access)
+{
+	iommufd_access_detach(access);
+	iommufd_object_put(&access->obj);
+	iommufd_object_remove(access->ictx, access->obj.id, false);
+}
+
+void iommufd_access_destroy_object(struct iommufd_object *obj)
+{
+	iommufd_access_detach(container_of(obj, struct iommufd_access, obj));
+}
+
+static int access_join(struct iommufd_access *access, struct iommufd_ioas *ioas)
+{
+	int ret;
+
+	if (access->needs_pin) {
+		ret = iopt_add_pinning_access(&ioas->iopt);
+		if (ret)
+			return ret;
+	}
+	list_add_tail(&access->item, &ioas->iopt.access_list);
+	return 0;
+}
+
+/* Let go of everything in the old IOAS, then leave it. */
+static void access_leave(struct iommufd_access *access)
+{
+	struct iommufd_ioas *ioas = access->ioas;
+
+	access->ops->unmap(access->data, 0, UINT64_MAX);
+	list_del(&access->item);
+	if (access->needs_pin)
+		iopt_remove_pinning_access(&ioas->iopt);
+	access->ioas = NULL;
+	iommufd_object_put(&ioas->obj);
+}
+
+int iommufd_access_attach(struct iommufd_access *access, unsigned int ioas_id)
+{
+	struct iommufd_ioas *ioas;
+	int ret;
+
+	if (access->ioas)
+		return -EINVAL;
+	ioas = iommufd_get_ioas(access->ictx, ioas_id);
+	if (!ioas)
+		return -ENOENT;
+	ret = access_join(access, ioas);
+	if (ret) {
+		iommufd_put_object(access->ictx, &ioas->obj);
+		return ret;
+	}
+	/* The lookup's reference on the IOAS becomes the access's. */
+	access->ioas = ioas;
+	return 0;
+}
+
+int iommufd_access_replace(struct iommufd_access *access, unsigned int ioas_id)
+{
+	struct iommufd_ioas *ioas;
+	int ret;
+
+	if (!access->ioas)
+		return -ENOENT;
+	ioas = iommufd_get_ioas(access->ictx, ioas_id);
+	if (!ioas)
+		return -ENOENT;
+	if (ioas == access->ioas) {
+		iommufd_put_object(access->ictx, &ioas->obj);
+		return 0;
+	}
+	access_leave(access);
+	ret = access_join(access, ioas);
+	if (ret) {
+		iommufd_put_object(access->ictx, &ioas->obj);
+		return ret;
+	}
+	access->ioas = ioas;
+	return 0;
+}
+
+void iommufd_access_detach(struct iommufd_access *access)
+{
+	if (access->ioas)
+		access_leave(access);
+}
 
 void iommufd_access_notify_unmap(struct io_pagetable *iopt, uint64_t iova,
 				 uint64_t length)
@@ -22,10 +141,107 @@ void iommufd_access_notify_unmap(struct io_pagetable *iopt, uint64_t iova,
 		access->ops->unmap(access->data, iova, length);
 }
 
-void iommufd_access_destroy_object(struct iommufd_object *obj)
+/* The part of @area inside [iova, last], as page indexes of its storage. */
+static void area_index_span(const struct iopt_area *area, uint64_t iova,
+			    uint64_t last, uint64_t *first_index,
+			    uint64_t *last_index)
 {
-	struct iommufd_access *access =
-		container_of(obj, struct iommufd_access, obj);
+	uint64_t s = iova > iopt_area_iova(area) ? iova : iopt_area_iova(area);
+	uint64_t l = last < iopt_area_last_iova(area) ? last :
+						       iopt_area_last_iova(area);
 
-	list_del(&access->item);
+	*first_index = (area->start_byte + s - iopt_area_iova(area)) / PAGE_SIZE;
+	*last_index = (area->start_byte + l - iopt_area_iova(area)) / PAGE_SIZE;
+}
+
+static void access_unpin_range(struct io_pagetable *iopt, uint64_t iova,
+			       uint64_t last, struct iopt_area *stop)
+{
+	struct iopt_area *area;
+
+	for (area = iopt_area_first(iopt, iova, last); area && area != stop;
+	     area = iopt_area_next(area, iova, last)) {
+		uint64_t first_index, last_index;
+
+		area_index_span(area, iova, last, &first_index, &last_index);
+		iopt_pages_unpin(area->pages, first_index, last_index);
+		area->num_accesses--;
+	}
+}
+
+/*
+ * Pin every page behind [iova, iova + length) and return their physical
+ * addresses, one per page the range touches. The range must be mapped
+ * without holes.
+ */
+int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova,
+			     uint64_t length, uint64_t *paddrs,
+			     unsigned int flags)
+{
+	struct io_pagetable *iopt;
+	struct iopt_area *area;
+	uint64_t last, next = iova;
+	int ret = -ENOENT;
+
+	if (!access->needs_pin)
+		return -EINVAL;
+	if (!access->ioas)
+		return -ENOENT;
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow_u64(iova, length - 1, &last))
+		return -EOVERFLOW;
+	iopt = &access->ioas->iopt;
+
+	for (area = iopt_area_first(iopt, iova, last); area;
+	     area = iopt_area_next(area, iova, last)) {
+		uint64_t first_index, last_index, i;
+
+		if (iopt_area_iova(area) > next) {
+			ret = -ENOENT;
+			break;
+		}
+		if (area->prevent_access) {
+			ret = -EINVAL;
+			break;
+		}
+		if ((flags & IOMMUFD_ACCESS_RW_WRITE) &&
+		    !(area->iommu_prot & IOMMU_WRITE)) {
+			ret = -EPERM;
+			break;
+		}
+		area_index_span(area, iova, last, &first_index, &last_index);
+		ret = iopt_pages_pin(area->pages, first_index, last_index);
+		if (ret)
+			break;
+		area->num_accesses++;
+		for (i = first_index; i <= last_index; i++)
+			*paddrs++ = iopt_pages_paddr(area->pages, i);
+		if (iopt_area_last_iova(area) >= last) {
+			ret = 0;
+			break;
+		}
+		next = iopt_area_last_iova(area) + 1;
+		ret = -ENOENT;
+	}
+	if (ret)
+		access_unpin_range(iopt, iova, last, area);
+	return ret;
+}
+
+void iommufd_access_unpin_pages(struct iommufd_access *access, uint64_t iova,
+				uint64_t length)
+{
+	if (!access->ioas || !length)
+		return;
+	access_unpin_range(&access->ioas->iopt, iova, iova + length - 1, NULL);
+}
+
+int iommufd_access_rw(struct iommufd_access *access, uint64_t iova, void *data,
+		      uint64_t length, unsigned int flags)
+{
+	if (!access->ioas)
+		return -ENOENT;
+	return iopt_rw(&access->ioas->iopt, iova, data, length,
+		       flags & IOMMUFD_ACCESS_RW_WRITE);
 }
