@@ -825,13 +825,13 @@ static void test_scale_million(void **unused)
 	adjacent_remove_s = seconds_since(&begin);
 	assert_null(t.root);
 
-	print_message("1M random ranges: insert %.3fs, remove %.3fs; "
+	print_message("# 1M random ranges: insert %.3fs, remove %.3fs; "
 		      "100k point queries %.3fs; %zu spans walked in %.3fs\n",
 		      insert_s, remove_s, query_s, nspans, walk_s);
-	print_message("1M adjacent areas: insert %.3fs, remove %.3fs; "
+	print_message("# 1M adjacent areas: insert %.3fs, remove %.3fs; "
 		      "3-step span walk %.6fs\n",
 		      adjacent_insert_s, adjacent_remove_s, span_s);
-	print_message("whole 1M test, with model and itree_check: %.3fs\n",
+	print_message("# whole 1M test, with model and itree_check: %.3fs\n",
 		      seconds_since(&test_begin));
 	/* Loose enough for sanitizers; a linear step would take hours. */
 	assert_true(insert_s + remove_s < 30.0);
@@ -839,11 +839,11 @@ static void test_scale_million(void **unused)
 
 	/* Growth here is cache misses, not the algorithm. */
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
-		print_message("%7zu random nodes: %.0f ns per insert/remove\n",
+		print_message("# %7zu random nodes: %.0f ns per insert/remove\n",
 			      sizes[i],
 			      insert_remove_cost(pool, order, sizes[i],
 						 &state));
-	print_message("%7d random nodes: %.0f ns per insert/remove\n", N,
+	print_message("# %7d random nodes: %.0f ns per insert/remove\n", N,
 		      random_cost);
 
 	free(order);
