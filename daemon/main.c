@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: MIT
+/*
+ * iommufdd: serve the iommufd uAPI on /dev/iommu from user space.
+ *
+ * The process never forks: under systemd it is a Type=notify service, by
+ * hand it runs until SIGINT/SIGTERM. Everything happens on one libevent loop.
+ */
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "core.h"
+#include "log.h"
+#include "transport.h"
+
+#ifndef IOMMUFDD_VERSION
+#define IOMMUFDD_VERSION "0.0.0"
+#endif
+
+#define DEFAULT_BACKEND "mock"
+#define DEFAULT_PATH "/dev/iommu"
+
+/* Exit status for a command line that makes no sense. */
+#define EXIT_USAGE 2
+
+enum transport_kind {
+	TRANSPORT_AUTO,
+	TRANSPORT_FUSE,
+	TRANSPORT_CUSE,
+};
+
+struct daemon_options {
+	const char *backend;
+	enum transport_kind transport;
+	const char *path;
+	bool foreground;
+	int log_level;
+};
+
+/* Set by the signal callbacks; a loop that ends without it lost the kernel. */
+static bool stop_requested;
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: %s [OPTION]...\n"
+		"Serve the iommufd uAPI on a file from user space.\n"
+		"\n"
+		"  -b, --backend NAME      IOMMU backend (default: %s)\n"
+		"  -t, --transport KIND    fuse or auto (default: auto, which is fuse)\n"
+		"  -p, --path PATH         file to serve (default: %s)\n"
+		"  -f, --foreground        log to stderr (the daemon never forks)\n"
+		"  -l, --log-level LEVEL   error, warning, info or debug (default: info)\n"
+		"  -h, --help              show this help and exit\n"
+		"  -V, --version           show the version and exit\n",
+		program_invocation_short_name, DEFAULT_BACKEND, DEFAULT_PATH);
+}
+
+__attribute__((format(printf, 1, 2), noreturn)) static void
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", program_invocation_short_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n",
+		program_invocation_short_name);
+	exit(EXIT_USAGE);
+}
+
+static void parse_options(int argc, char **argv, struct daemon_options *opts)
+{
+	static const struct option long_options[] = {
+		{ "backend", required_argument, NULL, 'b' },
+		{ "transport", required_argument, NULL, 't' },
+		{ "path", required_argument, NULL, 'p' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*opts = (struct daemon_options){
+		.backend = DEFAULT_BACKEND,
+		.transport = TRANSPORT_AUTO,
+		.path = DEFAULT_PATH,
+		.log_level = LOG_LEVEL_INFO,
+	};
+
+	/* Leading ':' lets us word the errors ourselves. */
+	while ((c = getopt_long(argc, argv, ":b:t:p:fl:hV", long_options,
+				NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			opts->backend = optarg;
+			break;
+		case 't':
+			if (!strcmp(optarg, "fuse"))
+				opts->transport = TRANSPORT_FUSE;
+			else if (!strcmp(optarg, "auto"))
+				opts->transport = TRANSPORT_AUTO;
+			else if (!strcmp(optarg, "cuse"))
+				opts->transport = TRANSPORT_CUSE;
+			else
+				usage_error(
+					"unknown transport '%s' (use fuse or auto)",
+					optarg);
+			break;
+		case 'p':
+			if (!*optarg)
+				usage_error("--path must not be empty");
+			opts->path = optarg;
+			break;
+		case 'f':
+			opts->foreground = true;
+			break;
+		case 'l':
+			opts->log_level = log_level_from_name(optarg);
+			if (opts->log_level < 0)
+				usage_error(
+					"unknown log level '%s' (use error, warning, info or debug)",
+					optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(EXIT_SUCCESS);
+		case 'V':
+			printf("iommufdd %s\n", IOMMUFDD_VERSION);
+			exit(EXIT_SUCCESS);
+		case ':':
+			usage_error("option '%s' needs an argument",
+				    argv[optind - 1]);
+		default:
+			/* optopt names the letter inside a group like -fx. */
+			if (optopt)
+				usage_error("unknown option '-%c'", optopt);
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+}
+
+/* Effective capability bit from capget(2); libcap is not worth a dependency. */
+static bool have_effective_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+		.pid = 0,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return geteuid() == 0;
+	return data[cap / 32].effective & (1U << (cap % 32));
+}
+
+/*
+ * Fail early with one clear line instead of a libfuse mount error later:
+ * mounting needs CAP_SYS_ADMIN and the session needs /dev/fuse.
+ */
+static void check_fuse_prerequisites(void)
+{
+	int fd;
+
+	if (geteuid() != 0 && !have_effective_cap(CAP_SYS_ADMIN))
+		fatalx("mounting a FUSE file needs root or CAP_SYS_ADMIN");
+
+	fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		int err = errno;
+
+		if (err == ENOENT || err == ENODEV || err == ENXIO)
+			fatalx("cannot open /dev/fuse: %s (is the fuse module loaded? try 'modprobe fuse')",
+			       strerror(err));
+		fatalx("cannot open /dev/fuse: %s (need root or CAP_SYS_ADMIN)",
+		       strerror(err));
+	}
+	close(fd);
+
+	/* Not fatal: same-uid, dumpable callers can still be served. */
+	if (!have_effective_cap(CAP_SYS_PTRACE))
+		log_warnx(
+			"no CAP_SYS_PTRACE: only callers this user may ptrace can be served");
+}
+
+/*
+ * sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET, where a
+ * leading '@' names an abstract socket. Failure is logged, never fatal.
+ */
+static void notify_service_manager(const char *state)
+{
+	const char *socket_path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	size_t path_len;
+	socklen_t addr_len;
+	int fd;
+
+	if (!socket_path || !*socket_path)
+		return;
+	path_len = strlen(socket_path);
+	if ((socket_path[0] != '/' && socket_path[0] != '@') ||
+	    path_len >= sizeof(addr.sun_path)) {
+		log_warnx("ignoring unusable NOTIFY_SOCKET '%s'", socket_path);
+		return;
+	}
+	memcpy(addr.sun_path, socket_path, path_len);
+	if (addr.sun_path[0] == '@')
+		addr.sun_path[0] = '\0';
+	/* Abstract names are not NUL-terminated: the length is the name. */
+	addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+			       path_len + (socket_path[0] == '/'));
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_warn("sd_notify: socket");
+		return;
+	}
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL,
+		   (struct sockaddr *)&addr, addr_len) < 0)
+		log_warn("sd_notify: cannot send %s to %s", state, socket_path);
+	close(fd);
+}
+
+static void on_stop_signal(evutil_socket_t signo, short what, void *arg)
+{
+	struct event_base *base = arg;
+
+	(void)what;
+	log_info("%s received, shutting down", strsignal((int)signo));
+	stop_requested = true;
+	event_base_loopbreak(base);
+}
+
+int main(int argc, char **argv)
+{
+	struct event *sigterm_event, *sigint_event;
+	struct daemon_options opts;
+	struct event_base *base;
+	int exit_status = EXIT_SUCCESS;
+	int ret;
+
+	log_init(LOG_LEVEL_INFO, true);
+	parse_options(argc, argv, &opts);
+	log_init(opts.log_level, opts.foreground);
+
+	if (opts.transport == TRANSPORT_CUSE)
+		fatalx("the cuse transport is not implemented yet; use --transport=fuse");
+
+	check_fuse_prerequisites();
+
+	/* A client closing a socket under us must not kill the daemon. */
+	signal(SIGPIPE, SIG_IGN);
+
+	ret = iommufd_core_init(opts.backend);
+	if (ret == -ENOENT)
+		fatalx("unknown backend '%s'", opts.backend);
+	if (ret < 0)
+		fatalx("cannot start the '%s' backend: %s", opts.backend,
+		       strerror(-ret));
+
+	base = event_base_new();
+	if (!base)
+		fatalx("cannot create the event loop");
+
+	sigterm_event = evsignal_new(base, SIGTERM, on_stop_signal, base);
+	sigint_event = evsignal_new(base, SIGINT, on_stop_signal, base);
+	if (!sigterm_event || !sigint_event ||
+	    evsignal_add(sigterm_event, NULL) ||
+	    evsignal_add(sigint_event, NULL))
+		fatalx("cannot watch SIGTERM and SIGINT");
+
+	/* The transport has logged why it failed. */
+	ret = transport_fuse_start(base, opts.path);
+	if (ret < 0) {
+		iommufd_core_exit();
+		return EXIT_FAILURE;
+	}
+
+	log_info("serving %s over fuse (%s backend)", opts.path, opts.backend);
+	notify_service_manager("READY=1");
+
+	event_base_dispatch(base);
+
+	if (!stop_requested) {
+		log_err("lost the kernel connection for %s, exiting",
+			opts.path);
+		exit_status = EXIT_FAILURE;
+	}
+	notify_service_manager("STOPPING=1");
+	transport_fuse_stop();
+	iommufd_core_exit();
+
+	event_free(sigint_event);
+	event_free(sigterm_event);
+	event_base_free(base);
+	return exit_status;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Transports: how /dev/iommu reaches the daemon. Each one turns kernel
+ * requests into calls on the core (core.h) from the daemon's event loop, one
+ * request at a time, in the order the kernel queued them.
+ */
+#ifndef IOMMUFDD_TRANSPORT_H
+#define IOMMUFDD_TRANSPORT_H
+
+struct event_base;
+
+/*
+ * FUSE file: a one-file FUSE file system mounted on top of @path, a regular
+ * file that is created (and removed again on stop) if it does not exist.
+ * Ioctls arrive restricted, i.e. with the raw argument pointer only, so the
+ * core reaches caller memory through uaccess.h.
+ *
+ * Returns 0 or -errno (details are logged). When the kernel side goes away
+ * (unmounted, connection aborted) the transport breaks @base's loop.
+ */
+int transport_fuse_start(struct event_base *base, const char *path);
+
+/*
+ * Unmount, release the contexts of files that are still open and remove the
+ * file if start created it. Safe to call when start failed or never ran.
+ */
+void transport_fuse_stop(void);
+
+#endif

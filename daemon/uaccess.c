@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Caller memory access with process_vm_readv/process_vm_writev.
+ *
+ * The kernel checks the remote range only while copying and reports how many
+ * bytes made it, so every short count is a fault somewhere in the range:
+ * like copy_from_user, any partial transfer is -EFAULT.
+ */
+#define _GNU_SOURCE /* process_vm_readv, process_vm_writev */
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "uaccess.h"
+
+/*
+ * The kernel caps one process_vm_* call at MAX_RW_COUNT (just under 2 GiB)
+ * and silently shortens longer requests, which would look like a fault.
+ */
+#define REMOTE_IO_MAX (1UL << 30)
+
+/* Bounce size for clear_user and check_zeroed_user. */
+#define BOUNCE_MAX (1UL << 20)
+
+/* clear_user points every local iovec at this; it is never written. */
+static char zero_block[4096];
+
+static size_t page_size(void)
+{
+	static size_t cached;
+
+	if (!cached) {
+		long sz = sysconf(_SC_PAGESIZE);
+
+		cached = sz > 0 ? (size_t)sz : 4096;
+	}
+	return cached;
+}
+
+/* A range that cannot name caller memory faults before any syscall. */
+static bool user_range_ok(uint64_t uptr, uint64_t len)
+{
+	if (!uptr)
+		return false;
+	if (uptr + len < uptr)
+		return false;
+#if UINTPTR_MAX < UINT64_MAX
+	if (uptr + len - 1 > UINTPTR_MAX)
+		return false;
+#endif
+	return true;
+}
+
+static int remote_errno(int err)
+{
+	switch (err) {
+	case EPERM:
+	case ESRCH:
+	case ENOMEM:
+		return -err;
+	default:
+		/* EFAULT, and EINVAL for a range the kernel refuses outright. */
+		return -EFAULT;
+	}
+}
+
+/*
+ * One process_vm_* call. Returns the number of bytes moved or -errno; a
+ * short count is for the caller to interpret.
+ */
+static ssize_t remote_io(const struct ucaller *c, bool to_caller,
+			 const struct iovec *local, unsigned long nr_local,
+			 const struct iovec *remote, unsigned long nr_remote)
+{
+	ssize_t n;
+
+	/* pid 0 is a caller outside our pid namespace: unreachable. */
+	if (c->pid <= 0)
+		return -ESRCH;
+	if (to_caller)
+		n = process_vm_writev(c->pid, local, nr_local, remote,
+				      nr_remote, 0);
+	else
+		n = process_vm_readv(c->pid, local, nr_local, remote, nr_remote,
+				     0);
+	if (n < 0)
+		return remote_errno(errno);
+	return n;
+}
+
+static int copy_user(const struct ucaller *c, bool to_caller, void *buf,
+		     uint64_t uptr, size_t len)
+{
+	char *local = buf;
+
+	if (!len)
+		return 0;
+	if (!user_range_ok(uptr, len))
+		return -EFAULT;
+
+	while (len) {
+		size_t chunk = len < REMOTE_IO_MAX ? len : REMOTE_IO_MAX;
+		struct iovec liov = { .iov_base = local, .iov_len = chunk };
+		struct iovec riov = {
+			.iov_base = (void *)(uintptr_t)uptr,
+			.iov_len = chunk,
+		};
+		ssize_t n = remote_io(c, to_caller, &liov, 1, &riov, 1);
+
+		if (n < 0)
+			return (int)n;
+		if ((size_t)n != chunk)
+			return -EFAULT;
+		local += chunk;
+		uptr += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+int copy_from_user(const struct ucaller *c, void *buf, uint64_t uptr,
+		   size_t len)
+{
+	return copy_user(c, false, buf, uptr, len);
+}
+
+int copy_to_user(const struct ucaller *c, uint64_t uptr, const void *buf,
+		 size_t len)
+{
+	/* process_vm_writev only reads the local side. */
+	return copy_user(c, true, (void *)buf, uptr, len);
+}
+
+int clear_user(const struct ucaller *c, uint64_t uptr, size_t len)
+{
+	struct iovec local[BOUNCE_MAX / sizeof(zero_block)];
+
+	if (!len)
+		return 0;
+	if (!user_range_ok(uptr, len))
+		return -EFAULT;
+
+	/* Many local iovecs on one zero block stand in for a zeroed bounce. */
+	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+		local[i].iov_base = zero_block;
+		local[i].iov_len = sizeof(zero_block);
+	}
+
+	while (len) {
+		size_t chunk = len < BOUNCE_MAX ? len : BOUNCE_MAX;
+		size_t nr_local =
+			(chunk + sizeof(zero_block) - 1) / sizeof(zero_block);
+		struct iovec remote = {
+			.iov_base = (void *)(uintptr_t)uptr,
+			.iov_len = chunk,
+		};
+		ssize_t n;
+
+		/* The last local iovec may be longer than needed: harmless. */
+		n = remote_io(c, true, local, nr_local, &remote, 1);
+		if (n < 0)
+			return (int)n;
+		if ((size_t)n != chunk)
+			return -EFAULT;
+		uptr += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+static bool all_zero(const unsigned char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/*
+ * The remote side is split at page boundaries: process_vm_readv documents
+ * partial transfers at iovec granularity, so a short count still delivers
+ * every page before the first unreadable one. Those bytes are checked first,
+ * so a non-zero byte wins over a fault that comes after it, as in the
+ * kernel's byte-by-byte check_zeroed_user().
+ */
+int check_zeroed_user(const struct ucaller *c, uint64_t uptr, uint64_t len)
+{
+	size_t pgsz = page_size();
+	size_t bounce_len;
+	struct iovec *remote;
+	unsigned char *bounce;
+	size_t max_remote;
+	int ret = 0;
+
+	if (!len)
+		return 0;
+	if (!user_range_ok(uptr, len))
+		return -EFAULT;
+
+	bounce_len = len < BOUNCE_MAX ? (size_t)len : BOUNCE_MAX;
+	/* Unaligned start: one extra page piece. */
+	max_remote = bounce_len / pgsz + 2;
+	if (max_remote > IOV_MAX)
+		max_remote = IOV_MAX;
+	bounce = malloc(bounce_len);
+	remote = calloc(max_remote, sizeof(*remote));
+	if (!bounce || !remote) {
+		ret = -ENOMEM;
+		goto out;
+	}
+
+	while (len) {
+		struct iovec local = { .iov_base = bounce };
+		size_t nr_remote = 0;
+		size_t chunk = 0;
+		ssize_t n;
+
+		while (chunk < bounce_len && chunk < len &&
+		       nr_remote < max_remote) {
+			uint64_t addr = uptr + chunk;
+			size_t piece = pgsz - (size_t)(addr % pgsz);
+
+			if (piece > bounce_len - chunk)
+				piece = bounce_len - chunk;
+			if (piece > len - chunk)
+				piece = (size_t)(len - chunk);
+			remote[nr_remote].iov_base = (void *)(uintptr_t)addr;
+			remote[nr_remote].iov_len = piece;
+			nr_remote++;
+			chunk += piece;
+		}
+		local.iov_len = chunk;
+
+		n = remote_io(c, false, &local, 1, remote, nr_remote);
+		if (n < 0) {
+			ret = (int)n;
+			break;
+		}
+		if (!all_zero(bounce, (size_t)n)) {
+			ret = -E2BIG;
+			break;
+		}
+		if ((size_t)n != chunk) {
+			ret = -EFAULT;
+			break;
+		}
+		uptr += chunk;
+		len -= chunk;
+	}
+out:
+	free(remote);
+	free(bounce);
+	return ret;
+}
