@@ -83,12 +83,25 @@ if ! meson test -C build-asan --suite unit --print-errorlogs; then
 	failed+=("meson test -C build-asan --suite unit")
 fi
 
+# One plain closing line over both runs, counted from meson's own logs.
+totals=$(cat build/meson-logs/testlog.json build-asan/meson-logs/testlog.json \
+	2>/dev/null | python3 -c '
+import json, sys
+n = {"OK": 0, "FAIL": 0, "SKIP": 0}
+for line in sys.stdin:
+    r = json.loads(line).get("result", "FAIL")
+    key = r if r in n else ("OK" if r == "EXPECTEDFAIL" else "FAIL")
+    n[key] += 1
+print("%d passed, %d failed, %d skipped" % (n["OK"], n["FAIL"], n["SKIP"]))')
+
 section "result"
 if [ ${#failed[@]} -gt 0 ]; then
 	for f in "${failed[@]}"; do
 		echo "FAILED: $f"
 	done
 	echo "logs: build/meson-logs/testlog.txt, build-asan/meson-logs/testlog.txt"
+	echo "$totals"
 	exit 1
 fi
 echo "all test stages passed"
+echo "$totals"
