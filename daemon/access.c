@@ -141,30 +141,18 @@ void iommufd_access_notify_unmap(struct io_pagetable *iopt, uint64_t iova,
 		access->ops->unmap(access->data, iova, length);
 }
 
-/* The part of @area inside [iova, last], as page indexes of its storage. */
-static void area_index_span(const struct iopt_area *area, uint64_t iova,
-			    uint64_t last, uint64_t *first_index,
-			    uint64_t *last_index)
-{
-	uint64_t s = iova > iopt_area_iova(area) ? iova : iopt_area_iova(area);
-	uint64_t l = last < iopt_area_last_iova(area) ? last :
-						       iopt_area_last_iova(area);
-
-	*first_index = (area->start_byte + s - iopt_area_iova(area)) / PAGE_SIZE;
-	*last_index = (area->start_byte + l - iopt_area_iova(area)) / PAGE_SIZE;
-}
-
+/* Unpin what pin_pages pinned in [iova, last], up to the area @stop. */
 static void access_unpin_range(struct io_pagetable *iopt, uint64_t iova,
 			       uint64_t last, struct iopt_area *stop)
 {
+	struct iopt_contig_iter it;
 	struct iopt_area *area;
 
-	for (area = iopt_area_first(iopt, iova, last); area && area != stop;
-	     area = iopt_area_next(area, iova, last)) {
-		uint64_t first_index, last_index;
-
-		area_index_span(area, iova, last, &first_index, &last_index);
-		iopt_pages_unpin(area->pages, first_index, last_index);
+	for (area = iopt_contig_first(&it, iopt, iova, last);
+	     area && area != stop; area = iopt_contig_next(&it)) {
+		iopt_pages_unpin(area->pages,
+				 iopt_area_byte(area, it.start) / PAGE_SIZE,
+				 iopt_area_byte(area, it.last) / PAGE_SIZE);
 		area->num_accesses--;
 	}
 }
@@ -178,10 +166,11 @@ int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova,
 			     uint64_t length, uint64_t *paddrs,
 			     unsigned int flags)
 {
+	struct iopt_contig_iter it;
 	struct io_pagetable *iopt;
 	struct iopt_area *area;
-	uint64_t last, next = iova;
-	int ret = -ENOENT;
+	uint64_t last;
+	int ret = 0;
 
 	if (!access->needs_pin)
 		return -EINVAL;
@@ -193,14 +182,11 @@ int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova,
 		return -EOVERFLOW;
 	iopt = &access->ioas->iopt;
 
-	for (area = iopt_area_first(iopt, iova, last); area;
-	     area = iopt_area_next(area, iova, last)) {
-		uint64_t first_index, last_index, i;
+	for (area = iopt_contig_first(&it, iopt, iova, last); area;
+	     area = iopt_contig_next(&it)) {
+		uint64_t first = iopt_area_byte(area, it.start) / PAGE_SIZE;
+		uint64_t end = iopt_area_byte(area, it.last) / PAGE_SIZE, i;
 
-		if (iopt_area_iova(area) > next) {
-			ret = -ENOENT;
-			break;
-		}
 		if (area->prevent_access) {
 			ret = -EINVAL;
 			break;
@@ -210,20 +196,15 @@ int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova,
 			ret = -EPERM;
 			break;
 		}
-		area_index_span(area, iova, last, &first_index, &last_index);
-		ret = iopt_pages_pin(area->pages, first_index, last_index);
+		ret = iopt_pages_pin(area->pages, first, end);
 		if (ret)
 			break;
 		area->num_accesses++;
-		for (i = first_index; i <= last_index; i++)
+		for (i = first; i <= end; i++)
 			*paddrs++ = iopt_pages_paddr(area->pages, i);
-		if (iopt_area_last_iova(area) >= last) {
-			ret = 0;
-			break;
-		}
-		next = iopt_area_last_iova(area) + 1;
-		ret = -ENOENT;
 	}
+	if (!ret && !it.covered)
+		ret = -ENOENT;
 	if (ret)
 		access_unpin_range(iopt, iova, last, area);
 	return ret;

@@ -40,6 +40,39 @@ struct iopt_area *iopt_area_next(struct iopt_area *area, uint64_t start,
 	return node ? container_of(node, struct iopt_area, node) : NULL;
 }
 
+static struct iopt_area *contig_set(struct iopt_contig_iter *it,
+				    struct iopt_area *area, uint64_t from)
+{
+	it->area = area;
+	if (!area || iopt_area_iova(area) > from)
+		return it->area = NULL;
+	it->start = from;
+	it->last = iopt_area_last_iova(area) < it->range_last ?
+			   iopt_area_last_iova(area) :
+			   it->range_last;
+	return area;
+}
+
+struct iopt_area *iopt_contig_first(struct iopt_contig_iter *it,
+				    struct io_pagetable *iopt, uint64_t iova,
+				    uint64_t last)
+{
+	it->range_last = last;
+	it->covered = false;
+	return contig_set(it, iopt_area_first(iopt, iova, last), iova);
+}
+
+struct iopt_area *iopt_contig_next(struct iopt_contig_iter *it)
+{
+	if (it->last == it->range_last) {
+		it->covered = true;
+		return it->area = NULL;
+	}
+	return contig_set(it,
+			  iopt_area_next(it->area, it->start, it->range_last),
+			  it->last + 1);
+}
+
 void iopt_init(struct io_pagetable *iopt)
 {
 	memset(iopt, 0, sizeof(*iopt));
@@ -374,8 +407,9 @@ int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 		   struct iopt_pages_slice **slices, unsigned int *nslices)
 {
 	struct iopt_pages_slice *out = NULL;
+	struct iopt_contig_iter it;
 	struct iopt_area *area;
-	uint64_t last, next = iova;
+	uint64_t last;
 	unsigned int n = 0;
 
 	if (!length)
@@ -383,31 +417,22 @@ int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 	if (check_add_overflow_u64(iova, length - 1, &last))
 		return -EOVERFLOW;
 
-	for (area = iopt_area_first(iopt, iova, last); area;
-	     area = iopt_area_next(area, iova, last)) {
-		uint64_t s = iopt_area_iova(area) > iova ? iopt_area_iova(area) :
-							   iova;
-		uint64_t l = iopt_area_last_iova(area) < last ?
-				     iopt_area_last_iova(area) :
-				     last;
-
-		if (iopt_area_iova(area) > next)
-			break;
+	for (area = iopt_contig_first(&it, iopt, iova, last); area;
+	     area = iopt_contig_next(&it)) {
 		out = xreallocarray(out, n + 1, sizeof(*out));
 		out[n].pages = area->pages;
 		iopt_pages_get(area->pages);
-		out[n].start_byte = area->start_byte + (s - iopt_area_iova(area));
-		out[n].length = l - s + 1;
+		out[n].start_byte = iopt_area_byte(area, it.start);
+		out[n].length = it.last - it.start + 1;
 		n++;
-		if (l == last) {
-			*slices = out;
-			*nslices = n;
-			return 0;
-		}
-		next = l + 1;
 	}
-	iopt_put_slices(out, n);
-	return -ENOENT;
+	if (!it.covered) {
+		iopt_put_slices(out, n);
+		return -ENOENT;
+	}
+	*slices = out;
+	*nslices = n;
+	return 0;
 }
 
 void iopt_put_slices(struct iopt_pages_slice *slices, unsigned int nslices)
@@ -793,36 +818,29 @@ int iopt_read_and_clear_dirty(struct io_pagetable *iopt,
 int iopt_rw(struct io_pagetable *iopt, uint64_t iova, void *data,
 	    uint64_t length, bool write)
 {
-	uint64_t last, next = iova;
+	struct iopt_contig_iter it;
 	struct iopt_area *area;
+	uint64_t last;
+	int ret;
 
 	if (!length)
 		return -EINVAL;
 	if (check_add_overflow_u64(iova, length - 1, &last))
 		return -EOVERFLOW;
 
-	for (area = iopt_area_first(iopt, iova, last); area;
-	     area = iopt_area_next(area, iova, last)) {
-		uint64_t l = iopt_area_last_iova(area) < last ?
-				     iopt_area_last_iova(area) :
-				     last;
-		uint64_t n = l - next + 1;
-		int ret;
+	for (area = iopt_contig_first(&it, iopt, iova, last); area;
+	     area = iopt_contig_next(&it)) {
+		uint64_t n = it.last - it.start + 1;
 
-		if (iopt_area_iova(area) > next)
-			return -ENOENT;
-		if (area->prevent_access ||
-		    (write && !(area->iommu_prot & IOMMU_WRITE)))
+		if (area->prevent_access)
+			return -EINVAL;
+		if (write && !(area->iommu_prot & IOMMU_WRITE))
 			return -EPERM;
-		ret = iopt_pages_rw(area->pages,
-				    area->start_byte + next - iopt_area_iova(area),
+		ret = iopt_pages_rw(area->pages, iopt_area_byte(area, it.start),
 				    data, n, write);
 		if (ret)
 			return ret;
 		data = (char *)data + n;
-		if (l == last)
-			return 0;
-		next = l + 1;
 	}
-	return -ENOENT;
+	return it.covered ? 0 : -ENOENT;
 }

@@ -82,6 +82,30 @@ static inline uint64_t iopt_area_last_index(const struct iopt_area *area)
 
 struct iopt_area *iopt_area_first(struct io_pagetable *iopt, uint64_t start,
 				  uint64_t last);
+
+/*
+ * Walk the areas that cover [iova, last] back to back, each with the part of
+ * it inside the range. The walk ends at the range's end or at the first gap;
+ * @covered then says which.
+ */
+struct iopt_contig_iter {
+	struct iopt_area *area;
+	uint64_t start, last; /* the part of area inside the range */
+	uint64_t range_last;
+	bool covered;
+};
+
+struct iopt_area *iopt_contig_first(struct iopt_contig_iter *it,
+				    struct io_pagetable *iopt, uint64_t iova,
+				    uint64_t last);
+struct iopt_area *iopt_contig_next(struct iopt_contig_iter *it);
+
+/* Byte offset inside the area's storage of an IOVA inside the area. */
+static inline uint64_t iopt_area_byte(const struct iopt_area *area,
+				      uint64_t iova)
+{
+	return area->start_byte + (iova - area->node.start);
+}
 struct iopt_area *iopt_area_next(struct iopt_area *area, uint64_t start,
 				 uint64_t last);
 

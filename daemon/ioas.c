@@ -156,6 +156,18 @@ out:
 	return ret;
 }
 
+/* The checks MAP and MAP_FILE share, in the kernel's order. */
+static int check_map_args(uint32_t flags, uint64_t iova, uint64_t length)
+{
+	if (flags & ~MAP_FLAGS_VALID)
+		return -EOPNOTSUPP;
+	if (iova >= UINT64_MAX || length >= UINT64_MAX)
+		return -EOVERFLOW;
+	if (!(flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+		return -EINVAL;
+	return 0;
+}
+
 static int map_flags_to_prot(uint32_t flags)
 {
 	int prot = IOMMU_CACHE;
@@ -201,13 +213,11 @@ int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 	uint64_t iova = cmd->iova;
 	int ret;
 
-	if ((cmd->flags & ~MAP_FLAGS_VALID) || cmd->__reserved)
+	if (cmd->__reserved)
 		return -EOPNOTSUPP;
-	if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX)
-		return -EOVERFLOW;
-	if (!(cmd->flags &
-	      (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
-		return -EINVAL;
+	ret = check_map_args(cmd->flags, cmd->iova, cmd->length);
+	if (ret)
+		return ret;
 	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
 	if (!ioas)
 		return -ENOENT;
@@ -251,13 +261,9 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 	uint64_t iova = cmd->iova, last;
 	int ret, fd;
 
-	if (cmd->flags & ~MAP_FLAGS_VALID)
-		return -EOPNOTSUPP;
-	if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX)
-		return -EOVERFLOW;
-	if (!(cmd->flags &
-	      (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
-		return -EINVAL;
+	ret = check_map_args(cmd->flags, cmd->iova, cmd->length);
+	if (ret)
+		return ret;
 	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
 	if (!ioas)
 		return -ENOENT;
