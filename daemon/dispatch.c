@@ -164,6 +164,40 @@ int iommu_copy_struct_from_user_array(const struct iommu_user_data_array *a,
 				       a->entry_len);
 }
 
+/*
+ * Copy the command struct in. One speculative read of the whole known
+ * struct usually brings the size and the struct together; only a struct
+ * that claims more than it has, or a non-zero-checked tail, needs more.
+ */
+static int copy_cmd_from_caller(const struct iommufd_ioctl_op *op,
+				struct iommufd_ucmd *ucmd)
+{
+	size_t want = op ? op->size : sizeof(ucmd->user_size);
+	long got;
+
+	got = copy_from_user_partial(ucmd->caller, ucmd->cmd, ucmd->ubuffer,
+				     want);
+	if (got < (long)sizeof(ucmd->user_size))
+		return got == -EPERM ? -EPERM : -EFAULT;
+	memcpy(&ucmd->user_size, ucmd->cmd, sizeof(ucmd->user_size));
+
+	/* The size is read before the number is checked, as the kernel does. */
+	if (!op)
+		return -ENOTTY;
+	if (ucmd->user_size < op->min_size)
+		return -EINVAL;
+	if (ucmd->user_size < op->size && got >= (long)ucmd->user_size) {
+		/* Bytes past the caller's struct are not theirs: zero them. */
+		memset((char *)ucmd->cmd + ucmd->user_size, 0,
+		       op->size - ucmd->user_size);
+		return 0;
+	}
+	if (ucmd->user_size == op->size && got == (long)op->size)
+		return 0;
+	return copy_struct_from_caller(ucmd->caller, ucmd->cmd, op->size,
+				       ucmd->ubuffer, ucmd->user_size);
+}
+
 long iommufd_ctx_ioctl(struct iommufd_ctx *ictx, const struct ucaller *caller,
 		       unsigned int cmd, uint64_t arg)
 {
@@ -181,21 +215,11 @@ long iommufd_ctx_ioctl(struct iommufd_ctx *ictx, const struct ucaller *caller,
 	    nr - IOMMUFD_CMD_BASE >= ARRAY_SIZE(iommufd_ioctl_ops))
 		return iommufd_vfio_ioctl(ictx, caller, cmd, arg);
 
-	/* The size is read before the number is checked, as the kernel does. */
-	ret = copy_from_user(caller, &ucmd.user_size, arg,
-			     sizeof(ucmd.user_size));
-	if (ret)
-		return ret == -EPERM ? -EPERM : -EFAULT;
-
 	op = &iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE];
 	if (op->ioctl_num != cmd)
-		return -ENOTTY;
-	if (ucmd.user_size < op->min_size)
-		return -EINVAL;
-
+		op = NULL;
 	ucmd.cmd = &buf;
-	ret = copy_struct_from_caller(caller, ucmd.cmd, op->size, arg,
-				      ucmd.user_size);
+	ret = copy_cmd_from_caller(op, &ucmd);
 	if (ret)
 		return ret;
 	ret = op->execute(&ucmd);

@@ -34,6 +34,7 @@ struct mm_source {
 	struct list_head item;
 	unsigned int refs;
 	pid_t tgid;
+	pid_t last_tid;	/* the thread that last resolved to this process */
 	int pidfd;
 	uid_t uid;
 	bool cap_ipc_lock;
@@ -81,12 +82,35 @@ struct mm_source *mm_source_get(pid_t tid)
 	uint64_t capeff = 0;
 	int pidfd;
 
-	if (tid <= 0 || read_status(tid, &tgid, &uid, &capeff) || !tgid)
+	if (tid <= 0)
+		return NULL;
+
+	/*
+	 * A thread seen before: confirm it still belongs to that process with
+	 * one stat instead of parsing its status. The caller is blocked in
+	 * its ioctl, so the answer cannot change under us.
+	 */
+	list_for_each_entry(src, &mm_sources, item) {
+		char path[64];
+		struct stat st;
+
+		if (src->last_tid != tid || !mm_source_alive(src))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)src->tgid,
+			 (int)tid);
+		if (stat(path, &st) == 0) {
+			src->refs++;
+			return src;
+		}
+	}
+
+	if (read_status(tid, &tgid, &uid, &capeff) || !tgid)
 		return NULL;
 
 	list_for_each_entry(src, &mm_sources, item) {
 		if (src->tgid == tgid && mm_source_alive(src)) {
 			src->refs++;
+			src->last_tid = tid;
 			return src;
 		}
 	}
@@ -97,6 +121,7 @@ struct mm_source *mm_source_get(pid_t tid)
 	src = xcalloc(1, sizeof(*src));
 	src->refs = 1;
 	src->tgid = tgid;
+	src->last_tid = tid;
 	src->pidfd = pidfd;
 	src->uid = uid;
 	src->cap_ipc_lock = capeff & (1ULL << CAP_IPC_LOCK_BIT);

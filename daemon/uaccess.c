@@ -129,6 +129,18 @@ int copy_from_user(const struct ucaller *c, void *buf, uint64_t uptr,
 	return copy_user(c, false, buf, uptr, len);
 }
 
+long copy_from_user_partial(const struct ucaller *c, void *buf, uint64_t uptr,
+			    size_t len)
+{
+	struct iovec liov = { .iov_base = buf, .iov_len = len };
+	struct iovec riov = { .iov_base = (void *)(uintptr_t)uptr,
+			      .iov_len = len };
+
+	if (!user_range_ok(uptr, len) || len > REMOTE_IO_MAX)
+		return -EFAULT;
+	return remote_io(c, false, &liov, 1, &riov, 1);
+}
+
 int copy_to_user(const struct ucaller *c, uint64_t uptr, const void *buf,
 		 size_t len)
 {

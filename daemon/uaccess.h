@@ -21,6 +21,14 @@
 int copy_from_user(const struct ucaller *c, void *buf, uint64_t uptr, size_t len);
 int copy_to_user(const struct ucaller *c, uint64_t uptr, const void *buf, size_t len);
 
+/*
+ * Read up to @len bytes in one call and say how many arrived: the count
+ * stops at the first unreadable page. For speculative reads past what the
+ * caller promised; -errno only when nothing could be tried at all.
+ */
+long copy_from_user_partial(const struct ucaller *c, void *buf, uint64_t uptr,
+			    size_t len);
+
 /* Write @len zero bytes at @uptr. */
 int clear_user(const struct ucaller *c, uint64_t uptr, size_t len);
 
