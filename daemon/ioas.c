@@ -189,7 +189,6 @@ int iommufd_ioas_map_user(struct iommufd_ioas *ioas,
 	uint64_t end;
 	int ret;
 
-	(void)account_mm;
 	if (!length || length > SIZE_MAX - PAGE_SIZE)
 		return -EINVAL;
 	if (check_add_overflow_u64(user_va, length, &end))
@@ -198,7 +197,9 @@ int iommufd_ioas_map_user(struct iommufd_ioas *ioas,
 	if (!src)
 		return -EFAULT;
 	slice.pages = iopt_pages_new_user(src, user_va, length,
-					  iommu_prot & IOMMU_WRITE);
+					  iommu_prot & IOMMU_WRITE,
+					  account_mm ? PAGES_ACCOUNT_MM :
+						       PAGES_ACCOUNT_USER);
 	mm_source_put(src);
 	slice.start_byte = iopt_pages_start_byte(slice.pages);
 	ret = iopt_map_pages(&ioas->iopt, &slice, 1, iova, iommu_prot, flags);
@@ -258,6 +259,7 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 	struct iommu_ioas_map_file *cmd = ucmd->cmd;
 	struct iopt_pages_slice slice = { .length = cmd->length };
 	struct iommufd_ioas *ioas;
+	struct mm_source *src;
 	uint64_t iova = cmd->iova, last;
 	int ret, fd;
 
@@ -286,8 +288,16 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 		ret = -EPERM;
 		goto out_close;
 	}
-	slice.pages = iopt_pages_new_file(fd, cmd->start, cmd->length,
-					  cmd->flags & IOMMU_IOAS_MAP_WRITEABLE);
+	src = mm_source_get(ucmd->caller->pid);
+	if (!src) {
+		ret = -EFAULT;
+		goto out_close;
+	}
+	slice.pages = iopt_pages_new_file(
+		src, fd, cmd->start, cmd->length,
+		cmd->flags & IOMMU_IOAS_MAP_WRITEABLE,
+		ucmd->ictx->account_mm ? PAGES_ACCOUNT_MM : PAGES_ACCOUNT_USER);
+	mm_source_put(src);
 	slice.start_byte = iopt_pages_start_byte(slice.pages);
 	ret = iopt_map_pages(&ioas->iopt, &slice, 1, &iova,
 			     map_flags_to_prot(cmd->flags),

@@ -255,53 +255,66 @@ uint64_t pin_ledger_total(void)
 
 /* ---- accounting ----------------------------------------------------- */
 
-/* Pinned pages charged per user, like the kernel's user->locked_vm. */
-struct user_charge {
+/*
+ * Pinned pages charged to a user (like the kernel's user->locked_vm) or to
+ * a process (mm->locked_vm). Entries stay once created: there are as many
+ * as users and processes that ever pinned, which is few.
+ */
+struct charge {
 	struct list_head item;
-	uid_t uid;
+	enum pages_account account;
+	unsigned int key; /* uid or tgid */
 	uint64_t pages;
 };
 
-static struct list_head user_charges = { &user_charges, &user_charges };
+static struct list_head charges = { &charges, &charges };
 
-static struct user_charge *user_charge_find(uid_t uid)
+static struct charge *charge_find(const struct mm_source *src,
+				  enum pages_account account)
 {
-	struct user_charge *uc;
+	unsigned int key = account == PAGES_ACCOUNT_USER ? (unsigned int)src->uid :
+							  (unsigned int)src->tgid;
+	struct charge *c;
 
-	list_for_each_entry(uc, &user_charges, item)
-		if (uc->uid == uid)
-			return uc;
-	uc = xcalloc(1, sizeof(*uc));
-	uc->uid = uid;
-	list_add_tail(&uc->item, &user_charges);
-	return uc;
+	list_for_each_entry(c, &charges, item)
+		if (c->account == account && c->key == key)
+			return c;
+	c = xcalloc(1, sizeof(*c));
+	c->account = account;
+	c->key = key;
+	list_add_tail(&c->item, &charges);
+	return c;
 }
 
-static int account_pinned(struct mm_source *src, uint64_t npages)
+static int account_pinned(struct mm_source *src, enum pages_account account,
+			  uint64_t npages)
 {
-	struct user_charge *uc;
+	struct charge *c;
 	struct rlimit lim;
 
-	if (!src || src->cap_ipc_lock)
+	if (!src || src->cap_ipc_lock || !npages)
 		return 0;
-	uc = user_charge_find(src->uid);
+	c = charge_find(src, account);
 	if (prlimit(src->tgid, RLIMIT_MEMLOCK, NULL, &lim) == 0 &&
 	    lim.rlim_cur != RLIM_INFINITY &&
-	    uc->pages + npages > lim.rlim_cur / PAGE_SIZE) {
-		log_info("pid %d: pinning %" PRIu64
-			 " pages exceeds RLIMIT_MEMLOCK of uid %u",
-			 (int)src->tgid, npages, (unsigned int)src->uid);
+	    c->pages + npages > lim.rlim_cur / PAGE_SIZE) {
+		log_info("pid %d: pinning %" PRIu64 " more pages exceeds "
+			 "RLIMIT_MEMLOCK (%" PRIu64 " pages already charged "
+			 "to %s %u)",
+			 (int)src->tgid, npages, c->pages,
+			 account == PAGES_ACCOUNT_USER ? "uid" : "pid", c->key);
 		return -ENOMEM;
 	}
-	uc->pages += npages;
+	c->pages += npages;
 	return 0;
 }
 
-static void unaccount_pinned(struct mm_source *src, uint64_t npages)
+static void unaccount_pinned(struct mm_source *src, enum pages_account account,
+			     uint64_t npages)
 {
-	if (!src || src->cap_ipc_lock)
+	if (!src || src->cap_ipc_lock || !npages)
 		return;
-	user_charge_find(src->uid)->pages -= npages;
+	charge_find(src, account)->pages -= npages;
 }
 
 /* ---- physical memory map ---------------------------------------------- */
@@ -345,6 +358,7 @@ struct page_pin {
 struct iopt_pages {
 	unsigned int refs;
 	enum pages_type type;
+	enum pages_account account;
 	bool writable;
 	struct mm_source *src;	/* USER: memory; both: who is charged */
 	uint64_t base;		/* USER: page-aligned VA; FILE: offset */
@@ -362,14 +376,18 @@ void pages_set_temp_memory_limit(unsigned int limit)
 	temp_memory_limit = limit;
 }
 
-static struct iopt_pages *pages_alloc(uint64_t addr, uint64_t length,
-				      bool writable)
+static struct iopt_pages *pages_alloc(struct mm_source *src, uint64_t addr,
+				      uint64_t length, bool writable,
+				      enum pages_account account)
 {
 	struct iopt_pages *pages = xcalloc(1, sizeof(*pages));
 
 	pages->refs = 1;
 	pages->writable = writable;
+	pages->account = account;
 	pages->fd = -1;
+	pages->src = src;
+	src->refs++;
 	pages->start_byte = addr % PAGE_SIZE;
 	pages->base = addr - pages->start_byte;
 	pages->npages = (pages->start_byte + length + PAGE_SIZE - 1) / PAGE_SIZE;
@@ -377,20 +395,23 @@ static struct iopt_pages *pages_alloc(uint64_t addr, uint64_t length,
 }
 
 struct iopt_pages *iopt_pages_new_user(struct mm_source *src, uint64_t uptr,
-				       uint64_t length, bool writable)
+				       uint64_t length, bool writable,
+				       enum pages_account account)
 {
-	struct iopt_pages *pages = pages_alloc(uptr, length, writable);
+	struct iopt_pages *pages =
+		pages_alloc(src, uptr, length, writable, account);
 
 	pages->type = PAGES_USER;
-	pages->src = src;
-	src->refs++;
 	return pages;
 }
 
-struct iopt_pages *iopt_pages_new_file(int fd, uint64_t start, uint64_t length,
-				       bool writable)
+struct iopt_pages *iopt_pages_new_file(struct mm_source *src, int fd,
+				       uint64_t start, uint64_t length,
+				       bool writable,
+				       enum pages_account account)
 {
-	struct iopt_pages *pages = pages_alloc(start, length, writable);
+	struct iopt_pages *pages =
+		pages_alloc(src, start, length, writable, account);
 
 	pages->type = PAGES_FILE;
 	pages->fd = fd;
@@ -712,7 +733,7 @@ void iopt_pages_unpin(struct iopt_pages *pages, uint64_t first, uint64_t last)
 
 	for (i = first; i <= last; i++)
 		page_unpin_one(pages, i);
-	unaccount_pinned(pages->src, before - pages->npinned);
+	unaccount_pinned(pages->src, pages->account, before - pages->npinned);
 	if (!pages->npinned) {
 		free(pages->pins);
 		pages->pins = NULL;
@@ -752,7 +773,8 @@ int iopt_pages_pin(struct iopt_pages *pages, uint64_t first, uint64_t last)
 	}
 
 	if (!ret) {
-		ret = account_pinned(pages->src, pages->npinned - before);
+		ret = account_pinned(pages->src, pages->account,
+				     pages->npinned - before);
 		if (!ret)
 			return 0;
 	}

@@ -33,10 +33,25 @@ struct mm_source;
 struct mm_source *mm_source_get(pid_t tid);
 void mm_source_put(struct mm_source *src);
 
+/*
+ * Who pays for pinned pages, against the source process's RLIMIT_MEMLOCK:
+ * its user (all processes of a uid share one count, the default) or the
+ * process itself (IOMMU_OPTION_RLIMIT_MODE = 1). A source with
+ * CAP_IPC_LOCK is not charged.
+ */
+enum pages_account {
+	PAGES_ACCOUNT_USER,
+	PAGES_ACCOUNT_MM,
+};
+
 struct iopt_pages *iopt_pages_new_user(struct mm_source *src, uint64_t uptr,
-				       uint64_t length, bool writable);
-struct iopt_pages *iopt_pages_new_file(int fd, uint64_t start, uint64_t length,
-				       bool writable);
+				       uint64_t length, bool writable,
+				       enum pages_account account);
+/* Takes ownership of @fd; @src is only charged, its memory is not used. */
+struct iopt_pages *iopt_pages_new_file(struct mm_source *src, int fd,
+				       uint64_t start, uint64_t length,
+				       bool writable,
+				       enum pages_account account);
 void iopt_pages_get(struct iopt_pages *pages);
 void iopt_pages_put(struct iopt_pages *pages);
 

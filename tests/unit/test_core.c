@@ -22,6 +22,7 @@
 #include <iommufd/iommufd_test.h>
 #include <iommufd/vfio_compat.h>
 
+#include "backend_mock.h"
 #include "core.h"
 #include "iommufd_private.h"
 #include "pages.h"
@@ -459,6 +460,90 @@ static void test_access_pin_rw_unmap(void **state)
 	assert_int_equal(destroy(ioas), 0);
 }
 
+/* ---- mock device DMA ---------------------------------------------------- */
+
+static void test_mock_dma_dirty(void **state)
+{
+	uint32_t ioas = ioas_alloc();
+	struct iommu_device *dev;
+	struct iommufd_device *idev;
+	struct iommu_hwpt_alloc alloc = {
+		.size = sizeof(alloc),
+		.flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+		.pt_id = ioas,
+	};
+	struct iommu_hwpt_set_dirty_tracking track = {
+		.size = sizeof(track),
+		.flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE,
+	};
+	uint64_t bitmap = 0;
+	struct iommu_hwpt_get_dirty_bitmap get = {
+		.size = sizeof(get),
+		.iova = MOCK_APERTURE_START,
+		.length = BUF_SIZE,
+		.page_size = PAGE_SIZE,
+		.data = (uintptr_t)&bitmap,
+	};
+	uint64_t iova = MOCK_APERTURE_START, ro_iova = 0;
+	uint32_t pt_id;
+	char bytes[6];
+	int err;
+
+	(void)state;
+	dev = mock_dev_create(0, &err);
+	idev = iommufd_device_bind(ctx, dev);
+	alloc.dev_id = idev->obj.id;
+	assert_int_equal(ioc(IOMMU_HWPT_ALLOC, &alloc), 0);
+	pt_id = alloc.out_hwpt_id;
+	assert_int_equal(iommufd_device_attach(idev, &pt_id), 0);
+
+	/* Blocked until something is mapped: no translation, no DMA. */
+	assert_int_equal(mock_dev_dma(dev, iova, bytes, 6, false), -ENOENT);
+	assert_int_equal(map(ioas, buf, BUF_SIZE, &iova,
+			     IOMMU_IOAS_MAP_FIXED_IOVA),
+			 0);
+	track.hwpt_id = pt_id;
+	assert_int_equal(ioc(IOMMU_HWPT_SET_DIRTY_TRACKING, &track), 0);
+
+	/* A device write lands in the caller's memory and dirties its page. */
+	assert_int_equal(mock_dev_dma(dev, iova + 3 * PAGE_SIZE + 10, "device",
+				      6, true),
+			 0);
+	assert_memory_equal(buf + 3 * PAGE_SIZE + 10, "device", 6);
+	memcpy(buf + 5 * PAGE_SIZE, "caller", 6);
+	assert_int_equal(mock_dev_dma(dev, iova + 5 * PAGE_SIZE, bytes, 6,
+				      false),
+			 0);
+	assert_memory_equal(bytes, "caller", 6);
+
+	get.hwpt_id = pt_id;
+	assert_int_equal(ioc(IOMMU_HWPT_GET_DIRTY_BITMAP, &get), 0);
+	assert_int_equal(bitmap, 1ULL << 3);
+	bitmap = 0;
+	assert_int_equal(ioc(IOMMU_HWPT_GET_DIRTY_BITMAP, &get), 0);
+	assert_int_equal(bitmap, 0); /* read and cleared */
+
+	/* A read-only mapping refuses device writes. */
+	{
+		struct iommu_ioas_map ro = {
+			.size = sizeof(ro),
+			.flags = IOMMU_IOAS_MAP_READABLE,
+			.ioas_id = ioas,
+			.user_va = (uintptr_t)buf,
+			.length = PAGE_SIZE,
+		};
+
+		assert_int_equal(ioc(IOMMU_IOAS_MAP, &ro), 0);
+		ro_iova = ro.iova;
+	}
+	assert_int_equal(mock_dev_dma(dev, ro_iova, "x", 1, true), -EPERM);
+
+	iommufd_device_detach(idev);
+	assert_int_equal(mock_dev_dma(dev, iova, bytes, 1, false), -EPERM);
+	iommufd_device_unbind(idev);
+	mock_dev_destroy(dev);
+}
+
 /* ---- VFIO compat -------------------------------------------------------- */
 
 static void test_vfio_compat(void **state)
@@ -510,6 +595,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_invalidate_copy_back,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_access_pin_rw_unmap, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_mock_dma_dirty, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_vfio_compat, setup,
 						teardown),
