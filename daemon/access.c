@@ -39,6 +39,8 @@ iommufd_access_create(struct iommufd_ctx *ictx,
 	list_init(&access->item);
 	/* The owning driver's reference: user DESTROY cannot take it away. */
 	iommufd_object_get(&access->obj);
+	/* Like the kernel's, an access keeps its context alive. */
+	iommufd_ctx_get(ictx);
 	iommufd_object_finalize(ictx, &access->obj);
 	*id = access->obj.id;
 	return access;
@@ -46,9 +48,17 @@ iommufd_access_create(struct iommufd_ctx *ictx,
 
 void iommufd_access_destroy(struct iommufd_access *access)
 {
+	struct iommufd_ctx *ictx = access->ictx;
+
 	iommufd_access_detach(access);
 	iommufd_object_put(&access->obj);
-	iommufd_object_remove(access->ictx, access->obj.id, false);
+	iommufd_object_remove(ictx, access->obj.id, false);
+	iommufd_ctx_put(ictx);
+}
+
+bool iommufd_access_needs_pin(const struct iommufd_access *access)
+{
+	return access->needs_pin;
 }
 
 void iommufd_access_destroy_object(struct iommufd_object *obj)

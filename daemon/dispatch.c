@@ -15,6 +15,7 @@
 
 #include "backend.h"
 #include "iommufd_private.h"
+#include "launcher.h"
 #include "log.h"
 #include "uaccess.h"
 
@@ -154,14 +155,15 @@ int iommu_copy_struct_from_user_array(const struct iommu_user_data_array *a,
 				      void *dst, uint32_t type, size_t min_len,
 				      size_t klen, uint32_t index)
 {
-	if (a->type != type)
-		return -EINVAL;
-	if (a->entry_len < min_len)
-		return -EINVAL;
-	/* Newer userspace may pass longer entries whose tail must be zero. */
-	return copy_struct_from_caller(a->caller, dst, klen,
-				       a->uptr + (uint64_t)index * a->entry_len,
-				       a->entry_len);
+	/* The same size rules as a single driver struct (conformance §4.2). */
+	const struct iommu_user_data entry = {
+		.caller = a->caller,
+		.type = a->type,
+		.len = a->entry_len,
+		.uptr = a->uptr + (uint64_t)index * a->entry_len,
+	};
+
+	return iommu_copy_struct_from_user(&entry, dst, type, min_len, klen);
 }
 
 /*
@@ -201,11 +203,21 @@ static int copy_cmd_from_caller(const struct iommufd_ioctl_op *op,
 long iommufd_ctx_ioctl(struct iommufd_ctx *ictx, const struct ucaller *caller,
 		       unsigned int cmd, uint64_t arg)
 {
+	if (_IOC_TYPE(cmd) == IOMMUFDD_PRIV_TYPE)
+		return iommufd_priv_ioctl(ictx, caller, cmd, arg);
+	return iommufd_ctx_ioctl_install(ictx, caller, cmd, arg, NULL);
+}
+
+long iommufd_ctx_ioctl_install(struct iommufd_ctx *ictx,
+			       const struct ucaller *caller, unsigned int cmd,
+			       uint64_t arg, struct iommufd_fd_install *install)
+{
 	const struct iommufd_ioctl_op *op;
 	struct iommufd_ucmd ucmd = {
 		.ictx = ictx,
 		.caller = caller,
 		.ubuffer = arg,
+		.install = install,
 	};
 	union ucmd_buffer buf;
 	unsigned int nr = _IOC_NR(cmd);
@@ -255,16 +267,33 @@ struct iommufd_ctx *iommufd_ctx_open(const struct ucaller *opener)
 {
 	struct iommufd_ctx *ictx = xcalloc(1, sizeof(*ictx));
 
+	ictx->refs = 1;
 	ictx->opener = *opener;
 	ictx->lowest_free = 1;
+	list_init(&ictx->pending_installs);
 	log_debug("pid %d opened a context", (int)opener->pid);
 	return ictx;
 }
 
-void iommufd_ctx_release(struct iommufd_ctx *ictx)
+void iommufd_ctx_get(struct iommufd_ctx *ictx)
 {
-	log_debug("pid %d released a context with %u objects",
+	ictx->refs++;
+}
+
+void iommufd_ctx_put(struct iommufd_ctx *ictx)
+{
+	/* Objects torn down below drop their references too: ignore them. */
+	if (ictx->dying || --ictx->refs)
+		return;
+	ictx->dying = true;
+	log_debug("context of pid %d released with %u objects",
 		  (int)ictx->opener.pid, ictx->nr_objects);
+	iommufd_fd_abort_pending(ictx);
 	iommufd_object_destroy_all(ictx);
 	free(ictx);
+}
+
+void iommufd_ctx_release(struct iommufd_ctx *ictx)
+{
+	iommufd_ctx_put(ictx);
 }

@@ -46,7 +46,15 @@ struct iommufd_object {
 	bool published;
 };
 
+struct iommufd_fd_install;
+
 struct iommufd_ctx {
+	/*
+	 * The /dev/iommu file holds one reference; so do accesses and open
+	 * object files, which keep the context alive after that file closed.
+	 */
+	unsigned int refs;
+	bool dying;
 	struct iommufd_object **objects; /* indexed by id, [0] unused */
 	unsigned int nr_slots;
 	unsigned int nr_objects;	 /* reserved or published */
@@ -54,6 +62,28 @@ struct iommufd_ctx {
 	struct ucaller opener;
 	bool account_mm;		 /* IOMMU_OPTION_RLIMIT_MODE */
 	struct iommufd_ioas *vfio_ioas;	 /* VFIO compat IOAS, not referenced */
+	struct list_head pending_installs; /* prepared, fd not yet installed */
+	uint64_t next_install_token;
+};
+
+void iommufd_ctx_get(struct iommufd_ctx *ictx);
+void iommufd_ctx_put(struct iommufd_ctx *ictx);
+
+/*
+ * An fd-returning command run for the supervisor (launcher.h): the handler
+ * fills this in instead of creating an fd. The fd number the supervisor
+ * installed later goes to @fd_offset of the caller's struct.
+ */
+struct objfile;
+struct iommufd_fd_install {
+	struct list_head item;
+	uint64_t token;
+	struct objfile *file;
+	uint32_t fd_offset;
+	uint64_t ubuffer;
+	/* Undo the command when the fd could not be installed. */
+	void (*abort)(struct iommufd_ctx *ictx, void *priv);
+	void *priv;
 };
 
 /* The decoded ioctl: a kernel-sized copy of the caller's struct. */
@@ -63,7 +93,18 @@ struct iommufd_ucmd {
 	uint64_t ubuffer;
 	uint32_t user_size;
 	void *cmd;
+	struct iommufd_fd_install *install; /* NULL: fds cannot be returned */
 };
+
+long iommufd_ctx_ioctl_install(struct iommufd_ctx *ictx,
+			       const struct ucaller *caller, unsigned int cmd,
+			       uint64_t arg, struct iommufd_fd_install *install);
+long iommufd_priv_ioctl(struct iommufd_ctx *ictx, const struct ucaller *caller,
+			unsigned int cmd, uint64_t arg);
+void iommufd_fd_abort_pending(struct iommufd_ctx *ictx);
+
+/* Log once why an fd-returning command cannot run; the errno to return. */
+int iommufd_fd_needs_launcher(struct iommufd_ucmd *ucmd, const char *what);
 
 int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t length);
 
@@ -213,7 +254,8 @@ struct iommufd_fault {
 	struct iommufd_ctx *ictx;
 	struct list_head deliver;  /* pending groups */
 	struct list_head response; /* delivered, awaiting response */
-	unsigned int next_cookie;
+	struct objfile *file;	   /* what the caller reads and writes */
+	bool aborted;		   /* the fd never reached the caller */
 };
 
 int iommufd_fault_alloc(struct iommufd_ucmd *ucmd);
@@ -233,6 +275,7 @@ iommufd_access_create(struct iommufd_ctx *ictx,
 		      const struct iommufd_access_ops *ops, void *data,
 		      bool needs_pin, unsigned int *id);
 void iommufd_access_destroy(struct iommufd_access *access);
+bool iommufd_access_needs_pin(const struct iommufd_access *access);
 int iommufd_access_attach(struct iommufd_access *access, unsigned int ioas_id);
 int iommufd_access_replace(struct iommufd_access *access,
 			   unsigned int ioas_id);

@@ -15,10 +15,12 @@
 #include "iommufd_private.h"
 #include "log.h"
 #include "mock_pgtable.h"
+#include "objfile.h"
 #include "pages.h"
 #include "uaccess.h"
 
 #define MOCK_DIRTY_MAX_BITS (128ULL << 20)
+#define MOCK_ACCESS_MAX_LENGTH (16ULL << 20)
 
 /* A mock device and its binding: what MOCK_DOMAIN creates. */
 struct selftest_obj {
@@ -313,15 +315,252 @@ static int test_trigger_iopf(struct iommufd_ucmd *ucmd,
 }
 
 /*
- * An access hands a file descriptor to the caller; a FUSE or CUSE server
- * cannot create one in another process, only the iommufd-run launcher can.
+ * A test access: what a mediated driver would do with an iommufd_access,
+ * owned by the file descriptor CREATE_ACCESS returns. Closing that fd
+ * destroys it; ACCESS_* ops name it by the fd number.
  */
-static int test_needs_launcher(struct iommufd_ucmd *ucmd, const char *what)
+struct selftest_access {
+	struct iommufd_access *access;
+	struct objfile *file;
+	struct list_head items; /* pinned ranges, struct selftest_access_item */
+	unsigned int next_id;
+};
+
+struct selftest_access_item {
+	struct list_head item;
+	uint64_t iova, length;
+	unsigned int id;
+};
+
+static void staccess_unpin_item(struct selftest_access *staccess,
+				 struct selftest_access_item *item)
 {
-	log_info("pid %d: %s returns a file descriptor, which needs the "
-		 "program to run under iommufd-run",
-		 (int)ucmd->caller->pid, what);
-	return -EOPNOTSUPP;
+	list_del(&item->item);
+	iommufd_access_unpin_pages(staccess->access, item->iova, item->length);
+	free(item);
+}
+
+/* The IOAS is unmapping [iova, iova + length): drop what we pinned there. */
+static void staccess_unmap(void *data, uint64_t iova, uint64_t length)
+{
+	struct selftest_access *staccess = data;
+	struct selftest_access_item *item, *next;
+	uint64_t last = iova + length - 1;
+
+	list_for_each_entry_safe(item, next, &staccess->items, item) {
+		if (iova > item->iova + item->length - 1 || last < item->iova)
+			continue;
+		staccess_unpin_item(staccess, item);
+	}
+}
+
+static const struct iommufd_access_ops staccess_ops = {
+	.unmap = staccess_unmap,
+};
+
+static void staccess_destroy(struct selftest_access *staccess)
+{
+	staccess_unmap(staccess, 0, UINT64_MAX);
+	iommufd_access_destroy(staccess->access);
+	objfile_remove(staccess->file);
+	free(staccess);
+}
+
+/* The last descriptor of the access file was closed. */
+static void staccess_release(void *priv)
+{
+	staccess_destroy(priv);
+}
+
+static const struct objfile_ops staccess_file_ops = {
+	.release = staccess_release,
+};
+
+/* The fd never reached the caller: once its file is closed, it goes. */
+static void staccess_abort(struct iommufd_ctx *ictx, void *priv)
+{
+	struct selftest_access *staccess = priv;
+
+	(void)ictx;
+	if (!objfile_is_open(staccess->file))
+		staccess_destroy(staccess);
+}
+
+static int test_create_access(struct iommufd_ucmd *ucmd,
+			      struct iommu_test_cmd *cmd)
+{
+	struct selftest_access *staccess;
+	unsigned int id;
+	int ret;
+
+	if (cmd->create_access.flags & ~MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES)
+		return -EOPNOTSUPP;
+	if (!ucmd->install || !objfile_enabled())
+		return iommufd_fd_needs_launcher(ucmd,
+						 "IOMMU_TEST_OP_CREATE_ACCESS");
+
+	staccess = xcalloc(1, sizeof(*staccess));
+	list_init(&staccess->items);
+	staccess->access = iommufd_access_create(
+		ucmd->ictx, &staccess_ops, staccess,
+		cmd->create_access.flags &
+			MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+		&id);
+	ret = iommufd_access_attach(staccess->access, cmd->id);
+	if (ret)
+		goto err_destroy;
+	staccess->file =
+		objfile_create("access", &staccess_file_ops, staccess);
+	/* The supervisor writes the real number once it is installed. */
+	cmd->create_access.out_access_fd = (uint32_t)-1;
+	ret = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret)
+		goto err_destroy;
+	ucmd->install->file = staccess->file;
+	ucmd->install->fd_offset =
+		offsetof(struct iommu_test_cmd, create_access.out_access_fd);
+	ucmd->install->abort = staccess_abort;
+	ucmd->install->priv = staccess;
+	return 0;
+
+err_destroy:
+	staccess_destroy(staccess);
+	return ret;
+}
+
+/* The access behind an fd number of the caller, as the kernel's fget(). */
+static struct selftest_access *get_staccess(struct iommufd_ucmd *ucmd,
+					    uint32_t fd)
+{
+	return objfile_from_fd(ucmd->caller->pid, (int)fd, "access");
+}
+
+static int test_access_pages(struct iommufd_ucmd *ucmd,
+			     struct iommu_test_cmd *cmd)
+{
+	uint64_t iova = cmd->access_pages.iova, len = cmd->access_pages.length;
+	uint32_t flags = cmd->access_pages.flags;
+	struct selftest_access_item *item;
+	struct selftest_access *staccess;
+	uint64_t npages, *paddrs, i;
+	int ret;
+
+	if (len > MOCK_ACCESS_MAX_LENGTH)
+		return -ENOMEM;
+	if (flags & ~(MOCK_FLAGS_ACCESS_WRITE | MOCK_FLAGS_ACCESS_SYZ))
+		return -EOPNOTSUPP;
+	staccess = get_staccess(ucmd, cmd->id);
+	if (!staccess)
+		return -EBADF;
+	if (!iommufd_access_needs_pin(staccess->access))
+		return -EOPNOTSUPP;
+
+	npages = (ALIGN_UP_U64(iova + len, PAGE_SIZE) -
+		  ALIGN_DOWN_U64(iova, PAGE_SIZE)) / PAGE_SIZE;
+	paddrs = xcalloc(npages ? npages : 1, sizeof(*paddrs));
+	ret = iommufd_access_pin_pages(staccess->access, iova, len, paddrs,
+				       flags & MOCK_FLAGS_ACCESS_WRITE ?
+					       IOMMUFD_ACCESS_RW_WRITE :
+					       0);
+	if (ret)
+		goto out_free;
+
+	/* Each pinned page must be the caller's page at uptr. */
+	if (cmd->access_pages.uptr) {
+		uint64_t uptr = cmd->access_pages.uptr -
+				(iova - ALIGN_DOWN_U64(iova, PAGE_SIZE));
+
+		for (i = 0; i < npages && !ret; i++, uptr += PAGE_SIZE) {
+			uint64_t user_pfn, pin_pfn;
+			bool compound;
+
+			ret = proc_va_to_pfn(ucmd->caller->pid, uptr, &user_pfn,
+					     &compound);
+			if (!ret && (phys_to_pfn(paddrs[i], &pin_pfn) ||
+				     pin_pfn != user_pfn))
+				ret = -EBADE;
+		}
+		if (ret)
+			goto out_unpin;
+	}
+
+	item = xcalloc(1, sizeof(*item));
+	item->iova = iova;
+	item->length = len;
+	item->id = staccess->next_id++;
+	list_add_tail(&item->item, &staccess->items);
+	cmd->access_pages.out_access_pages_id = item->id;
+	ret = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret)
+		staccess_unpin_item(staccess, item);
+	goto out_free;
+out_unpin:
+	iommufd_access_unpin_pages(staccess->access, iova, len);
+out_free:
+	free(paddrs);
+	return ret;
+}
+
+static int test_destroy_access_pages(struct iommufd_ucmd *ucmd,
+				     struct iommu_test_cmd *cmd)
+{
+	struct selftest_access *staccess = get_staccess(ucmd, cmd->id);
+	struct selftest_access_item *item;
+
+	if (!staccess)
+		return -EBADF;
+	list_for_each_entry(item, &staccess->items, item) {
+		if (item->id == cmd->destroy_access_pages.access_pages_id) {
+			staccess_unpin_item(staccess, item);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int test_access_rw(struct iommufd_ucmd *ucmd,
+			  struct iommu_test_cmd *cmd)
+{
+	uint64_t len = cmd->access_rw.length;
+	uint32_t flags = cmd->access_rw.flags;
+	struct selftest_access *staccess;
+	bool write = flags & MOCK_ACCESS_RW_WRITE;
+	void *tmp;
+	int ret;
+
+	if (len > MOCK_ACCESS_MAX_LENGTH)
+		return -ENOMEM;
+	if (flags & ~(MOCK_ACCESS_RW_WRITE | MOCK_ACCESS_RW_SLOW_PATH |
+		      MOCK_FLAGS_ACCESS_SYZ))
+		return -EOPNOTSUPP;
+	staccess = get_staccess(ucmd, cmd->id);
+	if (!staccess)
+		return -EBADF;
+
+	/* Through a bounce buffer, as the kernel's test driver does it. */
+	tmp = xcalloc(1, len ? len : 1);
+	ret = write ? copy_from_user(ucmd->caller, tmp, cmd->access_rw.uptr,
+				     len) :
+		      0;
+	if (!ret)
+		ret = iommufd_access_rw(staccess->access, cmd->access_rw.iova,
+					tmp, len,
+					write ? IOMMUFD_ACCESS_RW_WRITE : 0);
+	if (!ret && !write)
+		ret = copy_to_user(ucmd->caller, cmd->access_rw.uptr, tmp, len);
+	free(tmp);
+	return ret;
+}
+
+static int test_access_replace_ioas(struct iommufd_ucmd *ucmd,
+				    struct iommu_test_cmd *cmd)
+{
+	struct selftest_access *staccess = get_staccess(ucmd, cmd->id);
+
+	if (!staccess)
+		return -EBADF;
+	return iommufd_access_replace(staccess->access,
+				      cmd->access_replace_ioas.ioas_id);
 }
 
 int iommufd_test(struct iommufd_ucmd *ucmd)
@@ -352,13 +591,15 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return test_md_check_iotlb(ucmd, cmd->id, cmd->check_iotlb.id,
 					   cmd->check_iotlb.iotlb);
 	case IOMMU_TEST_OP_CREATE_ACCESS:
-		return test_needs_launcher(ucmd, "IOMMU_TEST_OP_CREATE_ACCESS");
+		return test_create_access(ucmd, cmd);
 	case IOMMU_TEST_OP_DESTROY_ACCESS_PAGES:
+		return test_destroy_access_pages(ucmd, cmd);
 	case IOMMU_TEST_OP_ACCESS_PAGES:
+		return test_access_pages(ucmd, cmd);
 	case IOMMU_TEST_OP_ACCESS_RW:
+		return test_access_rw(ucmd, cmd);
 	case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
-		/* No access file can exist without the launcher. */
-		return -EBADF;
+		return test_access_replace_ioas(ucmd, cmd);
 	case IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT:
 		if (cmd->memory_limit.limit < 12)
 			return -EINVAL;

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The core half of returning file descriptors (launcher.h): the private
+ * PREPARE / COMMIT / ABORT ioctls the supervisor thread issues on a
+ * duplicate of the caller's /dev/iommu file. They run on the main loop, in
+ * order with the caller's other requests, on the caller's own context.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "iommufd_private.h"
+#include "launcher.h"
+#include "log.h"
+#include "objfile.h"
+#include "uaccess.h"
+
+int iommufd_fd_needs_launcher(struct iommufd_ucmd *ucmd, const char *what)
+{
+	log_info("pid %d: %s returns a file descriptor, which needs the "
+		 "program to run under iommufd-run",
+		 (int)ucmd->caller->pid, what);
+	return -EOPNOTSUPP;
+}
+
+/* Private ioctls come only from the daemon's own supervisor thread. */
+static bool caller_is_daemon(const struct ucaller *caller)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d", (int)caller->pid);
+	return caller->pid > 0 && stat(path, &st) == 0;
+}
+
+static struct iommufd_fd_install *find_install(struct iommufd_ctx *ictx,
+					       uint64_t token)
+{
+	struct iommufd_fd_install *install;
+
+	list_for_each_entry(install, &ictx->pending_installs, item)
+		if (install->token == token)
+			return install;
+	return NULL;
+}
+
+static int fd_prepare(struct iommufd_ctx *ictx, struct iommufdd_priv_fd *req)
+{
+	struct ucaller target = { .pid = req->caller_tid };
+	struct iommufd_fd_install *install = xcalloc(1, sizeof(*install));
+	long ret;
+
+	install->ubuffer = req->arg;
+	ret = iommufd_ctx_ioctl_install(ictx, &target, req->cmd, req->arg,
+					install);
+	if (ret < 0 || !install->file) {
+		/* Failed, or the command made no file: its result is final. */
+		free(install);
+		req->token = 0;
+		req->path[0] = '\0';
+		return ret;
+	}
+	install->token = ++ictx->next_install_token;
+	list_add_tail(&install->item, &ictx->pending_installs);
+	req->token = install->token;
+	snprintf(req->path, sizeof(req->path), "%s",
+		 objfile_path(install->file));
+	return 0;
+}
+
+static int fd_commit(struct iommufd_ctx *ictx, struct iommufdd_priv_fd *req)
+{
+	struct iommufd_fd_install *install = find_install(ictx, req->token);
+	struct ucaller target = { .pid = req->caller_tid };
+	uint32_t fd = req->fd;
+	int ret;
+
+	if (!install)
+		return -ENOENT;
+	list_del(&install->item);
+	ret = copy_to_user(&target, install->ubuffer + install->fd_offset, &fd,
+			   sizeof(fd));
+	free(install);
+	return ret;
+}
+
+static void install_abort(struct iommufd_ctx *ictx,
+			  struct iommufd_fd_install *install)
+{
+	list_del(&install->item);
+	install->abort(ictx, install->priv);
+	free(install);
+}
+
+static int fd_abort(struct iommufd_ctx *ictx, struct iommufdd_priv_fd *req)
+{
+	struct iommufd_fd_install *install = find_install(ictx, req->token);
+
+	if (!install)
+		return -ENOENT;
+	install_abort(ictx, install);
+	return 0;
+}
+
+/* The supervisor went away between PREPARE and COMMIT: undo the rest. */
+void iommufd_fd_abort_pending(struct iommufd_ctx *ictx)
+{
+	while (!list_empty(&ictx->pending_installs))
+		install_abort(ictx,
+			      list_first_entry(&ictx->pending_installs,
+					       struct iommufd_fd_install, item));
+}
+
+long iommufd_priv_ioctl(struct iommufd_ctx *ictx, const struct ucaller *caller,
+			unsigned int cmd, uint64_t arg)
+{
+	struct iommufdd_priv_fd req;
+	int ret;
+
+	if (!caller_is_daemon(caller)) {
+		log_warnx("pid %d: private ioctl 0x%x refused",
+			  (int)caller->pid, cmd);
+		return -ENOTTY;
+	}
+	if (copy_from_user(caller, &req, arg, sizeof(req)) ||
+	    req.size != sizeof(req))
+		return -EINVAL;
+
+	switch (cmd) {
+	case IOMMUFDD_PRIV_FD_PREPARE:
+		ret = fd_prepare(ictx, &req);
+		break;
+	case IOMMUFDD_PRIV_FD_COMMIT:
+		ret = fd_commit(ictx, &req);
+		break;
+	case IOMMUFDD_PRIV_FD_ABORT:
+		ret = fd_abort(ictx, &req);
+		break;
+	default:
+		return -ENOTTY;
+	}
+	if (ret >= 0 && copy_to_user(caller, arg, &req, sizeof(req)))
+		return -EFAULT;
+	return ret;
+}
