@@ -26,6 +26,7 @@
 #include <event2/event.h>
 
 #include "core.h"
+#include "launcher.h"
 #include "log.h"
 #include "transport.h"
 
@@ -35,6 +36,7 @@
 
 #define DEFAULT_BACKEND "mock"
 #define DEFAULT_PATH "/dev/iommu"
+#define DEFAULT_RUN_DIR "/run/iommufdd"
 
 /* Exit status for a command line that makes no sense. */
 #define EXIT_USAGE 2
@@ -49,6 +51,7 @@ struct daemon_options {
 	const char *backend;
 	enum transport_kind transport;
 	const char *path;
+	const char *run_dir;
 	bool foreground;
 	int log_level;
 };
@@ -65,6 +68,9 @@ static void usage(FILE *out)
 		"  -b, --backend NAME      IOMMU backend (default: %s)\n"
 		"  -t, --transport KIND    fuse or auto (default: auto, which is fuse)\n"
 		"  -p, --path PATH         file to serve (default: %s)\n"
+		"  -r, --run-dir DIR       object files and the iommufd-run socket\n"
+		"                          (default: " DEFAULT_RUN_DIR "; \"none\" turns\n"
+		"                          fd-returning ioctls off)\n"
 		"  -f, --foreground        log to stderr (the daemon never forks)\n"
 		"  -l, --log-level LEVEL   error, warning, info or debug (default: info)\n"
 		"  -h, --help              show this help and exit\n"
@@ -92,6 +98,7 @@ static void parse_options(int argc, char **argv, struct daemon_options *opts)
 		{ "backend", required_argument, NULL, 'b' },
 		{ "transport", required_argument, NULL, 't' },
 		{ "path", required_argument, NULL, 'p' },
+		{ "run-dir", required_argument, NULL, 'r' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
@@ -104,11 +111,12 @@ static void parse_options(int argc, char **argv, struct daemon_options *opts)
 		.backend = DEFAULT_BACKEND,
 		.transport = TRANSPORT_AUTO,
 		.path = DEFAULT_PATH,
+		.run_dir = DEFAULT_RUN_DIR,
 		.log_level = LOG_LEVEL_INFO,
 	};
 
 	/* Leading ':' lets us word the errors ourselves. */
-	while ((c = getopt_long(argc, argv, ":b:t:p:fl:hV", long_options,
+	while ((c = getopt_long(argc, argv, ":b:t:p:r:fl:hV", long_options,
 				NULL)) != -1) {
 		switch (c) {
 		case 'b':
@@ -130,6 +138,11 @@ static void parse_options(int argc, char **argv, struct daemon_options *opts)
 			if (!*optarg)
 				usage_error("--path must not be empty");
 			opts->path = optarg;
+			break;
+		case 'r':
+			if (!*optarg)
+				usage_error("--run-dir must not be empty");
+			opts->run_dir = optarg;
 			break;
 		case 'f':
 			opts->foreground = true;
@@ -298,6 +311,11 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 
+	if (strcmp(opts.run_dir, "none") &&
+	    launcher_start(base, opts.run_dir) < 0)
+		log_warnx("fd-returning ioctls are off: cannot set up %s",
+			  opts.run_dir);
+
 	log_info("serving %s over fuse (%s backend)", opts.path, opts.backend);
 	notify_service_manager("READY=1");
 
@@ -309,6 +327,7 @@ int main(int argc, char **argv)
 		exit_status = EXIT_FAILURE;
 	}
 	notify_service_manager("STOPPING=1");
+	launcher_stop();
 	transport_fuse_stop();
 	iommufd_core_exit();
 
