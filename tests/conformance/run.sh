@@ -38,8 +38,12 @@
 #
 # Environment:
 #   CONFORMANCE_TIMEOUT      per-binary timeout in seconds (default 900)
+#   IOMMUFD_RUN              the iommufd-run launcher: the selftests run
+#                            under it, so fd-returning ioctls get real fds
 #   CONFORMANCE_WRAPPER      command prefix used to launch the selftest
-#                            binaries (e.g. an fd-injection launcher)
+#                            binaries instead (overrides IOMMUFD_RUN)
+#   CONFORMANCE_HUGEPAGES    huge pages to reserve for the run (default 80:
+#                            the 128M_huge dirty-tracking variant needs 64)
 #   IOMMUFDD_EXTRA_ARGS      extra daemon arguments (split on whitespace)
 #   CONFORMANCE_KEEP_DEBUGFS set to 1 to leave /sys/kernel/debug visible
 
@@ -144,6 +148,8 @@ results=$log_dir/results.txt
 echo "$dns_prog: logs in $log_dir"
 
 # --- start the daemon -----------------------------------------------------------
+# The hugepage variants mmap MAP_HUGETLB memory: reserve a pool meanwhile.
+dns_reserve_hugepages "${CONFORMANCE_HUGEPAGES:-80}"
 if [ "$daemon" != none ]; then
 	extra=()
 	read -ra extra <<<"${IOMMUFDD_EXTRA_ARGS:-}"
@@ -157,7 +163,15 @@ fi
 
 # --- run the selftests ----------------------------------------------------------
 wrapper=()
-read -ra wrapper <<<"${CONFORMANCE_WRAPPER:-}"
+if [ -n "${CONFORMANCE_WRAPPER:-}" ]; then
+	read -ra wrapper <<<"$CONFORMANCE_WRAPPER"
+elif [ -n "${IOMMUFD_RUN:-}" ] && [ "$daemon" != none ]; then
+	mapfile -t wrapper < <(dns_launcher "$IOMMUFD_RUN")
+fi
+# What a program started like the selftests sees as its capabilities; read
+# now, while the daemon (and so the launcher) is up.
+selftest_capeff=$("${wrapper[@]}" sed -n 's/^CapEff:[[:space:]]*//p' \
+	/proc/self/status 2>/dev/null | tail -n 1) || selftest_capeff=
 declare -A bin_rc
 for b in "${binaries[@]}"; do
 	echo "$dns_prog: ==== running $b (timeout ${timeout_s}s) ===="
@@ -246,8 +260,7 @@ done <"$list_file"
 # Conditional entries apply only when the selftests run without the
 # capability: read CapEff as a program started like the selftests sees it.
 if [ ${#cond_names[@]} -gt 0 ]; then
-	capeff=$("${wrapper[@]}" sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status \
-		2>/dev/null | tail -n 1) || capeff=
+	capeff=$selftest_capeff
 	if ! [[ $capeff =~ ^[0-9a-fA-F]{1,16}$ ]]; then
 		dns_err "cannot read the selftests' effective capabilities (CapEff); unless-cap entries applied"
 		capeff=0

@@ -50,6 +50,7 @@ dns_errors=()      # messages of dns_err
 dns_daemon_pid=    # the running daemon, empty when none runs
 dns_daemon_status= # its exit status once reaped
 dns_daemon_log=    # its log file
+dns_hugepages_old= # vm.nr_hugepages before dns_reserve_hugepages
 
 # --- messages ---------------------------------------------------------------------
 
@@ -205,6 +206,35 @@ dns_cleanup() {
 	if [ -n "$dns_daemon_pid" ] && dns_alive "$dns_daemon_pid"; then
 		dns_kill_daemon
 	fi
+	dns_restore_hugepages
+}
+
+# dns_reserve_hugepages N: make at least N huge pages available for the run
+# (vm.nr_hugepages is global, so the old value comes back at exit). Reports
+# with dns_err if the kernel could not reserve them all.
+dns_reserve_hugepages() {
+	local want=$1 have
+	[ -w /proc/sys/vm/nr_hugepages ] || return 0
+	dns_hugepages_old=$(cat /proc/sys/vm/nr_hugepages)
+	[ "$dns_hugepages_old" -ge "$want" ] && return 0
+	echo "$want" >/proc/sys/vm/nr_hugepages
+	have=$(cat /proc/sys/vm/nr_hugepages)
+	echo "$dns_prog: reserved $have huge pages for this run (was $dns_hugepages_old)"
+	[ "$have" -ge "$want" ] ||
+		dns_err "only $have of $want huge pages could be reserved"
+}
+
+# dns_restore_hugepages: give back what dns_reserve_hugepages took.
+dns_restore_hugepages() {
+	[ -n "$dns_hugepages_old" ] || return 0
+	echo "$dns_hugepages_old" >/proc/sys/vm/nr_hugepages 2>/dev/null || true
+	dns_hugepages_old=
+}
+
+# dns_launcher IOMMUFD_RUN: the command prefix that runs a client under the
+# iommufd-run launcher of the daemon started by dns_start_daemon.
+dns_launcher() {
+	printf '%s\n' "$1" --run-dir "$dns_rt/run" --
 }
 
 # --- the daemon -------------------------------------------------------------------------
@@ -252,12 +282,12 @@ dns_start_daemon() {
 	[ -e /dev/iommu ] || touch /dev/iommu
 
 	cmd=("$bin" --backend mock --transport fuse --path /dev/iommu
-		--foreground --log-level info "$@")
+		--run-dir "$dns_rt/run" --foreground --log-level info "$@")
 	echo "$dns_prog: starting: ${cmd[*]}"
 	"${cmd[@]}" </dev/null >"$dns_daemon_log" 2>&1 &
 	dns_daemon_pid=$!
 
-	until dns_fuse_mounted /dev/iommu; do
+	until dns_fuse_mounted /dev/iommu && [ -S "$dns_rt/run/launcher.sock" ]; do
 		if ! dns_alive "$dns_daemon_pid"; then
 			dns_daemon_status=0
 			wait "$dns_daemon_pid" || dns_daemon_status=$?
@@ -269,7 +299,7 @@ dns_start_daemon() {
 		if [ $waited -ge 100 ]; then
 			dns_kill_daemon
 			dns_daemon_log_tail
-			"$fail" "iommufdd did not mount a FUSE file system on /dev/iommu within 10 s"
+			"$fail" "iommufdd did not mount /dev/iommu and open its launcher socket within 10 s"
 			return 1
 		fi
 		sleep 0.1
