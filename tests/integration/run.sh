@@ -132,7 +132,9 @@ for t in "${tests[@]}"; do
 	rc=
 	if dns_start_daemon --nonfatal "$daemon" "$log_dir/$label.iommufdd.log" "${extra[@]}"; then
 		rc=0
-		dns_run_logged "$tap" "$log_dir/$label.stderr" \
+		# Clients that test fd-returning ioctls run themselves under
+		# iommufd-run ($IOMMUFD_RUN) with this run directory.
+		IOMMUFDD_RUN_DIR=$(dns_run_dir) dns_run_logged "$tap" "$log_dir/$label.stderr" \
 			timeout --kill-after=30 "$timeout_s" "$t" /dev/iommu || rc=$?
 		case $rc in
 		0 | 1) ;;

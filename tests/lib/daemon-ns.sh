@@ -231,10 +231,15 @@ dns_restore_hugepages() {
 	dns_hugepages_old=
 }
 
+# dns_run_dir: the daemon's run directory (object files, launcher socket).
+dns_run_dir() {
+	printf '%s\n' "$dns_rt/run"
+}
+
 # dns_launcher IOMMUFD_RUN: the command prefix that runs a client under the
 # iommufd-run launcher of the daemon started by dns_start_daemon.
 dns_launcher() {
-	printf '%s\n' "$1" --run-dir "$dns_rt/run" --
+	printf '%s\n' "$1" --run-dir "$(dns_run_dir)" --
 }
 
 # --- the daemon -------------------------------------------------------------------------
