@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * iommufdd's extensions to the selftest interface (IOMMU_TEST_CMD). They
+ * use op numbers far above the kernel's, so a kernel answers EOPNOTSUPP
+ * and a program can tell which /dev/iommu it talks to.
+ */
+#ifndef IOMMUFDD_EXT_H
+#define IOMMUFDD_EXT_H
+
+#include <linux/types.h>
+
+#include "iommufd_test.h"
+
+enum {
+	/*
+	 * Make a mock device DMA through the domain it is attached to, as
+	 * hardware would: translate each IO page, honour its permission, set
+	 * its dirty bit on writes. id: the DEVICE object; payload at offset
+	 * 16 (the union): struct iommufdd_test_dma. ENOENT for an unmapped
+	 * IOVA, EPERM when blocked or not permitted, EFAULT for the buffer.
+	 */
+	IOMMUFDD_TEST_OP_DEV_DMA = 0x10000,
+};
+
+#define IOMMUFDD_TEST_DMA_WRITE (1 << 0) /* device writes memory */
+
+struct iommufdd_test_dma {
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 uptr;	/* caller buffer: source or destination */
+	__u32 flags;
+	__u32 __reserved;
+};
+
+#endif
