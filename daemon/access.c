@@ -56,6 +56,14 @@ void iommufd_access_destroy(struct iommufd_access *access)
 	iommufd_ctx_put(ictx);
 }
 
+unsigned int iommufd_access_ioas_id(const struct iommufd_object *obj)
+{
+	const struct iommufd_access *access =
+		container_of(obj, const struct iommufd_access, obj);
+
+	return access->ioas ? access->ioas->obj.id : 0;
+}
+
 bool iommufd_access_needs_pin(const struct iommufd_access *access)
 {
 	return access->needs_pin;

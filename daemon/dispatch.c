@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,10 @@ void *xreallocarray(void *p, size_t n, size_t size)
 		fatalx("out of memory");
 	return p;
 }
+
+struct list_head iommufd_contexts = { &iommufd_contexts, &iommufd_contexts };
+struct iommufd_stats iommufd_stats;
+void (*iommufd_event_hook)(const struct iommufd_event *ev);
 
 static int iommufd_destroy(struct iommufd_ucmd *ucmd)
 {
@@ -200,6 +205,34 @@ static int copy_cmd_from_caller(const struct iommufd_ioctl_op *op,
 				       ucmd->ubuffer, ucmd->user_size);
 }
 
+const char *iommufd_ioctl_name(unsigned int nr)
+{
+	if (nr >= IOMMUFD_CMD_BASE &&
+	    nr - IOMMUFD_CMD_BASE < ARRAY_SIZE(iommufd_ioctl_ops))
+		return iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE].name;
+	return NULL;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void stats_account(unsigned int cmd, long ret, uint64_t ns)
+{
+	unsigned int bucket = fls64(ns / 1000);
+
+	iommufd_stats.calls[_IOC_NR(cmd)]++;
+	if (ret < 0 && -ret < IOMMUFD_STATS_ERRNO_MAX)
+		iommufd_stats.errors[-ret]++;
+	if (bucket >= IOMMUFD_STATS_LATENCY_BUCKETS)
+		bucket = IOMMUFD_STATS_LATENCY_BUCKETS - 1;
+	iommufd_stats.latency_us[bucket]++;
+}
+
 long iommufd_ctx_ioctl(struct iommufd_ctx *ictx, const struct ucaller *caller,
 		       unsigned int cmd, uint64_t arg)
 {
@@ -208,35 +241,48 @@ long iommufd_ctx_ioctl(struct iommufd_ctx *ictx, const struct ucaller *caller,
 	return iommufd_ctx_ioctl_install(ictx, caller, cmd, arg, NULL);
 }
 
+static long dispatch(struct iommufd_ucmd *ucmd, unsigned int cmd);
+
+/* Counted here, so ioctls the supervisor runs for iommufd-run count too. */
 long iommufd_ctx_ioctl_install(struct iommufd_ctx *ictx,
 			       const struct ucaller *caller, unsigned int cmd,
 			       uint64_t arg, struct iommufd_fd_install *install)
 {
-	const struct iommufd_ioctl_op *op;
 	struct iommufd_ucmd ucmd = {
 		.ictx = ictx,
 		.caller = caller,
 		.ubuffer = arg,
 		.install = install,
 	};
+	uint64_t start = now_ns();
+	long ret = dispatch(&ucmd, cmd);
+
+	stats_account(cmd, ret, now_ns() - start);
+	return ret;
+}
+
+static long dispatch(struct iommufd_ucmd *ucmd, unsigned int cmd)
+{
+	const struct iommufd_ioctl_op *op;
 	union ucmd_buffer buf;
 	unsigned int nr = _IOC_NR(cmd);
 	int ret;
 
 	if (nr < IOMMUFD_CMD_BASE ||
 	    nr - IOMMUFD_CMD_BASE >= ARRAY_SIZE(iommufd_ioctl_ops))
-		return iommufd_vfio_ioctl(ictx, caller, cmd, arg);
+		return iommufd_vfio_ioctl(ucmd->ictx, ucmd->caller, cmd,
+					  ucmd->ubuffer);
 
 	op = &iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE];
 	if (op->ioctl_num != cmd)
 		op = NULL;
-	ucmd.cmd = &buf;
-	ret = copy_cmd_from_caller(op, &ucmd);
+	ucmd->cmd = &buf;
+	ret = copy_cmd_from_caller(op, ucmd);
 	if (ret)
 		return ret;
-	ret = op->execute(&ucmd);
+	ret = op->execute(ucmd);
 	if (ret && ret != -ENOENT && ret != -EBUSY)
-		log_debug("pid %d: %s: %s", (int)caller->pid, op->name,
+		log_debug("pid %d: %s: %s", (int)ucmd->caller->pid, op->name,
 			  strerror(-ret));
 	return ret;
 }
@@ -267,10 +313,25 @@ struct iommufd_ctx *iommufd_ctx_open(const struct ucaller *opener)
 {
 	struct iommufd_ctx *ictx = xcalloc(1, sizeof(*ictx));
 
+	static uint64_t serial;
+	char path[64];
+	FILE *f;
+
 	ictx->refs = 1;
 	ictx->opener = *opener;
 	ictx->lowest_free = 1;
 	list_init(&ictx->pending_installs);
+	ictx->serial = ++serial;
+	clock_gettime(CLOCK_REALTIME, &ictx->opened);
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)opener->pid);
+	f = fopen(path, "re");
+	if (!f || !fgets(ictx->comm, sizeof(ictx->comm), f))
+		snprintf(ictx->comm, sizeof(ictx->comm), "?");
+	ictx->comm[strcspn(ictx->comm, "\n")] = '\0';
+	if (f)
+		fclose(f);
+	list_add_tail(&ictx->item, &iommufd_contexts);
+	iommufd_event(IOMMUFD_EVENT_CLIENT_OPEN, ictx, NULL);
 	log_debug("pid %d opened a context", (int)opener->pid);
 	return ictx;
 }
@@ -290,6 +351,8 @@ void iommufd_ctx_put(struct iommufd_ctx *ictx)
 		  (int)ictx->opener.pid, ictx->nr_objects);
 	iommufd_fd_abort_pending(ictx);
 	iommufd_object_destroy_all(ictx);
+	iommufd_event(IOMMUFD_EVENT_CLIENT_CLOSE, ictx, NULL);
+	list_del(&ictx->item);
 	free(ictx);
 }
 

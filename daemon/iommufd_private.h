@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <iommufd/iommufd.h>
 
@@ -64,7 +65,55 @@ struct iommufd_ctx {
 	struct iommufd_ioas *vfio_ioas;	 /* VFIO compat IOAS, not referenced */
 	struct list_head pending_installs; /* prepared, fd not yet installed */
 	uint64_t next_install_token;
+	/* for inspection (iommufdctl) */
+	struct list_head item;		 /* on iommufd_contexts */
+	uint64_t serial;
+	char comm[16];
+	struct timespec opened;
 };
+
+/* Every live context, oldest first. */
+extern struct list_head iommufd_contexts;
+
+/* Counters for iommufdctl stats: cheap enough to keep always. */
+#define IOMMUFD_STATS_ERRNO_MAX 160
+#define IOMMUFD_STATS_LATENCY_BUCKETS 24
+struct iommufd_stats {
+	uint64_t calls[256];			  /* by _IOC_NR */
+	uint64_t errors[IOMMUFD_STATS_ERRNO_MAX]; /* by errno */
+	/* [0]: < 1 us; [i]: [2^(i-1), 2^i) us; the last one: anything more */
+	uint64_t latency_us[IOMMUFD_STATS_LATENCY_BUCKETS];
+};
+extern struct iommufd_stats iommufd_stats;
+const char *iommufd_ioctl_name(unsigned int nr);
+
+/* Object and client events, for iommufdctl events. */
+enum iommufd_event_kind {
+	IOMMUFD_EVENT_CLIENT_OPEN,
+	IOMMUFD_EVENT_CLIENT_CLOSE,
+	IOMMUFD_EVENT_OBJECT_CREATE,
+	IOMMUFD_EVENT_OBJECT_DESTROY,
+};
+
+struct iommufd_event {
+	enum iommufd_event_kind kind;
+	const struct iommufd_ctx *ictx;
+	const struct iommufd_object *obj; /* object events only */
+};
+
+/* Set by the control socket while someone follows events; else NULL. */
+extern void (*iommufd_event_hook)(const struct iommufd_event *ev);
+
+static inline void iommufd_event(enum iommufd_event_kind kind,
+				 const struct iommufd_ctx *ictx,
+				 const struct iommufd_object *obj)
+{
+	if (iommufd_event_hook) {
+		struct iommufd_event ev = { kind, ictx, obj };
+
+		iommufd_event_hook(&ev);
+	}
+}
 
 void iommufd_ctx_get(struct iommufd_ctx *ictx);
 void iommufd_ctx_put(struct iommufd_ctx *ictx);
@@ -276,6 +325,7 @@ iommufd_access_create(struct iommufd_ctx *ictx,
 		      bool needs_pin, unsigned int *id);
 void iommufd_access_destroy(struct iommufd_access *access);
 bool iommufd_access_needs_pin(const struct iommufd_access *access);
+unsigned int iommufd_access_ioas_id(const struct iommufd_object *obj);
 int iommufd_access_attach(struct iommufd_access *access, unsigned int ioas_id);
 int iommufd_access_replace(struct iommufd_access *access,
 			   unsigned int ioas_id);
@@ -301,5 +351,6 @@ struct iommufd_ioas *iommufd_vfio_compat_ioas_get(struct iommufd_ctx *ictx);
 /* selftest.c */
 int iommufd_test(struct iommufd_ucmd *ucmd);
 void iommufd_selftest_destroy(struct iommufd_object *obj);
+unsigned int iommufd_selftest_device_id(const struct iommufd_object *obj);
 
 #endif

@@ -71,8 +71,8 @@ struct iommufd_object *iommufd_object_alloc(struct iommufd_ctx *ictx,
 void iommufd_object_finalize(struct iommufd_ctx *ictx,
 			     struct iommufd_object *obj)
 {
-	(void)ictx;
 	obj->published = true;
+	iommufd_event(IOMMUFD_EVENT_OBJECT_CREATE, ictx, obj);
 }
 
 static void object_release_id(struct iommufd_ctx *ictx,
@@ -127,6 +127,7 @@ static void object_destroy(struct iommufd_ctx *ictx,
 {
 	log_debug("destroy %s %u", iommufd_object_type_name(obj->type),
 		  obj->id);
+	iommufd_event(IOMMUFD_EVENT_OBJECT_DESTROY, ictx, obj);
 	object_release_id(ictx, obj);
 	if (ictx->vfio_ioas && &ictx->vfio_ioas->obj == obj)
 		ictx->vfio_ioas = NULL;

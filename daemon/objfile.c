@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -283,8 +285,14 @@ int objfile_start(struct event_base *base, const char *dir)
 		"allow_other,fsname=iommufdd,subtype=iommufd-objects";
 	char *argv[] = { arg_name, arg_opt, arg_mount_opts, NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
+	struct statfs sfs;
 	int fd;
 
+	/* A daemon that died leaves a mount answering ENOTCONN: drop it. */
+	if (statfs(dir, &sfs) && errno == ENOTCONN) {
+		log_info("object files: detaching a dead mount on %s", dir);
+		umount2(dir, MNT_DETACH);
+	}
 	if (mkdir(dir, 0755) && errno != EEXIST) {
 		log_warn("object files: cannot create %s", dir);
 		return -errno;

@@ -286,18 +286,47 @@ static struct charge *charge_find(const struct mm_source *src,
 	return c;
 }
 
+/*
+ * The soft RLIMIT_MEMLOCK of @tgid in bytes. prlimit() needs
+ * CAP_SYS_RESOURCE for another user's process; /proc/PID/limits says the
+ * same to anyone who may read it. UINT64_MAX: unlimited or unknowable.
+ */
+static uint64_t memlock_limit(pid_t tgid)
+{
+	unsigned long long soft;
+	struct rlimit lim;
+	char path[64], line[256];
+	uint64_t ret = UINT64_MAX;
+	FILE *f;
+
+	if (prlimit(tgid, RLIMIT_MEMLOCK, NULL, &lim) == 0)
+		return lim.rlim_cur == RLIM_INFINITY ? UINT64_MAX :
+						       (uint64_t)lim.rlim_cur;
+	snprintf(path, sizeof(path), "/proc/%d/limits", (int)tgid);
+	f = fopen(path, "re");
+	if (!f) {
+		log_warnx("pid %d: cannot read RLIMIT_MEMLOCK; not enforced",
+			  (int)tgid);
+		return UINT64_MAX;
+	}
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Max locked memory %llu", &soft) == 1)
+			ret = soft;
+	fclose(f);
+	return ret;
+}
+
 static int account_pinned(struct mm_source *src, enum pages_account account,
 			  uint64_t npages)
 {
 	struct charge *c;
-	struct rlimit lim;
+	uint64_t limit;
 
 	if (!src || src->cap_ipc_lock || !npages)
 		return 0;
 	c = charge_find(src, account);
-	if (prlimit(src->tgid, RLIMIT_MEMLOCK, NULL, &lim) == 0 &&
-	    lim.rlim_cur != RLIM_INFINITY &&
-	    c->pages + npages > lim.rlim_cur / PAGE_SIZE) {
+	limit = memlock_limit(src->tgid);
+	if (limit != UINT64_MAX && c->pages + npages > limit / PAGE_SIZE) {
 		log_info("pid %d: pinning %" PRIu64 " more pages exceeds "
 			 "RLIMIT_MEMLOCK (%" PRIu64 " pages already charged "
 			 "to %s %u)",
@@ -435,6 +464,30 @@ void iopt_pages_put(struct iopt_pages *pages)
 	mm_source_put(pages->src);
 	free(pages->pins);
 	free(pages);
+}
+
+void iopt_pages_get_info(const struct iopt_pages *pages,
+			 struct iopt_pages_info *info)
+{
+	info->file = pages->type == PAGES_FILE;
+	info->tgid = pages->src ? pages->src->tgid : 0;
+	info->base = pages->base;
+	info->npages = pages->npages;
+	info->npinned = pages->npinned;
+	info->refs = pages->refs;
+	info->writable = pages->writable;
+}
+
+void pages_for_each_charge(void (*fn)(void *arg, bool per_process,
+				      unsigned int key, uint64_t pages),
+			   void *arg)
+{
+	struct charge *c;
+
+	list_for_each_entry(c, &charges, item)
+		if (c->pages)
+			fn(arg, c->account == PAGES_ACCOUNT_MM, c->key,
+			   c->pages);
 }
 
 uint64_t iopt_pages_npages(const struct iopt_pages *pages)

@@ -90,6 +90,25 @@ uint64_t pin_ledger_total(void);
  */
 int proc_va_to_pfn(pid_t pid, uint64_t va, uint64_t *pfn, bool *compound);
 
+/* What iommufdctl shows about a page storage. */
+struct iopt_pages_info {
+	bool file;		/* MAP_FILE, else user memory */
+	pid_t tgid;		/* the mapping process */
+	uint64_t base;		/* page-aligned VA or file offset */
+	uint64_t npages;
+	uint64_t npinned;
+	unsigned int refs;	/* areas (and copies) sharing it */
+	bool writable;
+};
+
+void iopt_pages_get_info(const struct iopt_pages *pages,
+			 struct iopt_pages_info *info);
+
+/* Each non-zero charge: per user (uid) or per process (pid). */
+void pages_for_each_charge(void (*fn)(void *arg, bool per_process,
+				      unsigned int key, uint64_t pages),
+			   void *arg);
+
 /* Memory limit for pinned pages: 0 or -ENOMEM. */
 void pages_set_temp_memory_limit(unsigned int limit);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <iommufd/iommufd_test.h>
+#include <iommufd/iommufdd_ext.h>
 
 #include "backend_mock.h"
 #include "iommufd_private.h"
@@ -29,6 +30,14 @@ struct selftest_obj {
 	struct iommu_device *mock_dev;
 	struct iommufd_device *idev;
 };
+
+unsigned int iommufd_selftest_device_id(const struct iommufd_object *obj)
+{
+	const struct selftest_obj *sobj =
+		container_of(obj, const struct selftest_obj, obj);
+
+	return sobj->idev ? sobj->idev->obj.id : 0;
+}
 
 void iommufd_selftest_destroy(struct iommufd_object *obj)
 {
@@ -163,7 +172,10 @@ static int test_md_check_map(struct iommufd_ucmd *ucmd, uint32_t id,
 	if (!hwpt_paging)
 		return ret;
 
-	for (; length; length -= MOCK_IO_PAGE_SIZE) {
+	if (length)
+		ret = caller_require_direct(
+			ucmd->caller, "MD_CHECK_MAP (reading its page tables)");
+	for (; length && !ret; length -= MOCK_IO_PAGE_SIZE) {
 		uint64_t user_pfn, paddr, pin_pfn;
 		unsigned int flags;
 		bool compound;
@@ -195,6 +207,10 @@ static int test_md_check_refs(struct iommufd_ucmd *ucmd, uint64_t uptr,
 	if (length % PAGE_SIZE || uptr % PAGE_SIZE ||
 	    check_add_overflow_u64(uptr, length, &end))
 		return -EINVAL;
+	if (length && caller_require_direct(
+			      ucmd->caller,
+			      "MD_CHECK_REFS (reading its page tables)"))
+		return -EPERM;
 
 	for (; length; length -= PAGE_SIZE, uptr += PAGE_SIZE) {
 		uint64_t pfn;
@@ -563,6 +579,43 @@ static int test_access_replace_ioas(struct iommufd_ucmd *ucmd,
 				      cmd->access_replace_ioas.ioas_id);
 }
 
+/* Our extension: a mock device DMAs through its attached domain. */
+static int test_dev_dma(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd)
+{
+	struct iommufdd_test_dma dma;
+	struct iommufd_object *obj;
+	struct iommufd_device *idev;
+	bool write;
+	void *buf;
+	int ret;
+
+	memcpy(&dma, (char *)cmd + offsetof(struct iommu_test_cmd, add_reserved),
+	       sizeof(dma));
+	write = dma.flags & IOMMUFDD_TEST_DMA_WRITE;
+	if ((dma.flags & ~IOMMUFDD_TEST_DMA_WRITE) || dma.__reserved)
+		return -EOPNOTSUPP;
+	if (dma.length > MOCK_ACCESS_MAX_LENGTH)
+		return -ENOMEM;
+	obj = iommufd_get_object(ucmd->ictx, cmd->id, IOMMUFD_OBJ_DEVICE);
+	if (!obj)
+		return -ENOENT;
+	idev = container_of(obj, struct iommufd_device, obj);
+	buf = xcalloc(1, dma.length ? dma.length : 1);
+	if (!mock_dev_is_mock(idev->dev))
+		ret = -EINVAL;
+	else if (write)
+		ret = copy_from_user(ucmd->caller, buf, dma.uptr, dma.length);
+	else
+		ret = 0;
+	if (!ret)
+		ret = mock_dev_dma(idev->dev, dma.iova, buf, dma.length, write);
+	if (!ret && !write)
+		ret = copy_to_user(ucmd->caller, dma.uptr, buf, dma.length);
+	free(buf);
+	iommufd_put_object(ucmd->ictx, obj);
+	return ret;
+}
+
 int iommufd_test(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_test_cmd *cmd = ucmd->cmd;
@@ -609,6 +662,8 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return test_dirty(ucmd, cmd);
 	case IOMMU_TEST_OP_TRIGGER_IOPF:
 		return test_trigger_iopf(ucmd, cmd);
+	case IOMMUFDD_TEST_OP_DEV_DMA:
+		return test_dev_dma(ucmd, cmd);
 	default:
 		return -EOPNOTSUPP;
 	}
