@@ -15,12 +15,20 @@
 #include <sys/types.h>
 
 struct iommufd_ctx;
+struct uwindow;
 
 /* Who issued a request: the calling thread as the daemon's pid namespace sees it. */
 struct ucaller {
 	pid_t pid;	/* thread id of the caller, 0 if unknown */
 	uid_t uid;
 	gid_t gid;
+	/*
+	 * NULL: the caller's memory is reached directly (process_vm_*).
+	 * Otherwise the caller is out of reach and the kernel has copied the
+	 * memory the ioctl needs; every access is served from these copies
+	 * (uaccess.h).
+	 */
+	struct uwindow *window;
 };
 
 /* Global core set-up, once per daemon. Returns 0 or -errno. */
@@ -32,8 +40,9 @@ struct iommufd_ctx *iommufd_ctx_open(const struct ucaller *opener);
 
 /*
  * Run one ioctl. @arg is the raw pointer value in the caller's address space;
- * the core reads and writes the caller's memory itself (uaccess.h).
- * Returns the ioctl's non-negative result or -errno.
+ * the core reads and writes the caller's memory itself (uaccess.h), through
+ * @caller->window when one is set. Returns the ioctl's non-negative result
+ * or -errno.
  */
 long iommufd_ctx_ioctl(struct iommufd_ctx *ictx, const struct ucaller *caller,
 		       unsigned int cmd, uint64_t arg);

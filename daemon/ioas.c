@@ -193,6 +193,9 @@ int iommufd_ioas_map_user(struct iommufd_ioas *ioas,
 		return -EINVAL;
 	if (check_add_overflow_u64(user_va, length, &end))
 		return -EOVERFLOW;
+	ret = caller_require_direct(caller, "mapping user memory (map_files)");
+	if (ret)
+		return ret;
 	src = mm_source_get(caller->pid);
 	if (!src)
 		return -EFAULT;
@@ -270,6 +273,10 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 	if (!ioas)
 		return -ENOENT;
 
+	ret = caller_require_direct(ucmd->caller,
+				    "taking the caller's file (pidfd_getfd)");
+	if (ret)
+		goto out_put;
 	fd = caller_getfd(ucmd->caller, cmd->fd);
 	if (fd < 0) {
 		ret = fd;
@@ -408,6 +415,10 @@ static bool caller_has_cap(const struct ucaller *caller, unsigned int bit)
 	unsigned long long capeff = 0;
 	FILE *f;
 
+	if (caller->pid <= 0) {
+		log_info("cannot check the capabilities of a caller outside the daemon's pid namespace; treating it as lacking them");
+		return false;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)caller->pid);
 	f = fopen(path, "re");
 	if (!f)

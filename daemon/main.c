@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <linux/capability.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -21,10 +22,12 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
+#include "control.h"
 #include "core.h"
 #include "launcher.h"
 #include "log.h"
@@ -37,6 +40,9 @@
 #define DEFAULT_BACKEND "mock"
 #define DEFAULT_PATH "/dev/iommu"
 #define DEFAULT_RUN_DIR "/run/iommufdd"
+
+#define CUSE_CHANNEL "/dev/cuse"
+#define MODPROBE "/sbin/modprobe"
 
 /* Exit status for a command line that makes no sense. */
 #define EXIT_USAGE 2
@@ -51,6 +57,7 @@ struct daemon_options {
 	const char *backend;
 	enum transport_kind transport;
 	const char *path;
+	unsigned int cuse_major, cuse_minor; /* 0:0 is a dynamic number */
 	const char *run_dir;
 	bool foreground;
 	int log_level;
@@ -66,8 +73,12 @@ static void usage(FILE *out)
 		"Serve the iommufd uAPI on a file from user space.\n"
 		"\n"
 		"  -b, --backend NAME      IOMMU backend (default: %s)\n"
-		"  -t, --transport KIND    fuse or auto (default: auto, which is fuse)\n"
-		"  -p, --path PATH         file to serve (default: %s)\n"
+		"  -t, --transport KIND    cuse, fuse or auto (default: auto, which is\n"
+		"                          cuse where the kernel has CUSE, else fuse)\n"
+		"  -p, --path PATH         file to serve (default: %s); cuse serves\n"
+		"                          /dev/ and the last component of PATH\n"
+		"  -d, --cuse-device MAJ:MIN  number of the cuse device (default: 0:0,\n"
+		"                          any free number)\n"
 		"  -r, --run-dir DIR       object files and the iommufd-run socket\n"
 		"                          (default: " DEFAULT_RUN_DIR "; \"none\" turns\n"
 		"                          fd-returning ioctls off)\n"
@@ -98,6 +109,7 @@ static void parse_options(int argc, char **argv, struct daemon_options *opts)
 		{ "backend", required_argument, NULL, 'b' },
 		{ "transport", required_argument, NULL, 't' },
 		{ "path", required_argument, NULL, 'p' },
+		{ "cuse-device", required_argument, NULL, 'd' },
 		{ "run-dir", required_argument, NULL, 'r' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "log-level", required_argument, NULL, 'l' },
@@ -116,7 +128,7 @@ static void parse_options(int argc, char **argv, struct daemon_options *opts)
 	};
 
 	/* Leading ':' lets us word the errors ourselves. */
-	while ((c = getopt_long(argc, argv, ":b:t:p:r:fl:hV", long_options,
+	while ((c = getopt_long(argc, argv, ":b:t:p:d:r:fl:hV", long_options,
 				NULL)) != -1) {
 		switch (c) {
 		case 'b':
@@ -131,7 +143,7 @@ static void parse_options(int argc, char **argv, struct daemon_options *opts)
 				opts->transport = TRANSPORT_CUSE;
 			else
 				usage_error(
-					"unknown transport '%s' (use fuse or auto)",
+					"unknown transport '%s' (use cuse, fuse or auto)",
 					optarg);
 			break;
 		case 'p':
@@ -139,6 +151,15 @@ static void parse_options(int argc, char **argv, struct daemon_options *opts)
 				usage_error("--path must not be empty");
 			opts->path = optarg;
 			break;
+		case 'd': {
+			char extra;
+
+			if (sscanf(optarg, "%u:%u%c", &opts->cuse_major,
+				   &opts->cuse_minor, &extra) != 2)
+				usage_error("--cuse-device wants MAJOR:MINOR, not '%s'",
+					    optarg);
+			break;
+		}
 		case 'r':
 			if (!*optarg)
 				usage_error("--run-dir must not be empty");
@@ -211,11 +232,94 @@ static void check_fuse_prerequisites(void)
 		       strerror(err));
 	}
 	close(fd);
+}
 
-	/* Not fatal: same-uid, dumpable callers can still be served. */
-	if (!have_effective_cap(CAP_SYS_PTRACE))
-		log_warnx(
-			"no CAP_SYS_PTRACE: only callers this user may ptrace can be served");
+/* The CUSE channel is all that transport needs; it is root's by default. */
+static void check_cuse_prerequisites(void)
+{
+	int fd = open(CUSE_CHANNEL, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		int err = errno;
+
+		if (err == ENOENT || err == ENODEV || err == ENXIO)
+			fatalx("cannot open %s: %s (is the cuse module loaded? try 'modprobe cuse')",
+			       CUSE_CHANNEL, strerror(err));
+		fatalx("cannot open %s: %s (need root)", CUSE_CHANNEL,
+		       strerror(err));
+	}
+	close(fd);
+}
+
+/* Not fatal: same-uid, dumpable callers can still be reached directly. */
+static void check_ptrace_capability(enum transport_kind kind)
+{
+	if (have_effective_cap(CAP_SYS_PTRACE))
+		return;
+	if (kind == TRANSPORT_CUSE)
+		log_warnx("no CAP_SYS_PTRACE: callers this user may not ptrace are served from copies the kernel makes (slower, and their memory cannot be mapped)");
+	else
+		log_warnx("no CAP_SYS_PTRACE: only callers this user may ptrace can be served");
+}
+
+/*
+ * Load cuse.ko. Opening /dev/cuse autoloads it only where kmod created the
+ * static node beforehand. Failing is fine: the kernel may have no CUSE.
+ */
+static void load_cuse_module(void)
+{
+	char arg0[] = "modprobe", arg1[] = "-q", arg2[] = "cuse";
+	char *argv[] = { arg0, arg1, arg2, NULL };
+	posix_spawn_file_actions_t actions;
+	int status, err;
+	pid_t pid;
+
+	if (posix_spawn_file_actions_init(&actions))
+		return;
+	posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null",
+					 O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null",
+					 O_WRONLY, 0);
+	err = posix_spawn(&pid, MODPROBE, &actions, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&actions);
+	if (err) {
+		log_debug("cannot run %s: %s", MODPROBE, strerror(err));
+		return;
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+}
+
+/*
+ * Resolve --transport auto: CUSE where the kernel has it, since it can
+ * serve callers the daemon may not ptrace; the FUSE file otherwise. One
+ * line says which and why.
+ */
+static enum transport_kind choose_transport(enum transport_kind requested)
+{
+	bool tried_modprobe = false;
+
+	if (requested == TRANSPORT_FUSE)
+		return requested;
+	if (access(CUSE_CHANNEL, F_OK) < 0 && errno == ENOENT &&
+	    geteuid() == 0 && access(MODPROBE, X_OK) == 0) {
+		load_cuse_module();
+		tried_modprobe = true;
+	}
+	if (requested == TRANSPORT_CUSE)
+		return requested;
+
+	if (access(CUSE_CHANNEL, F_OK) == 0) {
+		log_info("transport: cuse (%s)",
+			 tried_modprobe ? "loaded the cuse module" :
+					  CUSE_CHANNEL " exists");
+		return TRANSPORT_CUSE;
+	}
+	log_info("transport: fuse (no %s%s)", CUSE_CHANNEL,
+		 tried_modprobe ? ", and modprobe cuse did not make one" :
+		 geteuid() ? "; loading cuse.ko needs root" :
+			     "; no " MODPROBE " to load cuse.ko");
+	return TRANSPORT_FUSE;
 }
 
 /*
@@ -270,6 +374,7 @@ int main(int argc, char **argv)
 {
 	struct event *sigterm_event, *sigint_event;
 	struct daemon_options opts;
+	enum transport_kind kind;
 	struct event_base *base;
 	int exit_status = EXIT_SUCCESS;
 	int ret;
@@ -278,10 +383,12 @@ int main(int argc, char **argv)
 	parse_options(argc, argv, &opts);
 	log_init(opts.log_level, opts.foreground);
 
-	if (opts.transport == TRANSPORT_CUSE)
-		fatalx("the cuse transport is not implemented yet; use --transport=fuse");
-
-	check_fuse_prerequisites();
+	kind = choose_transport(opts.transport);
+	if (kind == TRANSPORT_CUSE)
+		check_cuse_prerequisites();
+	else
+		check_fuse_prerequisites();
+	check_ptrace_capability(kind);
 
 	/* A client closing a socket under us must not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
@@ -305,18 +412,28 @@ int main(int argc, char **argv)
 		fatalx("cannot watch SIGTERM and SIGINT");
 
 	/* The transport has logged why it failed. */
-	ret = transport_fuse_start(base, opts.path);
+	if (kind == TRANSPORT_CUSE)
+		ret = transport_cuse_start(base, opts.path, opts.cuse_major,
+					   opts.cuse_minor);
+	else
+		ret = transport_fuse_start(base, opts.path);
 	if (ret < 0) {
 		iommufd_core_exit();
 		return EXIT_FAILURE;
 	}
 
-	if (strcmp(opts.run_dir, "none") &&
-	    launcher_start(base, opts.run_dir) < 0)
-		log_warnx("fd-returning ioctls are off: cannot set up %s",
-			  opts.run_dir);
+	if (strcmp(opts.run_dir, "none")) {
+		if (launcher_start(base, opts.run_dir) < 0)
+			log_warnx("fd-returning ioctls are off: cannot set up "
+				  "%s",
+				  opts.run_dir);
+		if (control_start(base, opts.run_dir, opts.backend) < 0)
+			log_warnx("no control socket: iommufdctl cannot "
+				  "inspect this daemon");
+	}
 
-	log_info("serving %s over fuse (%s backend)", opts.path, opts.backend);
+	log_info("serving %s over %s (%s backend)", opts.path,
+		 kind == TRANSPORT_CUSE ? "cuse" : "fuse", opts.backend);
 	notify_service_manager("READY=1");
 
 	event_base_dispatch(base);
@@ -327,8 +444,12 @@ int main(int argc, char **argv)
 		exit_status = EXIT_FAILURE;
 	}
 	notify_service_manager("STOPPING=1");
+	control_stop();
 	launcher_stop();
-	transport_fuse_stop();
+	if (kind == TRANSPORT_CUSE)
+		transport_cuse_stop();
+	else
+		transport_fuse_stop();
 	iommufd_core_exit();
 
 	event_free(sigint_event);

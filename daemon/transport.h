@@ -26,4 +26,25 @@ int transport_fuse_start(struct event_base *base, const char *path);
  */
 void transport_fuse_stop(void);
 
+/*
+ * CUSE: a character device /dev/<basename of @path> created through
+ * /dev/cuse, with number @major:@minor (major 0: a dynamic number). Ioctls
+ * arrive unrestricted: the core reaches a caller it may ptrace directly
+ * (one round trip); any other caller is served from memory the kernel
+ * copies for the daemon with FUSE_IOCTL_RETRY (ioctl_regions.h).
+ *
+ * Returns 0 once the device exists, or -errno (details are logged). When the
+ * kernel side goes away (connection aborted) the transport breaks @base's
+ * loop.
+ */
+int transport_cuse_start(struct event_base *base, const char *path,
+			 unsigned int major, unsigned int minor);
+
+/*
+ * Close the channel, which makes the kernel remove the device, and release
+ * the contexts of files that are still open. Safe to call when start
+ * failed or never ran.
+ */
+void transport_cuse_stop(void);
+
 #endif

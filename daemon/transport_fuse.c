@@ -18,22 +18,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <fuse_lowlevel.h>
-#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/queue.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/event.h>
-
-#include "core.h"
 #include "log.h"
 #include "transport.h"
+#include "transport_common.h"
+#include "util.h"
 
 /*
  * What stat() shows. The kernel's node is 0660 root:root; until the mode is
@@ -45,65 +41,20 @@
 /* Attributes never change while we are mounted. */
 #define ATTR_TIMEOUT_SEC 3600.0
 
-/* Bound one wake-up so that signal events get a turn under heavy load. */
-#define REQUESTS_PER_WAKEUP 64
-
 /* Stacked stale mounts from repeated crashes are detached one per try. */
 #define STALE_MOUNT_TRIES 8
 
-/* One per open file description; fi->fh points at it. */
-struct fuse_open_file {
-	struct iommufd_ctx *ictx;
-	LIST_ENTRY(fuse_open_file) entry;
-};
-
 struct fuse_transport {
-	struct fuse_session *session;
-	struct event_base *base;
-	struct event *readable;
-	struct fuse_buf request_buf;
-	char *path;
+	struct transport_session ts; /* first: the session's userdata */
 	bool created_file;
 	struct timespec mount_time;
-	/* Released on stop if the kernel never sends their RELEASE. */
-	LIST_HEAD(, fuse_open_file) open_files;
 };
 
 static struct fuse_transport fuse_transport;
 
-static struct ucaller caller_of(fuse_req_t req)
+static struct fuse_transport *fuse_transport_of(fuse_req_t req)
 {
-	const struct fuse_ctx *fctx = fuse_req_ctx(req);
-	struct ucaller caller = {
-		.pid = fctx->pid,
-		.uid = fctx->uid,
-		.gid = fctx->gid,
-	};
-
-	return caller;
-}
-
-static struct fuse_open_file *open_file_of(const struct fuse_file_info *fi)
-{
-	return (struct fuse_open_file *)(uintptr_t)fi->fh;
-}
-
-static void open_file_release(struct fuse_open_file *of)
-{
-	LIST_REMOVE(of, entry);
-	iommufd_ctx_release(of->ictx);
-	free(of);
-}
-
-/* libfuse rejects errors outside 1..999; the core should never produce one. */
-static int reply_errno(fuse_req_t req, long err)
-{
-	if (err <= 0 || err >= 1000) {
-		log_err("fuse: invalid errno %ld from the core, replying EIO",
-			err);
-		err = EIO;
-	}
-	return fuse_reply_err(req, (int)err);
+	return container_of(fuse_req_userdata(req), struct fuse_transport, ts);
 }
 
 static void fuse_file_init(void *userdata, struct fuse_conn_info *conn)
@@ -116,7 +67,7 @@ static void fuse_file_init(void *userdata, struct fuse_conn_info *conn)
 static void fuse_file_getattr(fuse_req_t req, fuse_ino_t ino,
 			      struct fuse_file_info *fi)
 {
-	struct fuse_transport *t = fuse_req_userdata(req);
+	struct fuse_transport *t = fuse_transport_of(req);
 	struct stat st = {
 		.st_ino = ino,
 		.st_mode = S_IFREG | IOMMU_FILE_MODE,
@@ -139,44 +90,11 @@ static void fuse_file_getattr(fuse_req_t req, fuse_ino_t ino,
 static void fuse_file_open(fuse_req_t req, fuse_ino_t ino,
 			   struct fuse_file_info *fi)
 {
-	struct fuse_transport *t = fuse_req_userdata(req);
-	struct ucaller opener = caller_of(req);
-	struct fuse_open_file *of;
-
 	if (ino != FUSE_ROOT_ID) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	of = calloc(1, sizeof(*of));
-	if (!of) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	of->ictx = iommufd_ctx_open(&opener);
-	if (!of->ictx) {
-		int err = errno ? errno : ENOMEM;
-
-		free(of);
-		reply_errno(req, err);
-		return;
-	}
-	LIST_INSERT_HEAD(&t->open_files, of, entry);
-
-	/* Every read/write/ioctl must reach us; there is no file position. */
-	fi->direct_io = 1;
-	fi->nonseekable = 1;
-	fi->keep_cache = 0;
-	fi->fh = (uint64_t)(uintptr_t)of;
-
-	/*
-	 * If the open was aborted before our reply landed, the kernel has no
-	 * file and will never send RELEASE for it.
-	 */
-	if (fuse_reply_open(req, fi) != 0) {
-		log_debug("fuse: open by pid %d went away before the reply",
-			  (int)opener.pid);
-		open_file_release(of);
-	}
+	transport_open(req, fi);
 }
 
 static void fuse_file_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
@@ -184,9 +102,7 @@ static void fuse_file_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 			    unsigned int flags, const void *in_buf,
 			    size_t in_bufsz, size_t out_bufsz)
 {
-	struct fuse_open_file *of = open_file_of(fi);
 	struct ucaller caller;
-	long ret;
 
 	(void)ino;
 	(void)in_buf;
@@ -202,21 +118,9 @@ static void fuse_file_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		return;
 	}
 
-	caller = caller_of(req);
-	ret = iommufd_ctx_ioctl(of->ictx, &caller, cmd,
-				(uint64_t)(uintptr_t)arg);
-	if (ret >= 0) {
-		if (ret > INT_MAX) {
-			log_err("fuse: ioctl 0x%x result %ld does not fit", cmd,
-				ret);
-			fuse_reply_err(req, EOVERFLOW);
-			return;
-		}
-		fuse_reply_ioctl(req, (int)ret, NULL, 0);
-		return;
-	}
-	/* The kernel would turn ENOSYS into ENOTTY; say what we mean. */
-	reply_errno(req, ret == -ENOSYS ? ENOTTY : -ret);
+	caller = transport_caller(req);
+	transport_ioctl_direct(req, fi, &caller, cmd,
+			       (uint64_t)(uintptr_t)arg);
 }
 
 /* Sent on every close(); iommufd has nothing to do until the last one. */
@@ -224,17 +128,14 @@ static void fuse_file_flush(fuse_req_t req, fuse_ino_t ino,
 			    struct fuse_file_info *fi)
 {
 	(void)ino;
-	(void)fi;
-	fuse_reply_err(req, 0);
+	transport_flush(req, fi);
 }
 
 static void fuse_file_release(fuse_req_t req, fuse_ino_t ino,
 			      struct fuse_file_info *fi)
 {
 	(void)ino;
-	/* RELEASE carries no caller (pid 0): the context comes from fh. */
-	open_file_release(open_file_of(fi));
-	fuse_reply_err(req, 0);
+	transport_release(req, fi);
 }
 
 /* iommufd has no read or write; the kernel's fops return EINVAL for both. */
@@ -269,61 +170,6 @@ static const struct fuse_lowlevel_ops fuse_file_ops = {
 	.release = fuse_file_release,
 	.ioctl = fuse_file_ioctl,
 };
-
-/* Route libfuse's messages (mount errors, mostly) through our log. */
-__attribute__((format(printf, 2, 0))) static void
-fuse_log_to_daemon_log(enum fuse_log_level level, const char *fmt, va_list ap)
-{
-	int our_level;
-
-	if (level <= FUSE_LOG_ERR)
-		our_level = LOG_LEVEL_ERROR;
-	else if (level == FUSE_LOG_WARNING)
-		our_level = LOG_LEVEL_WARNING;
-	else if (level <= FUSE_LOG_INFO)
-		our_level = LOG_LEVEL_INFO;
-	else
-		our_level = LOG_LEVEL_DEBUG;
-	log_vmessage(our_level, fmt, ap);
-}
-
-/* The kernel side is gone: nothing more can arrive, so end the loop. */
-static void fuse_connection_lost(struct fuse_transport *t, int err)
-{
-	if (err < 0)
-		log_warnx("fuse: reading %s failed: %s", t->path,
-			  strerror(-err));
-	else
-		log_warnx("fuse: %s was unmounted or its connection aborted",
-			  t->path);
-	event_del(t->readable);
-	event_base_loopbreak(t->base);
-}
-
-static void fuse_session_readable(evutil_socket_t fd, short what, void *arg)
-{
-	struct fuse_transport *t = arg;
-
-	(void)fd;
-	(void)what;
-	for (int i = 0; i < REQUESTS_PER_WAKEUP; i++) {
-		int n = fuse_session_receive_buf(t->session, &t->request_buf);
-
-		/* The fd is non-blocking: EAGAIN means the queue is empty. */
-		if (n == -EINTR || n == -EAGAIN)
-			return;
-		/* libfuse turns ENODEV (unmount, abort) into 0 + exited. */
-		if (n <= 0 || fuse_session_exited(t->session)) {
-			fuse_connection_lost(t, n);
-			return;
-		}
-		fuse_session_process_buf(t->session, &t->request_buf);
-		if (fuse_session_exited(t->session)) {
-			fuse_connection_lost(t, 0);
-			return;
-		}
-	}
-}
 
 /*
  * A FUSE mount whose daemon died answers every lookup with ENOTCONN until
@@ -397,8 +243,8 @@ static void remove_created_file(struct fuse_transport *t)
 {
 	if (!t->created_file)
 		return;
-	if (unlink(t->path) < 0 && errno != ENOENT)
-		log_warn("cannot remove %s", t->path);
+	if (unlink(t->ts.path) < 0 && errno != ENOENT)
+		log_warn("cannot remove %s", t->ts.path);
 	t->created_file = false;
 }
 
@@ -417,16 +263,17 @@ int transport_fuse_start(struct event_base *base, const char *path)
 	char *argv[] = { arg_name, arg_opt, arg_mount_opts, NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
 	struct fuse_transport *t = &fuse_transport;
-	int ret, fd, flags;
+	int ret;
 
-	if (t->session)
+	if (t->ts.session)
 		return -EBUSY;
 
 	memset(t, 0, sizeof(*t));
-	LIST_INIT(&t->open_files);
-	t->base = base;
-	t->path = strdup(path);
-	if (!t->path)
+	LIST_INIT(&t->ts.files);
+	t->ts.name = "fuse";
+	t->ts.base = base;
+	t->ts.path = strdup(path);
+	if (!t->ts.path)
 		return -ENOMEM;
 	clock_gettime(CLOCK_REALTIME, &t->mount_time);
 
@@ -434,11 +281,11 @@ int transport_fuse_start(struct event_base *base, const char *path)
 	if (ret)
 		goto err_free_path;
 
-	fuse_set_log_func(fuse_log_to_daemon_log);
-	t->session = fuse_session_new(&args, &fuse_file_ops,
-				      sizeof(fuse_file_ops), t);
+	transport_log_to_daemon_log();
+	t->ts.session = fuse_session_new(&args, &fuse_file_ops,
+					 sizeof(fuse_file_ops), &t->ts);
 	fuse_opt_free_args(&args);
-	if (!t->session) {
+	if (!t->ts.session) {
 		log_err("fuse: cannot create a session");
 		ret = -EINVAL;
 		goto err_remove_file;
@@ -446,49 +293,29 @@ int transport_fuse_start(struct event_base *base, const char *path)
 
 	/* libfuse has logged why; errno is whatever its last step left. */
 	errno = 0;
-	if (fuse_session_mount(t->session, path) != 0) {
+	if (fuse_session_mount(t->ts.session, path) != 0) {
 		ret = errno ? -errno : -EIO;
 		log_err("fuse: cannot mount on %s: %s", path, strerror(-ret));
 		goto err_destroy;
 	}
 
-	/*
-	 * A queued request can vanish between poll and read (its caller was
-	 * killed); a blocking read would then stall the whole loop.
-	 */
-	fd = fuse_session_fd(t->session);
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-		ret = -errno;
-		log_err("fuse: cannot make the session fd non-blocking: %s",
-			strerror(-ret));
+	ret = transport_session_watch(&t->ts);
+	if (ret)
 		goto err_unmount;
-	}
-
-	t->readable = event_new(base, fd, EV_READ | EV_PERSIST,
-				fuse_session_readable, t);
-	if (!t->readable || event_add(t->readable, NULL) < 0) {
-		log_err("fuse: cannot watch the session fd");
-		ret = -ENOMEM;
-		goto err_unmount;
-	}
 	log_debug("fuse: mounted on %s%s", path,
 		  t->created_file ? " (file created)" : "");
 	return 0;
 
 err_unmount:
-	if (t->readable)
-		event_free(t->readable);
-	t->readable = NULL;
-	fuse_session_unmount(t->session);
+	fuse_session_unmount(t->ts.session);
 err_destroy:
-	fuse_session_destroy(t->session);
-	t->session = NULL;
+	fuse_session_destroy(t->ts.session);
+	t->ts.session = NULL;
 err_remove_file:
 	remove_created_file(t);
 err_free_path:
-	free(t->path);
-	t->path = NULL;
+	free(t->ts.path);
+	t->ts.path = NULL;
 	return ret;
 }
 
@@ -496,31 +323,24 @@ void transport_fuse_stop(void)
 {
 	struct fuse_transport *t = &fuse_transport;
 
-	if (!t->session)
+	if (!t->ts.session)
 		return;
 
-	event_free(t->readable);
-	t->readable = NULL;
+	/* Nothing reads the session any more, so no RELEASE will arrive. */
+	transport_session_cleanup(&t->ts);
 
 	/*
 	 * Closes the session fd and lazily unmounts. After an abort libfuse
 	 * sees the dead fd and skips the unmount, which would leave an
 	 * ENOTCONN file behind; detach that ourselves.
 	 */
-	fuse_session_unmount(t->session);
-	detach_dead_fuse_mount(t->path);
-
-	/* The connection is closed: no RELEASE can come for these any more. */
-	while (!LIST_EMPTY(&t->open_files))
-		open_file_release(LIST_FIRST(&t->open_files));
-
-	fuse_session_destroy(t->session);
-	t->session = NULL;
-	free(t->request_buf.mem);
-	t->request_buf.mem = NULL;
+	fuse_session_unmount(t->ts.session);
+	detach_dead_fuse_mount(t->ts.path);
+	fuse_session_destroy(t->ts.session);
+	t->ts.session = NULL;
 
 	remove_created_file(t);
-	log_debug("fuse: unmounted %s", t->path);
-	free(t->path);
-	t->path = NULL;
+	log_debug("fuse: unmounted %s", t->ts.path);
+	free(t->ts.path);
+	t->ts.path = NULL;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Caller memory access with process_vm_readv/process_vm_writev.
+ * Caller memory access with process_vm_readv/process_vm_writev, or through
+ * a window over copies the kernel made (see uaccess.h).
  *
  * The kernel checks the remote range only while copying and reports how many
  * bytes made it, so every short count is a fault somewhere in the range:
@@ -16,6 +17,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "uaccess.h"
 
 /*
@@ -93,6 +95,192 @@ static ssize_t remote_io(const struct ucaller *c, bool to_caller,
 	return n;
 }
 
+/* ---- window mode ------------------------------------------------------ */
+
+static bool all_zero(const unsigned char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+void uwindow_init(struct uwindow *w, const struct ioctl_plan *plan,
+		  unsigned char *data, const char *unreachable)
+{
+	memset(w, 0, sizeof(*w));
+	w->unreachable = unreachable;
+	w->nr = plan->nr;
+	for (unsigned int i = 0; i < plan->nr; i++) {
+		struct uwindow_region *wr = &w->regions[i];
+
+		wr->r = plan->regions[i];
+		if (wr->r.flags & IOCTL_REGION_TOO_BIG)
+			continue;
+		wr->data = data;
+		data += wr->r.len;
+	}
+}
+
+unsigned int uwindow_out_iov(const struct uwindow *w, struct iovec *iov)
+{
+	unsigned int n = 0, used = 0;
+	uint64_t last_end = 0;
+
+	for (unsigned int i = 0; i < w->nr; i++) {
+		const struct uwindow_region *wr = &w->regions[i];
+
+		if (!wr->data || !(wr->r.flags & IOCTL_REGION_OUT))
+			continue;
+		/*
+		 * The kernel fills the OUT regions one after the other, so
+		 * untouched bytes before a written one must go back as they
+		 * came; only the last written region can end early.
+		 */
+		iov[n].iov_base = wr->data;
+		iov[n].iov_len = wr->r.len;
+		n++;
+		if (wr->written_end) {
+			used = n;
+			last_end = wr->written_end;
+		}
+	}
+	if (used)
+		iov[used - 1].iov_len = last_end;
+	return used;
+}
+
+static bool range_overlaps(const struct ioctl_region *r, uint64_t uptr,
+			   uint64_t len)
+{
+	return uptr < r->uptr + r->len && r->uptr < uptr + len;
+}
+
+/* The first fetched region holding all of [uptr, uptr + len). */
+static struct uwindow_region *window_find(struct uwindow *w, uint64_t uptr,
+					  uint64_t len, unsigned int flag)
+{
+	for (unsigned int i = 0; i < w->nr; i++) {
+		struct uwindow_region *wr = &w->regions[i];
+
+		if (wr->data && (wr->r.flags & flag) && uptr >= wr->r.uptr &&
+		    uptr - wr->r.uptr <= wr->r.len &&
+		    len <= wr->r.len - (uptr - wr->r.uptr))
+			return wr;
+	}
+	return NULL;
+}
+
+/* The first fetched region holding the byte at @uptr. */
+static struct uwindow_region *window_find_start(struct uwindow *w,
+						uint64_t uptr)
+{
+	for (unsigned int i = 0; i < w->nr; i++) {
+		struct uwindow_region *wr = &w->regions[i];
+
+		if (wr->data && uptr >= wr->r.uptr &&
+		    uptr - wr->r.uptr < wr->r.len)
+			return wr;
+	}
+	return NULL;
+}
+
+static int window_miss(struct uwindow *w, const char *what, uint64_t uptr,
+		       uint64_t len)
+{
+	for (unsigned int i = 0; i < w->nr; i++) {
+		const struct uwindow_region *wr = &w->regions[i];
+
+		if (!wr->data && range_overlaps(&wr->r, uptr, len)) {
+			w->too_big = true;
+			return -EFAULT;
+		}
+	}
+	w->misses++;
+	log_debug("uaccess: %s of %llu bytes at 0x%llx is outside the memory the kernel copied",
+		  what, (unsigned long long)len, (unsigned long long)uptr);
+	return -EFAULT;
+}
+
+static int window_read(struct uwindow *w, void *buf, uint64_t uptr,
+		       size_t len)
+{
+	struct uwindow_region *wr = window_find(w, uptr, len, IOCTL_REGION_IN);
+
+	if (!wr)
+		return window_miss(w, "read", uptr, len);
+	memcpy(buf, wr->data + (uptr - wr->r.uptr), len);
+	return 0;
+}
+
+/* @buf NULL writes zeroes. */
+static int window_write(struct uwindow *w, uint64_t uptr, const void *buf,
+			size_t len)
+{
+	if (!window_find(w, uptr, len, IOCTL_REGION_OUT))
+		return window_miss(w, "write", uptr, len);
+
+	/*
+	 * Every copy of these bytes changes, not just one: a later read must
+	 * see the write, and regions the caller made overlap must go back
+	 * agreeing with each other.
+	 */
+	for (unsigned int i = 0; i < w->nr; i++) {
+		struct uwindow_region *wr = &w->regions[i];
+		uint64_t lo, hi;
+
+		if (!wr->data || !range_overlaps(&wr->r, uptr, len))
+			continue;
+		lo = uptr > wr->r.uptr ? uptr : wr->r.uptr;
+		hi = uptr + len < wr->r.uptr + wr->r.len ?
+			     uptr + len :
+			     wr->r.uptr + wr->r.len;
+		if (buf)
+			memcpy(wr->data + (lo - wr->r.uptr),
+			       (const char *)buf + (lo - uptr), hi - lo);
+		else
+			memset(wr->data + (lo - wr->r.uptr), 0, hi - lo);
+		if ((wr->r.flags & IOCTL_REGION_OUT) &&
+		    hi - wr->r.uptr > wr->written_end)
+			wr->written_end = hi - wr->r.uptr;
+	}
+	return 0;
+}
+
+static long window_read_partial(struct uwindow *w, void *buf, uint64_t uptr,
+				size_t len)
+{
+	struct uwindow_region *wr = window_find_start(w, uptr);
+	uint64_t avail;
+
+	if (!wr)
+		return window_miss(w, "read", uptr, len);
+	avail = wr->r.len - (uptr - wr->r.uptr);
+	if (len > avail)
+		len = avail;
+	memcpy(buf, wr->data + (uptr - wr->r.uptr), len);
+	return (long)len;
+}
+
+static int window_check_zeroed(struct uwindow *w, uint64_t uptr,
+			       uint64_t len)
+{
+	struct uwindow_region *wr = window_find_start(w, uptr);
+	uint64_t avail = 0;
+
+	if (wr) {
+		avail = wr->r.len - (uptr - wr->r.uptr);
+		if (avail > len)
+			avail = len;
+		/* A non-zero byte wins over a fault after it, as in the kernel. */
+		if (!all_zero(wr->data + (uptr - wr->r.uptr), avail))
+			return -E2BIG;
+	}
+	if (avail < len)
+		return window_miss(w, "read", uptr + avail, len - avail);
+	return 0;
+}
+
 static int copy_user(const struct ucaller *c, bool to_caller, void *buf,
 		     uint64_t uptr, size_t len)
 {
@@ -102,6 +290,9 @@ static int copy_user(const struct ucaller *c, bool to_caller, void *buf,
 		return 0;
 	if (!user_range_ok(uptr, len))
 		return -EFAULT;
+	if (c->window)
+		return to_caller ? window_write(c->window, uptr, buf, len) :
+				   window_read(c->window, buf, uptr, len);
 
 	while (len) {
 		size_t chunk = len < REMOTE_IO_MAX ? len : REMOTE_IO_MAX;
@@ -138,6 +329,8 @@ long copy_from_user_partial(const struct ucaller *c, void *buf, uint64_t uptr,
 
 	if (!user_range_ok(uptr, len) || len > REMOTE_IO_MAX)
 		return -EFAULT;
+	if (c->window)
+		return window_read_partial(c->window, buf, uptr, len);
 	return remote_io(c, false, &liov, 1, &riov, 1);
 }
 
@@ -156,6 +349,8 @@ int clear_user(const struct ucaller *c, uint64_t uptr, size_t len)
 		return 0;
 	if (!user_range_ok(uptr, len))
 		return -EFAULT;
+	if (c->window)
+		return window_write(c->window, uptr, NULL, len);
 
 	/* Many local iovecs on one zero block stand in for a zeroed bounce. */
 	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
@@ -185,14 +380,6 @@ int clear_user(const struct ucaller *c, uint64_t uptr, size_t len)
 	return 0;
 }
 
-static bool all_zero(const unsigned char *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
 /*
  * The remote side is split at page boundaries: process_vm_readv documents
  * partial transfers at iovec granularity, so a short count still delivers
@@ -213,6 +400,8 @@ int check_zeroed_user(const struct ucaller *c, uint64_t uptr, uint64_t len)
 		return 0;
 	if (!user_range_ok(uptr, len))
 		return -EFAULT;
+	if (c->window)
+		return window_check_zeroed(c->window, uptr, len);
 
 	bounce_len = len < BOUNCE_MAX ? (size_t)len : BOUNCE_MAX;
 	/* Unaligned start: one extra page piece. */
@@ -268,4 +457,30 @@ out:
 	free(remote);
 	free(bounce);
 	return ret;
+}
+
+int caller_probe(const struct ucaller *c, uint64_t uptr)
+{
+	uint32_t word;
+	struct iovec liov = { .iov_base = &word, .iov_len = sizeof(word) };
+	struct iovec riov = { .iov_base = (void *)(uintptr_t)uptr,
+			      .iov_len = sizeof(word) };
+
+	if (c->pid <= 0)
+		return -ESRCH;
+	if (process_vm_readv(c->pid, &liov, 1, &riov, 1, 0) >= 0)
+		return 0;
+	/* Other errors (EFAULT) come after the access check passed. */
+	return errno == EPERM || errno == ESRCH ? -errno : 0;
+}
+
+int caller_require_direct(const struct ucaller *c, const char *what)
+{
+	if (!c->window)
+		return 0;
+	log_info("pid %d: %s needs direct access to the caller, not copies of its memory, and %s",
+		 (int)c->pid, what,
+		 c->window->unreachable ? c->window->unreachable :
+					  "the caller is out of reach");
+	return -EPERM;
 }

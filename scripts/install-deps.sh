@@ -7,7 +7,9 @@
 #   test   everything in "build", plus what the test suites need: the kernel
 #          source tarball the conformance selftests are built from
 #          (linux-source-6.12), xz, and the tools tests/conformance/run.sh
-#          uses (unshare/flock from util-linux, mount/umount, timeout)
+#          uses (unshare/flock from util-linux, mount/umount, timeout), and
+#          what the QEMU-guest suite (tests/vm) boots with: qemu-system-x86,
+#          busybox-static (its initramfs) and cpio
 #
 # Idempotent: packages are checked with dpkg-query first, and when everything
 # is installed the script does nothing (no apt-get update, no root needed).
@@ -26,11 +28,14 @@ mode=${1:-build}
 build_pkgs=(
 	meson ninja-build pkg-config gcc clang
 	libfuse3-dev fuse3 libevent-dev libbsd-dev libjson-c-dev libcmocka-dev
+	systemd scdoc
 )
 test_pkgs=(
 	"${build_pkgs[@]}"
 	linux-source-6.12 xz-utils tar
 	util-linux mount coreutils
+	qemu-system-x86 busybox-static cpio
+	graphviz # dot, for tests/integration/mini-vmm-graph.sh
 )
 
 case "$mode" in

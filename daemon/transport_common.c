@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The parts of the FUSE-file and CUSE transports that are the same: the
+ * session pump on the event loop, per-open contexts and the common replies.
+ */
+#define FUSE_USE_VERSION 314
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "transport_common.h"
+
+/* Bound one wake-up so that signal events get a turn under heavy load. */
+#define REQUESTS_PER_WAKEUP 64
+
+/* Route libfuse's messages (mount errors, mostly) through our log. */
+__attribute__((format(printf, 2, 0))) static void
+fuse_log_to_daemon_log(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+	int our_level;
+
+	if (level <= FUSE_LOG_ERR)
+		our_level = LOG_LEVEL_ERROR;
+	else if (level == FUSE_LOG_WARNING)
+		our_level = LOG_LEVEL_WARNING;
+	else if (level <= FUSE_LOG_INFO)
+		our_level = LOG_LEVEL_INFO;
+	else
+		our_level = LOG_LEVEL_DEBUG;
+	log_vmessage(our_level, fmt, ap);
+}
+
+void transport_log_to_daemon_log(void)
+{
+	fuse_set_log_func(fuse_log_to_daemon_log);
+}
+
+/* The kernel side is gone: nothing more can arrive, so end the loop. */
+static void connection_lost(struct transport_session *ts, int err)
+{
+	if (err < 0)
+		log_warnx("%s: reading requests for %s failed: %s", ts->name,
+			  ts->path, strerror(-err));
+	else
+		log_warnx("%s: the kernel connection for %s is gone (unmounted or aborted)",
+			  ts->name, ts->path);
+	event_del(ts->readable);
+	event_base_loopbreak(ts->base);
+}
+
+static void session_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct transport_session *ts = arg;
+
+	(void)fd;
+	(void)what;
+	for (int i = 0; i < REQUESTS_PER_WAKEUP; i++) {
+		int n = fuse_session_receive_buf(ts->session, &ts->request_buf);
+
+		/* The fd is non-blocking: EAGAIN means the queue is empty. */
+		if (n == -EINTR || n == -EAGAIN)
+			return;
+		/* libfuse turns ENODEV (unmount, abort) into 0 + exited. */
+		if (n <= 0 || fuse_session_exited(ts->session)) {
+			connection_lost(ts, n);
+			return;
+		}
+		fuse_session_process_buf(ts->session, &ts->request_buf);
+		if (fuse_session_exited(ts->session)) {
+			connection_lost(ts, 0);
+			return;
+		}
+	}
+}
+
+int transport_session_watch(struct transport_session *ts)
+{
+	int fd = fuse_session_fd(ts->session);
+	int flags;
+
+	/*
+	 * A queued request can vanish between poll and read (its caller was
+	 * killed); a blocking read would then stall the whole loop.
+	 */
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		int err = errno;
+
+		log_err("%s: cannot make the session fd non-blocking: %s",
+			ts->name, strerror(err));
+		return -err;
+	}
+	ts->readable = event_new(ts->base, fd, EV_READ | EV_PERSIST,
+				 session_readable, ts);
+	if (!ts->readable || event_add(ts->readable, NULL) < 0) {
+		log_err("%s: cannot watch the session fd", ts->name);
+		if (ts->readable)
+			event_free(ts->readable);
+		ts->readable = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void file_release(struct transport_file *file)
+{
+	LIST_REMOVE(file, entry);
+	iommufd_ctx_release(file->ictx);
+	free(file);
+}
+
+void transport_session_cleanup(struct transport_session *ts)
+{
+	if (ts->readable)
+		event_free(ts->readable);
+	ts->readable = NULL;
+	while (!LIST_EMPTY(&ts->files))
+		file_release(LIST_FIRST(&ts->files));
+	free(ts->request_buf.mem);
+	ts->request_buf.mem = NULL;
+}
+
+struct ucaller transport_caller(fuse_req_t req)
+{
+	const struct fuse_ctx *fctx = fuse_req_ctx(req);
+	struct ucaller caller = {
+		.pid = fctx->pid,
+		.uid = fctx->uid,
+		.gid = fctx->gid,
+	};
+
+	return caller;
+}
+
+/* libfuse rejects errors outside 1..999; the core should never produce one. */
+void transport_reply_errno(fuse_req_t req, long err)
+{
+	if (err <= 0 || err >= 1000) {
+		log_err("invalid errno %ld from the core, replying EIO", err);
+		err = EIO;
+	}
+	fuse_reply_err(req, (int)err);
+}
+
+void transport_open(fuse_req_t req, struct fuse_file_info *fi)
+{
+	struct transport_session *ts = fuse_req_userdata(req);
+	struct ucaller opener = transport_caller(req);
+	struct transport_file *file;
+
+	file = calloc(1, sizeof(*file));
+	if (!file) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	file->ictx = iommufd_ctx_open(&opener);
+	if (!file->ictx) {
+		int err = errno ? errno : ENOMEM;
+
+		free(file);
+		transport_reply_errno(req, err);
+		return;
+	}
+	LIST_INSERT_HEAD(&ts->files, file, entry);
+
+	/* Every read/write/ioctl must reach us; there is no file position. */
+	fi->direct_io = 1;
+	fi->nonseekable = 1;
+	fi->keep_cache = 0;
+	fi->fh = (uint64_t)(uintptr_t)file;
+
+	/*
+	 * If the open was aborted before our reply landed, the kernel has no
+	 * file and will never send RELEASE for it.
+	 */
+	if (fuse_reply_open(req, fi) != 0) {
+		log_debug("%s: open by pid %d went away before the reply",
+			  ts->name, (int)opener.pid);
+		file_release(file);
+	}
+}
+
+void transport_release(fuse_req_t req, struct fuse_file_info *fi)
+{
+	/* RELEASE carries no caller (pid 0): the context comes from fh. */
+	file_release(transport_file_of(fi));
+	fuse_reply_err(req, 0);
+}
+
+/* Sent on every close() of a FUSE file; iommufd has nothing to do then. */
+void transport_flush(fuse_req_t req, struct fuse_file_info *fi)
+{
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+void transport_reply_result(fuse_req_t req, unsigned int cmd, long ret,
+			    const struct iovec *iov, unsigned int n)
+{
+	/* The kernel would turn ENOSYS into ENOTTY; say what we mean. */
+	if (ret == -ENOSYS)
+		ret = -ENOTTY;
+	if (ret > INT_MAX) {
+		log_err("ioctl 0x%x result %ld does not fit", cmd, ret);
+		ret = -EOVERFLOW;
+	} else if (ret <= -1000) {
+		log_err("invalid errno %ld from the core, replying EIO", -ret);
+		ret = -EIO;
+	}
+	if (!n) {
+		if (ret < 0)
+			fuse_reply_err(req, (int)-ret);
+		else
+			fuse_reply_ioctl(req, (int)ret, NULL, 0);
+		return;
+	}
+	/*
+	 * A negative result travels with its data: the kernel writes the
+	 * data back first and then returns the result (EMSGSIZE from
+	 * IOVA_RANGES, the partial count of HWPT_INVALIDATE).
+	 */
+	fuse_reply_ioctl_iov(req, (int)ret, iov, (int)n);
+}
+
+void transport_ioctl_direct(fuse_req_t req, struct fuse_file_info *fi,
+			    const struct ucaller *caller, unsigned int cmd,
+			    uint64_t arg)
+{
+	long ret = iommufd_ctx_ioctl(transport_file_of(fi)->ictx, caller, cmd,
+				     arg);
+
+	transport_reply_result(req, cmd, ret, NULL, 0);
+}
