@@ -194,10 +194,9 @@ int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova,
 		return -EINVAL;
 	if (!access->ioas)
 		return -ENOENT;
-	if (!length)
-		return -EINVAL;
-	if (check_add_overflow_u64(iova, length - 1, &last))
-		return -EOVERFLOW;
+	ret = range_last(iova, length, &last);
+	if (ret)
+		return ret;
 	iopt = &access->ioas->iopt;
 
 	for (area = iopt_contig_first(&it, iopt, iova, last); area;

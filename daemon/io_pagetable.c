@@ -411,11 +411,11 @@ int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 	struct iopt_area *area;
 	uint64_t last;
 	unsigned int n = 0;
+	int ret;
 
-	if (!length)
-		return -EINVAL;
-	if (check_add_overflow_u64(iova, length - 1, &last))
-		return -EOVERFLOW;
+	ret = range_last(iova, length, &last);
+	if (ret)
+		return ret;
 
 	for (area = iopt_contig_first(&it, iopt, iova, last); area;
 	     area = iopt_contig_next(&it)) {
@@ -490,11 +490,10 @@ int iopt_unmap_iova(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 		    uint64_t *unmapped)
 {
 	uint64_t last;
+	int ret = range_last(iova, length, &last);
 
-	if (!length)
-		return -EINVAL;
-	if (check_add_overflow_u64(iova, length - 1, &last))
-		return -EOVERFLOW;
+	if (ret)
+		return ret;
 	return iopt_unmap_range(iopt, iova, last, unmapped);
 }
 
@@ -823,10 +822,9 @@ int iopt_rw(struct io_pagetable *iopt, uint64_t iova, void *data,
 	uint64_t last;
 	int ret;
 
-	if (!length)
-		return -EINVAL;
-	if (check_add_overflow_u64(iova, length - 1, &last))
-		return -EOVERFLOW;
+	ret = range_last(iova, length, &last);
+	if (ret)
+		return ret;
 
 	for (area = iopt_contig_first(&it, iopt, iova, last); area;
 	     area = iopt_contig_next(&it)) {

@@ -58,10 +58,9 @@ static int test_add_reserved(struct iommufd_ucmd *ucmd, uint32_t ioas_id,
 	uint64_t last;
 	int ret;
 
-	if (!length)
-		return -EINVAL;
-	if (check_add_overflow_u64(start, length - 1, &last))
-		return -EOVERFLOW;
+	ret = range_last(start, length, &last);
+	if (ret)
+		return ret;
 	ioas = iommufd_get_ioas(ucmd->ictx, ioas_id);
 	if (!ioas)
 		return -ENOENT;

@@ -3,6 +3,7 @@
 #ifndef IOMMUFDD_UTIL_H
 #define IOMMUFDD_UTIL_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +29,19 @@
 static inline bool check_add_overflow_u64(uint64_t a, uint64_t b, uint64_t *r)
 {
 	return __builtin_add_overflow(a, b, r);
+}
+
+/*
+ * The last byte of [start, start + length): the kernel's rule for a range
+ * argument is EINVAL when empty and EOVERFLOW when it wraps.
+ */
+static inline int range_last(uint64_t start, uint64_t length, uint64_t *last)
+{
+	if (!length)
+		return -EINVAL;
+	if (__builtin_add_overflow(start, length - 1, last))
+		return -EOVERFLOW;
+	return 0;
 }
 
 static inline unsigned int fls64(uint64_t x)
