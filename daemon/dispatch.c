@@ -17,6 +17,7 @@
 #include "backend.h"
 #include "iommufd_private.h"
 #include "launcher.h"
+#include "objfile.h"
 #include "log.h"
 #include "uaccess.h"
 
@@ -238,6 +239,8 @@ long iommufd_ctx_ioctl(struct iommufd_ctx *ictx, const struct ucaller *caller,
 {
 	if (_IOC_TYPE(cmd) == IOMMUFDD_PRIV_TYPE)
 		return iommufd_priv_ioctl(ictx, caller, cmd, arg);
+	/* A close() of an object file that came before this ioctl counts. */
+	objfile_drain();
 	return iommufd_ctx_ioctl_install(ictx, caller, cmd, arg, NULL);
 }
 

@@ -258,11 +258,11 @@ static const struct fuse_lowlevel_ops od_ops = {
 	.flush = od_flush,
 };
 
-static void od_readable(evutil_socket_t fd, short what, void *arg)
+/* Serve every request already queued on the objects mount. */
+void objfile_drain(void)
 {
-	(void)fd;
-	(void)what;
-	(void)arg;
+	if (!od.se || !od.readable)
+		return;
 	for (;;) {
 		int n = fuse_session_receive_buf(od.se, &od.buf);
 
@@ -270,11 +270,20 @@ static void od_readable(evutil_socket_t fd, short what, void *arg)
 			return;
 		if (n <= 0 || fuse_session_exited(od.se)) {
 			log_warnx("object files: %s was unmounted", od.dir);
-			event_del(od.readable);
+			event_free(od.readable);
+			od.readable = NULL;
 			return;
 		}
 		fuse_session_process_buf(od.se, &od.buf);
 	}
+}
+
+static void od_readable(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	objfile_drain();
 }
 
 int objfile_start(struct event_base *base, const char *dir)
@@ -324,7 +333,8 @@ void objfile_stop(void)
 
 	if (!od.se)
 		return;
-	event_free(od.readable);
+	if (od.readable)
+		event_free(od.readable);
 	fuse_session_unmount(od.se);
 	fuse_session_destroy(od.se);
 	od.se = NULL;

@@ -33,6 +33,13 @@ int objfile_start(struct event_base *base, const char *dir);
 void objfile_stop(void);
 bool objfile_enabled(void);
 
+/*
+ * Handle what is already queued for object files. Their RELEASE comes on a
+ * connection of its own, so a caller's close() followed by an ioctl could
+ * otherwise be served in the wrong order: the core drains first.
+ */
+void objfile_drain(void);
+
 /* A new file "<kind>-<n>" in the directory; NULL if objfile is not on. */
 struct objfile *objfile_create(const char *kind,
 			       const struct objfile_ops *ops, void *priv);

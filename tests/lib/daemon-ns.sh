@@ -25,7 +25,8 @@
 #   dns_stop_daemon
 #   [ "$(dns_error_count)" -eq 0 ]
 #
-# Inside the namespace /dev is a copy-on-write overlay of the host's /dev (or,
+# With DNS_KEEP_DEV=1 (CUSE runs in a VM) the real /dev is kept.
+# Otherwise, inside the namespace /dev is a copy-on-write overlay of the host's /dev (or,
 # without overlayfs, a tmpfs holding a copy of its nodes) with the host's /dev
 # submounts (pts, shm, mqueue, ...) carried over, so creating, mounting on or
 # removing /dev/iommu never touches the host; a host /dev/iommu is hidden. The
@@ -51,6 +52,7 @@ dns_daemon_pid=    # the running daemon, empty when none runs
 dns_daemon_status= # its exit status once reaped
 dns_daemon_log=    # its log file
 dns_hugepages_old= # vm.nr_hugepages before dns_reserve_hugepages
+dns_cuse=          # set when the daemon serves /dev/iommu over CUSE
 
 # --- messages ---------------------------------------------------------------------
 
@@ -99,6 +101,16 @@ dns_alive() {
 	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
 	s=${s##*) }
 	[ "${s%% *}" != Z ]
+}
+
+# dns_serving: true once /dev/iommu is the daemon's: a CUSE character device,
+# or a FUSE mount on the file.
+dns_serving() {
+	if [ -n "$dns_cuse" ]; then
+		[ -c /dev/iommu ]
+	else
+		dns_fuse_mounted /dev/iommu
+	fi
 }
 
 # dns_fuse_mounted PATH: true if a FUSE file system is mounted on PATH in this
@@ -162,6 +174,11 @@ dns_setup_namespace() {
 		dns_die "cannot mount a tmpfs in the private mount namespace"
 	mkdir -p "$dns_rt/upper" "$dns_rt/work" "$dns_rt/lower" "$dns_rt/dev" "$dns_rt/cwd"
 
+	# CUSE makes its node in devtmpfs; an overlay can keep a stale negative
+	# lookup of it, so a CUSE run keeps the real /dev (in a throw-away VM).
+	if [ "${DNS_KEEP_DEV:-0}" = 1 ]; then
+		return 0
+	fi
 	# Replace /dev by a copy-on-write overlay of the host's /dev. The host
 	# devtmpfs is shared with this namespace, so files created in /dev
 	# directly would appear on the host; in the overlay they live in the
@@ -273,18 +290,37 @@ dns_start_daemon() {
 	bin=$1
 	dns_daemon_log=$2
 	shift 2
+	# The last --transport wins, as in the daemon's own option parsing.
+	dns_cuse=
+	local a prev=
+	for a in "$@"; do
+		if [ "$prev" = --transport ]; then
+			case $a in
+			cuse) dns_cuse=1 ;;
+			auto) [ -e /dev/cuse ] && dns_cuse=1 || dns_cuse= ;;
+			*) dns_cuse= ;;
+			esac
+		fi
+		prev=$a
+	done
 	# A FUSE mount already on /dev/iommu (carried over from the host's /dev,
 	# or left by a daemon that died) would be taken for the new daemon's.
 	while dns_fuse_mounted /dev/iommu; do
 		echo "$dns_prog: note: detaching a stale FUSE mount from /dev/iommu"
 		umount -l /dev/iommu 2>/dev/null || break
 	done
-	# Our own placeholder, in the overlay only (a host /dev/iommu, even a
-	# real iommufd char device, is hidden from the clients and left alone).
-	if [ -e /dev/iommu ] && [ ! -f /dev/iommu ]; then
-		rm -f /dev/iommu
+	if [ -n "$dns_cuse" ]; then
+		# CUSE creates the device node itself: nothing may be in the way.
+		[ -e /dev/iommu ] && dns_die "/dev/iommu exists; CUSE cannot create it"
+	else
+		# Our own placeholder, in the overlay only (a host /dev/iommu,
+		# even a real iommufd char device, is hidden from the clients
+		# and left alone).
+		if [ -e /dev/iommu ] && [ ! -f /dev/iommu ]; then
+			rm -f /dev/iommu
+		fi
+		[ -e /dev/iommu ] || touch /dev/iommu
 	fi
-	[ -e /dev/iommu ] || touch /dev/iommu
 
 	cmd=("$bin" --backend mock --transport fuse --path /dev/iommu
 		--run-dir "$dns_rt/run" --foreground --log-level info "$@")
@@ -292,7 +328,7 @@ dns_start_daemon() {
 	"${cmd[@]}" </dev/null >"$dns_daemon_log" 2>&1 &
 	dns_daemon_pid=$!
 
-	until dns_fuse_mounted /dev/iommu && [ -S "$dns_rt/run/launcher.sock" ]; do
+	until dns_serving && [ -S "$dns_rt/run/launcher.sock" ]; do
 		if ! dns_alive "$dns_daemon_pid"; then
 			dns_daemon_status=0
 			wait "$dns_daemon_pid" || dns_daemon_status=$?
@@ -304,7 +340,7 @@ dns_start_daemon() {
 		if [ $waited -ge 100 ]; then
 			dns_kill_daemon
 			dns_daemon_log_tail
-			"$fail" "iommufdd did not mount /dev/iommu and open its launcher socket within 10 s"
+			"$fail" "iommufdd did not serve /dev/iommu and open its launcher socket within 10 s"
 			return 1
 		fi
 		sleep 0.1
@@ -352,7 +388,15 @@ dns_stop_daemon() {
 		fi
 	fi
 	dns_daemon_pid=
-	if dns_fuse_mounted /dev/iommu; then
+	# devtmpfs removes a CUSE node a moment after the device goes away.
+	waited=0
+	while [ -n "$dns_cuse" ] && [ -e /dev/iommu ] && [ $waited -lt 20 ]; do
+		sleep 0.1
+		waited=$((waited + 1))
+	done
+	if [ -n "$dns_cuse" ] && [ -e /dev/iommu ]; then
+		dns_err "iommufdd left its CUSE device /dev/iommu after SIGTERM"
+	elif dns_fuse_mounted /dev/iommu; then
 		dns_err "iommufdd left its FUSE mount on /dev/iommu after SIGTERM"
 		umount -l /dev/iommu 2>/dev/null || true
 	fi

@@ -46,7 +46,7 @@ die() {
 
 case "${1:-}" in
 -h | --help | '')
-	sed -n '4,33p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,37p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 	;;
 esac
@@ -152,15 +152,14 @@ fi
 
 tmp=$(mktemp -d "$cache/.tmp.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-# apt-get download runs as user _apt when it can: let it write there
-chmod 0755 "$tmp"
 mkdir "$tmp/dl"
-if id _apt >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
-	chown _apt "$tmp/dl"
-fi
+# As root, apt would fetch as user _apt, who cannot reach a cache below a
+# private home directory (and warns): download as ourselves.
+apt_opts=(-q)
+[ "$(id -u)" -ne 0 ] || apt_opts+=(-o APT::Sandbox::User=root)
 
 say "downloading $pkg"
-(cd "$tmp/dl" && apt-get download -q "$pkg" >&2) ||
+(cd "$tmp/dl" && apt-get download "${apt_opts[@]}" "$pkg" >&2) ||
 	die "apt-get download $pkg failed (run apt-get update?)"
 deb=$(find "$tmp/dl" -maxdepth 1 -name '*.deb' | head -n 1)
 [ -n "$deb" ] || die "apt-get download left no .deb"

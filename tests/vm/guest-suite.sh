@@ -39,7 +39,7 @@ repo_root=$(cd "${self%/*}/../.." && pwd -P)
 prog=guest-suite
 
 if [ $# -lt 3 ]; then
-	sed -n '6,11p' "$self" | sed 's/^# \{0,1\}//' >&2
+	sed -n '6,12p' "$self" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 fi
 daemon=$1
@@ -60,6 +60,10 @@ fuse | cuse | auto) ;;
 	;;
 esac
 export IOMMUFDD_EXTRA_ARGS="${IOMMUFDD_EXTRA_ARGS:+$IOMMUFDD_EXTRA_ARGS }--transport $transport"
+# CUSE creates /dev/iommu in devtmpfs: the harness must not overlay /dev.
+if [ "$transport" != fuse ]; then
+	export DNS_KEEP_DEV=1
+fi
 
 log_root=${IOMMUFDD_VM_OUT:-}
 if [ -z "$log_root" ]; then

@@ -10,6 +10,7 @@
 #   --smp N            guest CPUs (default 2)
 #   --out DIR          copy what COMMAND leaves in $IOMMUFDD_VM_OUT (a tmpfs
 #                      in the guest) to DIR; the console log goes there too
+#                      (a DIR an earlier run wrote to is emptied first)
 #   --console-log FILE where to keep the guest's console log (default:
 #                      DIR/console.log with --out, else not kept unless the
 #                      run failed)
@@ -69,7 +70,7 @@ die() {
 	exit 1
 }
 usage() {
-	sed -n '6,22p' "$self" | sed 's/^# \{0,1\}//' >&2
+	sed -n '6,19p' "$self" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -163,6 +164,12 @@ if [ -n "$out_dir" ]; then
 	mkdir -p "$out_dir"
 	out_dir=$(cd "$out_dir" && pwd -P)
 	console_log=${console_log:-$out_dir/console.log}
+	# Empty a directory an earlier run filled (and only such a one), so
+	# that no stale log survives.
+	if [ -f "$out_dir/.run-in-guest" ]; then
+		find "$out_dir" -mindepth 1 -delete
+	fi
+	touch "$out_dir/.run-in-guest"
 fi
 
 # --- kernel and initramfs (both cached) ---------------------------------------------
@@ -191,13 +198,16 @@ if [ ! -f "$initramfs" ]; then
 	while read -r m; do
 		cp "$kdir/modules/$m.ko" "$stage/.vm/modules/"
 	done <"$kdir/modules.load"
+	# (a private name: runs sharing the cache may build it at the same time)
+	tmp_img=$(mktemp "$cache/.initramfs.XXXXXX.tmp")
 	if ! (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort |
-		cpio -o -H newc -R 0:0 --quiet | gzip -1 >"$initramfs.tmp"); then
-		rm -rf "$stage" "$initramfs.tmp"
+		cpio -o -H newc -R 0:0 --quiet | gzip -1 >"$tmp_img"); then
+		rm -rf "$stage" "$tmp_img"
 		die "cannot build the initramfs"
 	fi
 	rm -rf "$stage"
-	mv "$initramfs.tmp" "$initramfs"
+	chmod 0644 "$tmp_img"
+	mv "$tmp_img" "$initramfs"
 	# keep only the newest few
 	find "$cache" -maxdepth 1 -name 'initramfs-*.cpio.gz' -printf '%T@ %p\n' |
 		sort -rn | tail -n +4 | cut -d' ' -f2- | xargs -r rm -f
