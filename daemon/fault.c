@@ -179,6 +179,8 @@ int iommufd_fault_alloc(struct iommufd_ucmd *ucmd)
 		return ret;
 	}
 	iommufd_object_finalize(ucmd->ictx, &fault->obj);
+	iommufd_object_get(&fault->obj);
+	ucmd->install->obj = &fault->obj;
 	ucmd->install->file = fault->file;
 	ucmd->install->fd_offset =
 		offsetof(struct iommu_fault_alloc, out_fault_fd);

@@ -83,6 +83,9 @@ static int fd_commit(struct iommufd_ctx *ictx, struct iommufdd_priv_fd *req)
 	list_del(&install->item);
 	ret = copy_to_user(&target, install->ubuffer + install->fd_offset, &fd,
 			   sizeof(fd));
+	/* The installed file holds the object now. */
+	if (install->obj)
+		iommufd_object_put(install->obj);
 	free(install);
 	return ret;
 }
@@ -91,6 +94,9 @@ static void install_abort(struct iommufd_ctx *ictx,
 			  struct iommufd_fd_install *install)
 {
 	list_del(&install->item);
+	/* Dropped first: the undo may destroy the object. */
+	if (install->obj)
+		iommufd_object_put(install->obj);
 	install->abort(ictx, install->priv);
 	free(install);
 }

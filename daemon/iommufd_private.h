@@ -130,6 +130,13 @@ struct iommufd_fd_install {
 	struct objfile *file;
 	uint32_t fd_offset;
 	uint64_t ubuffer;
+	/*
+	 * A users reference the handler took on its object, or NULL. The
+	 * kernel's file holds one from the start; until our file is open,
+	 * this keeps a DESTROY from another thread from freeing the object
+	 * under the pending install (EBUSY, as in the kernel).
+	 */
+	struct iommufd_object *obj;
 	/* Undo the command when the fd could not be installed. */
 	void (*abort)(struct iommufd_ctx *ictx, void *priv);
 	void *priv;

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -45,6 +46,7 @@ static struct {
 	struct fuse_buf buf;
 	struct event *readable;
 	char *dir;
+	dev_t dev; /* of the mount: a path alone can be faked */
 	struct list_head files;
 	fuse_ino_t next_ino;
 } od = { .files = { &od.files, &od.files } };
@@ -290,11 +292,17 @@ int objfile_start(struct event_base *base, const char *dir)
 {
 	static char arg_name[] = "iommufdd";
 	static char arg_opt[] = "-o";
-	static char arg_mount_opts[] =
-		"allow_other,fsname=iommufdd,subtype=iommufd-objects";
+	/*
+	 * The files are root's, mode 0600, and the kernel is to enforce that:
+	 * only the supervisor opens them by name. Anybody else would be
+	 * reading another program's fault queue.
+	 */
+	static char arg_mount_opts[] = "allow_other,default_permissions,"
+				       "fsname=iommufdd,subtype=iommufd-objects";
 	char *argv[] = { arg_name, arg_opt, arg_mount_opts, NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
 	struct statfs sfs;
+	struct statx stx;
 	int fd;
 
 	/* A daemon that died leaves a mount answering ENOTCONN: drop it. */
@@ -316,6 +324,18 @@ int objfile_start(struct event_base *base, const char *dir)
 		od.se = NULL;
 		return -EIO;
 	}
+	/*
+	 * Cached attributes only: a FUSE request for them would wait for
+	 * this very thread.
+	 */
+	if (statx(AT_FDCWD, dir, AT_STATX_DONT_SYNC, 0, &stx)) {
+		log_warn("object files: cannot stat %s", dir);
+		fuse_session_unmount(od.se);
+		fuse_session_destroy(od.se);
+		od.se = NULL;
+		return -EIO;
+	}
+	od.dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
 	fd = fuse_session_fd(od.se);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	od.readable = event_new(base, fd, EV_READ | EV_PERSIST, od_readable,
@@ -402,23 +422,24 @@ void objfile_notify(struct objfile *f)
 
 void *objfile_from_fd(pid_t pid, int fd, const char *kind)
 {
-	char link[64], target[256];
 	struct objfile *f;
-	size_t dirlen;
-	ssize_t n;
+	struct statx stx;
+	char link[64];
 
 	if (!od.se || fd < 0)
 		return NULL;
 	snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)pid, fd);
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n <= 0)
+	/*
+	 * Not by the link's text: that is the path in the caller's mount
+	 * namespace, where anybody may mount anything on our directory's
+	 * path. The file itself must be on our mount. Cached attributes
+	 * only, as in objfile_start().
+	 */
+	if (statx(AT_FDCWD, link, AT_STATX_DONT_SYNC, 0, &stx) ||
+	    makedev(stx.stx_dev_major, stx.stx_dev_minor) != od.dev)
 		return NULL;
-	target[n] = '\0';
-	dirlen = strlen(od.dir);
-	if (strncmp(target, od.dir, dirlen) || target[dirlen] != '/')
-		return NULL;
-	f = file_by_name(target + dirlen + 1);
-	if (!f || strncmp(f->name, kind, strlen(kind)) ||
+	f = file_by_ino(stx.stx_ino);
+	if (!f || f->removed || strncmp(f->name, kind, strlen(kind)) ||
 	    f->name[strlen(kind)] != '-')
 		return NULL;
 	return f->priv;
