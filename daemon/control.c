@@ -36,6 +36,13 @@
 
 #define CONTROL_VERSION 1
 #define CONTROL_LINE_MAX (64 * 1024)
+/*
+ * Replies and events a client has not read yet: beyond this we stop reading
+ * its requests, and an events follower that falls this far behind is
+ * dropped, so that a client that never reads cannot make us buffer without
+ * bound.
+ */
+#define CONTROL_OUTPUT_MAX (4 * 1024 * 1024)
 #define CONTROL_OPERATORS_GROUP "iommufd"
 
 struct control_client {
@@ -94,15 +101,29 @@ static void send_result(struct control_client *c, json_object *id,
 	send_json(c, r);
 }
 
+static void client_free(struct control_client *c);
+
+static bool output_full(struct control_client *c)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev)) >
+	       CONTROL_OUTPUT_MAX;
+}
+
 static void event_to_followers(const struct iommufd_event *ev)
 {
-	struct control_client *c;
+	struct control_client *c, *next;
 
-	list_for_each_entry(c, &ctl.clients, item) {
+	list_for_each_entry_safe(c, next, &ctl.clients, item) {
 		json_object *m;
 
 		if (!c->follows_events)
 			continue;
+		if (output_full(c)) {
+			log_warnx("control: dropping an events follower that "
+				  "does not read");
+			client_free(c);
+			continue;
+		}
 		m = json_object_new_object();
 		json_object_object_add(m, "version",
 				       json_object_new_int(CONTROL_VERSION));
@@ -201,11 +222,25 @@ static void client_read(struct bufferevent *bev, void *arg)
 	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF))) {
 		handle_request(c, line);
 		free(line);
+		/* Read on once the client has caught up (client_write). */
+		if (output_full(c)) {
+			bufferevent_disable(bev, EV_READ);
+			return;
+		}
 	}
 	/* A line that never ends is not a request. */
 	if (evbuffer_get_length(in) > CONTROL_LINE_MAX) {
 		send_error(c, NULL, E2BIG, "request line too long");
 		evbuffer_drain(in, evbuffer_get_length(in));
+	}
+}
+
+/* Everything written: serve what was held back. */
+static void client_write(struct bufferevent *bev, void *arg)
+{
+	if (!(bufferevent_get_enabled(bev) & EV_READ)) {
+		bufferevent_enable(bev, EV_READ);
+		client_read(bev, arg);
 	}
 }
 
@@ -227,7 +262,7 @@ static void control_accept(struct evconnlistener *listener,
 	(void)socklen;
 	(void)arg;
 	c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_setcb(c->bev, client_read, NULL, client_event, c);
+	bufferevent_setcb(c->bev, client_read, client_write, client_event, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	list_add_tail(&c->item, &ctl.clients);
 }

@@ -11,6 +11,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/magic.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <pthread.h>
@@ -20,7 +22,9 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -84,18 +88,51 @@ static bool returns_fd(pid_t tid, unsigned int cmd, uint64_t arg)
 	return op == IOMMU_TEST_OP_CREATE_ACCESS;
 }
 
-/* A duplicate of the caller's descriptor @fd, or -1. */
-static int dup_caller_fd(pid_t tid, int fd)
+/*
+ * A duplicate of the caller's descriptor @fd, or -1. The notification must
+ * still be pending once the pidfd is open: only then is the pidfd the
+ * caller's, and not that of a process that got its tid after it died.
+ */
+static int dup_caller_fd(int listener, const struct seccomp_notif *req, int fd)
 {
-	int pidfd = syscall(SYS_pidfd_open, tid, PIDFD_THREAD), dup;
+	int pidfd = syscall(SYS_pidfd_open, req->pid, PIDFD_THREAD), dup;
 
 	if (pidfd < 0)
-		pidfd = syscall(SYS_pidfd_open, tid, 0);
+		pidfd = syscall(SYS_pidfd_open, req->pid, 0);
 	if (pidfd < 0)
 		return -1;
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) {
+		close(pidfd);
+		return -1;
+	}
 	dup = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
 	close(pidfd);
 	return dup;
+}
+
+/*
+ * Can @fd be our /dev/iommu: a FUSE file, or a CUSE character device? The
+ * private ioctls run with the daemon's privileges, so they must never reach
+ * a real driver behind a descriptor the caller chose.
+ */
+static bool maybe_ours(int fd)
+{
+	char link[64], target[256];
+	struct statfs sfs;
+	struct stat st;
+	ssize_t n;
+
+	if (!fstatfs(fd, &sfs) && sfs.f_type == FUSE_SUPER_MAGIC)
+		return true;
+	if (fstat(fd, &st) || !S_ISCHR(st.st_mode))
+		return false;
+	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u/subsystem",
+		 major(st.st_rdev), minor(st.st_rdev));
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		return false;
+	target[n] = '\0';
+	return n >= 5 && !strcmp(target + n - 5, "/cuse");
 }
 
 static void handle_fd_ioctl(int listener, const struct seccomp_notif *req)
@@ -112,10 +149,16 @@ static void handle_fd_ioctl(int listener, const struct seccomp_notif *req)
 	};
 	int dup, file = -1, fd;
 
-	dup = dup_caller_fd(req->pid, (int)req->data.args[0]);
+	dup = dup_caller_fd(listener, req, (int)req->data.args[0]);
 	if (dup < 0) {
 		/* Not a descriptor at all: the kernel says EBADF itself. */
 		send_resp(listener, req->id, 0, 0, true);
+		return;
+	}
+	if (!maybe_ours(dup)) {
+		/* Not an iommufd of ours: the kernel answers for its file. */
+		send_resp(listener, req->id, 0, 0, true);
+		close(dup);
 		return;
 	}
 	/*
@@ -169,14 +212,17 @@ static int handle_listener(int listener)
 	memset(&req, 0, sizeof(req));
 	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
 		return errno == EINTR || errno == ENOENT ? 0 : -1;
-	if (!returns_fd(req.pid, (unsigned int)req.data.args[1],
+	/*
+	 * The filter is the launcher's, that is the caller's: whatever else
+	 * it sends us is not an ioctl to look at.
+	 */
+	if (req.data.arch != AUDIT_ARCH_X86_64 || req.data.nr != __NR_ioctl ||
+	    !returns_fd(req.pid, (unsigned int)req.data.args[1],
 			req.data.args[2])) {
 		send_resp(listener, req.id, 0, 0, true);
 		return 0;
 	}
-	/* Everything read above is only trusted if the caller is still there. */
-	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req.id) < 0)
-		return 0;
+	/* dup_caller_fd() checks that the caller is still there. */
 	handle_fd_ioctl(listener, &req);
 	return 0;
 }
@@ -198,20 +244,42 @@ static void accept_launcher(void)
 	};
 	struct timeval timeout = { .tv_sec = 2 };
 	struct cmsghdr *cmsg;
-	int conn, listener = -1;
+	int conn, listener = -1, nfds = 0;
 	const char *answer = "ok";
 
 	conn = accept4(sup.sock, NULL, NULL, SOCK_CLOEXEC);
 	if (conn < 0)
 		return;
 	setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-	if (recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) <= 0)
+	/* An empty message can carry descriptors too: look at them anyway. */
+	if (recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) < 0)
 		goto out;
-	cmsg = CMSG_FIRSTHDR(&msg);
-	if (cmsg && cmsg->cmsg_level == SOL_SOCKET &&
-	    cmsg->cmsg_type == SCM_RIGHTS &&
-	    cmsg->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(&listener, CMSG_DATA(cmsg), sizeof(int));
+	/*
+	 * Exactly one descriptor is the request; whatever else came was
+	 * installed in the daemon all the same and must not stay there.
+	 */
+	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+		size_t i, n;
+
+		if (cmsg->cmsg_level != SOL_SOCKET ||
+		    cmsg->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int),
+			       sizeof(int));
+			if (nfds++)
+				close(fd);
+			else
+				listener = fd;
+		}
+	}
+	if (nfds > 1 && listener >= 0) {
+		close(listener);
+		listener = -1;
+	}
 	if (listener < 0 || strcmp(hello, IOMMUFDD_LAUNCHER_HELLO)) {
 		answer = "bad request";
 	} else if (sup.nr_listeners == MAX_LISTENERS) {
