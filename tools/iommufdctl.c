@@ -157,6 +157,31 @@ struct table {
 	size_t nrows;
 };
 
+/*
+ * Some strings come from the clients (a process names itself): control
+ * characters in them must not reach the terminal, nor quotes a DOT label.
+ */
+static char *sanitize(char *s, bool dot)
+{
+	char *p;
+
+	for (p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f ||
+		    (dot && (*p == '"' || *p == '\\')))
+			*p = '?';
+	return s;
+}
+
+static const char *clean(const char *s, bool dot)
+{
+	static char buf[4][64];
+	static unsigned int next;
+	char *b = buf[next++ % 4];
+
+	snprintf(b, sizeof(buf[0]), "%s", s ? s : "(null)");
+	return sanitize(b, dot);
+}
+
 static void table_row(struct table *t, ...)
 {
 	va_list ap;
@@ -165,7 +190,8 @@ static void table_row(struct table *t, ...)
 	t->cells = realloc(t->cells, (t->nrows + 1) * t->ncols * sizeof(char *));
 	va_start(ap, t);
 	for (i = 0; i < t->ncols; i++)
-		t->cells[t->nrows * t->ncols + i] = strdup(va_arg(ap, char *));
+		t->cells[t->nrows * t->ncols + i] =
+			sanitize(strdup(va_arg(ap, char *)), false);
 	va_end(ap);
 	t->nrows++;
 }
@@ -255,10 +281,12 @@ static void links_string(json_object *o, const char *key, char *buf,
 	size_t used = 0;
 
 	buf[0] = '\0';
+	/* An IOAS can be used by many: stop at the end of buf, "..." shows it. */
 	if (json_object_is_type(links, json_type_array)) {
 		size_t i;
 
-		for (i = 0; i < json_object_array_length(links); i++)
+		for (i = 0; i < json_object_array_length(links) && used < len;
+		     i++)
 			used += snprintf(buf + used, len - used, "%s%s",
 					 i ? "," : "",
 					 json_object_get_string(
@@ -267,11 +295,15 @@ static void links_string(json_object *o, const char *key, char *buf,
 	} else if (links) {
 		json_object_object_foreach(links, kind, id)
 		{
+			if (used >= len)
+				break;
 			used += snprintf(buf + used, len - used, "%s%s=%s",
 					 used ? "," : "", kind,
 					 json_object_get_string(id));
 		}
 	}
+	if (used >= len && len > 4)
+		strcpy(buf + len - 4, "...");
 	if (!buf[0])
 		snprintf(buf, len, "-");
 }
@@ -308,7 +340,7 @@ static void show_ioas(json_object *r)
 	size_t i;
 
 	printf("IOAS %s of pid %s (%s): alignment %s, %s domain(s)\n",
-	       str(r, "ioas"), str(r, "pid"), str(r, "command"),
+	       str(r, "ioas"), str(r, "pid"), clean(str(r, "command"), false),
 	       str(r, "iova_alignment"), str(r, "domains"));
 	for (i = 0; i < json_object_array_length(areas); i++) {
 		json_object *a = json_object_array_get_idx(areas, i);
@@ -408,7 +440,7 @@ static void show_graph(json_object *r)
 		const char *cl = str(c, "client");
 
 		printf("\tsubgraph cluster_%s {\n\t\tlabel=\"%s (pid %s)\";\n", cl,
-		       str(c, "command"), str(c, "pid"));
+		       clean(str(c, "command"), true), str(c, "pid"));
 		for (j = 0; j < json_object_array_length(objs); j++) {
 			json_object *o = json_object_array_get_idx(objs, j);
 			const char *type = str(o, "type");
@@ -446,11 +478,12 @@ static int follow_events(FILE *f)
 		else if (json_object_object_get(e, "id"))
 			printf("%-15s client %s (pid %s %s): %s %s\n",
 			       str(e, "event"), str(e, "client"), str(e, "pid"),
-			       str(e, "command"), str(e, "type"), str(e, "id"));
+			       clean(str(e, "command"), false), str(e, "type"),
+			       str(e, "id"));
 		else
 			printf("%-15s client %s (pid %s %s)\n", str(e, "event"),
 			       str(e, "client"), str(e, "pid"),
-			       str(e, "command"));
+			       clean(str(e, "command"), false));
 		json_object_put(msg);
 	}
 	return 0;

@@ -2294,11 +2294,31 @@ static void hexdump(struct sbuf *b, const char *what, const uint8_t *p,
 	}
 }
 
+/*
+ * Put the struct in its region. A read-only region is only read-only for
+ * the ioctl: the struct goes in with the protection lifted for the copy.
+ */
+static int region_poke(struct run *r, struct region *rg, uint8_t *at,
+		       const uint8_t *src, size_t len)
+{
+	size_t page = (size_t)r->page_size;
+	size_t len_pages = (rg->size + page - 1) & ~(page - 1);
+
+	if (!rg->readonly) {
+		memcpy(at, src, len);
+		return 0;
+	}
+	if (mprotect(rg->mem, len_pages, PROT_READ | PROT_WRITE))
+		return -1;
+	memcpy(at, src, len);
+	return mprotect(rg->mem, len_pages, PROT_READ);
+}
+
 static enum result run_ioctl(struct run *r, struct step *st)
 {
 	const struct cmd *c = st->cmd;
 	uint64_t *vals = NULL, argv = 0, size = 0;
-	size_t buflen = 0, i;
+	size_t buflen = 0, inlen = 0, i;
 	uint8_t *buf = NULL, *place = NULL;
 	enum result res = R_PASS;
 	bool errno_ok = false;
@@ -2336,6 +2356,18 @@ static enum result run_ioctl(struct run *r, struct step *st)
 			    !strcmp(set->f.name, c->size_field))
 				size = vals[i];
 		}
+		/*
+		 * Fields read back may lie past what goes in (@OFFSET): the
+		 * buffer covers them, but a region keeps its bytes there.
+		 */
+		inlen = buflen;
+		for (i = 0; i < st->nout; i++)
+			if (st->out[i].f.offset + st->out[i].f.size > buflen)
+				buflen = st->out[i].f.offset + st->out[i].f.size;
+		for (i = 0; i < st->nsaves; i++)
+			if (st->saves[i].f.offset + st->saves[i].f.size > buflen)
+				buflen = st->saves[i].f.offset +
+					 st->saves[i].f.size;
 		/* Zeroes up to "size", so only deliberate tails are non-zero */
 		if (st->arg_kind == ARG_BUFFER && size > buflen &&
 		    size <= MAX_ARG_BUFFER)
@@ -2366,7 +2398,9 @@ static enum result run_ioctl(struct run *r, struct step *st)
 		}
 		free(vals);
 		if (st->arg_kind == ARG_REGION) {
-			if (region_at(r, argv, buflen) < 0) {
+			int rgi = region_at(r, argv, buflen);
+
+			if (rgi < 0) {
 				free(buf);
 				return malformed(
 					r,
@@ -2374,7 +2408,12 @@ static enum result run_ioctl(struct run *r, struct step *st)
 					buflen, st->arg.text);
 			}
 			place = (uint8_t *)(uintptr_t)argv;
-			memcpy(place, buf, buflen);
+			if (region_poke(r, &r->s->regions[rgi], place, buf,
+					inlen)) {
+				free(buf);
+				return malformed(r, "arg: cannot write %s: %s",
+						 st->arg.text, strerror(errno));
+			}
 			sb_printf(&r->log, " (arg at %s)", st->arg.text);
 		} else {
 			argv = (uintptr_t)buf;
