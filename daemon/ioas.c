@@ -193,12 +193,18 @@ int iommufd_ioas_map_user(struct iommufd_ioas *ioas,
 		return -EINVAL;
 	if (check_add_overflow_u64(user_va, length, &end))
 		return -EOVERFLOW;
-	ret = caller_require_direct(caller, "mapping user memory (map_files)");
-	if (ret)
-		return ret;
-	src = mm_source_get(caller->pid);
-	if (!src)
-		return -EFAULT;
+	/*
+	 * A caller behind a window stays out of reach. Its mapping is made all
+	 * the same, as the kernel touches no memory before a domain needs the
+	 * pages; pinning them is what fails (pages.h).
+	 */
+	if (caller->window) {
+		src = NULL;
+	} else {
+		src = mm_source_get(caller->pid);
+		if (!src)
+			return -EFAULT;
+	}
 	slice.pages = iopt_pages_new_user(src, user_va, length,
 					  iommu_prot & IOMMU_WRITE,
 					  account_mm ? PAGES_ACCOUNT_MM :

@@ -71,8 +71,8 @@ static bool all_zero(const unsigned char *p, size_t len)
  * is known and nothing past @ksize is set (that is E2BIG for iommufd, and
  * the handler stops there).
  */
-static bool plan_sized_struct(struct plan_state *s, size_t min_len,
-			      void *k, size_t ksize)
+static bool plan_sized_struct(struct plan_state *s, size_t min_len, void *k,
+			      size_t ksize)
 {
 	const struct ioctl_region *r;
 	uint32_t usize;
@@ -217,7 +217,8 @@ struct cmd_plan {
 };
 
 /* Compile-time check that the struct fits the zero-extension buffer. */
-#define KSIZE(type) (sizeof(type) + 0 * sizeof(char[sizeof(type) <= KSTRUCT_MAX ? 1 : -1]))
+#define KSIZE(type) \
+	(sizeof(type) + 0 * sizeof(char[sizeof(type) <= KSTRUCT_MAX ? 1 : -1]))
 
 #define IOMMUFD_PLAN(_cmd, _type, _nested)                                  \
 	{ .cmd = _cmd, .kind = PLAN_SIZED, .min_len = sizeof(uint32_t),     \

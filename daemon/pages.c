@@ -416,7 +416,8 @@ static struct iopt_pages *pages_alloc(struct mm_source *src, uint64_t addr,
 	pages->account = account;
 	pages->fd = -1;
 	pages->src = src;
-	src->refs++;
+	if (src)
+		src->refs++;
 	pages->start_byte = addr % PAGE_SIZE;
 	pages->base = addr - pages->start_byte;
 	pages->npages = (pages->start_byte + length + PAGE_SIZE - 1) / PAGE_SIZE;
@@ -726,6 +727,12 @@ static int pages_resolve(struct iopt_pages *pages, uint64_t first, uint64_t n,
 		goto out;
 	}
 
+	if (!pages->src) {
+		log_info("cannot pin 0x%" PRIx64 " bytes at 0x%" PRIx64 ": they were mapped by a caller out of the daemon's reach (another pid namespace, or no ptrace access)",
+			 (uint64_t)(n * PAGE_SIZE),
+			 (uint64_t)(pages->base + first * PAGE_SIZE));
+		return -EPERM;
+	}
 	if (!mm_source_alive(pages->src))
 		return -EFAULT;
 	va = pages->base + first * PAGE_SIZE;
@@ -874,7 +881,7 @@ static int source_rw(struct iopt_pages *pages, uint64_t offset, void *buf,
 	}
 	if (write && !pages->writable)
 		return -EPERM;
-	if (!mm_source_alive(pages->src))
+	if (!pages->src || !mm_source_alive(pages->src))
 		return -EFAULT;
 	done = write ? process_vm_writev(pages->src->tgid, &local, 1, &remote,
 					 1, 0) :

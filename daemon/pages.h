@@ -44,6 +44,11 @@ enum pages_account {
 	PAGES_ACCOUNT_MM,
 };
 
+/*
+ * @src NULL: the memory of a caller the daemon cannot reach (another pid
+ * namespace, no ptrace access). Such storage can be mapped, but pinning it
+ * fails with EPERM and reading or writing it with EFAULT.
+ */
 struct iopt_pages *iopt_pages_new_user(struct mm_source *src, uint64_t uptr,
 				       uint64_t length, bool writable,
 				       enum pages_account account);

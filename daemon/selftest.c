@@ -206,6 +206,13 @@ static int test_md_check_refs(struct iommufd_ucmd *ucmd, uint64_t uptr,
 	if (length % PAGE_SIZE || uptr % PAGE_SIZE ||
 	    check_add_overflow_u64(uptr, length, &end))
 		return -EINVAL;
+	/*
+	 * Without the caller's page tables the answer is still exact when
+	 * nothing is pinned at all: every page then has no pins. The
+	 * selftests ask exactly that after each test.
+	 */
+	if (ucmd->caller->window && !refs && !pin_ledger_total())
+		return 0;
 	if (length && caller_require_direct(
 			      ucmd->caller,
 			      "MD_CHECK_REFS (reading its page tables)"))

@@ -197,10 +197,15 @@ static void cuse_dev_ioctl(fuse_req_t req, int cmd, void *arg,
 	 * Only a first request comes without data. A later round exists
 	 * because an earlier one chose the copies, and it stays with them.
 	 */
-	if (!in_bufsz && !out_bufsz && !caller_probe(&caller, uarg)) {
-		transport_ioctl_direct(req, fi, &caller, (unsigned int)cmd,
-				       uarg);
-		return;
+	if (!in_bufsz && !out_bufsz) {
+		if (!caller_probe(&caller, uarg)) {
+			transport_ioctl_direct(req, fi, &caller,
+					       (unsigned int)cmd, uarg);
+			return;
+		}
+		log_debug("cuse: pid %d: ioctl 0x%x goes through the kernel's copies: %s",
+			  (int)caller.pid, (unsigned int)cmd,
+			  unreachable_reason(&caller));
 	}
 	cuse_ioctl_copied(t, req, fi, &caller, (unsigned int)cmd, uarg, in_buf,
 			  in_bufsz, out_bufsz);
@@ -290,8 +295,7 @@ static int check_name_free(const struct cuse_transport *t)
 			return -EEXIST;
 		}
 	}
-	snprintf(sys_path, sizeof(sys_path), "/sys/class/cuse/%s",
-		 t->devname);
+	snprintf(sys_path, sizeof(sys_path), "/sys/class/cuse/%s", t->devname);
 	if (lstat(sys_path, &st) == 0) {
 		log_err("cuse: another CUSE server already registered %s (%s)",
 			t->devname, sys_path);
@@ -316,7 +320,8 @@ static int wait_for_init(struct cuse_transport *t)
 		if (n < 0) {
 			int err = errno;
 
-			log_err("cuse: waiting for CUSE_INIT: %s", strerror(err));
+			log_err("cuse: waiting for CUSE_INIT: %s",
+				strerror(err));
 			return -err;
 		}
 		if (!n) {
@@ -362,11 +367,14 @@ static int check_device(struct cuse_transport *t)
 	n = fscanf(f, "%u:%u", &major, &minor);
 	fclose(f);
 	if (n != 2) {
-		log_err("cuse: cannot read the device number from %s", sys_path);
+		log_err("cuse: cannot read the device number from %s",
+			sys_path);
 		return -ENODEV;
 	}
 	if (stat(t->ts.path, &st) < 0 && errno == ENOENT) {
-		if (mknod(t->ts.path, S_IFCHR | 0600, makedev(major, minor)) < 0) {
+		dev_t devt = makedev(major, minor);
+
+		if (mknod(t->ts.path, S_IFCHR | 0600, devt) < 0) {
 			log_err("cuse: %s (%u:%u) is registered but %s did not appear, and creating it failed: %s",
 				t->devname, major, minor, t->ts.path,
 				strerror(errno));

@@ -384,7 +384,7 @@ static void test_plan_limit(void **state)
 	assert_true(ioctl_plan_complete(&plan, 4, 0));
 }
 
-/* ---- the window ------------------------------------------------------------ */
+/* ---- the window ------------------------------------------------------- */
 
 static void test_window_access(void **state)
 {
@@ -746,23 +746,42 @@ static void test_sim_hwpt(void **state)
 static void test_sim_needs_caller(void **state)
 {
 	static uint8_t buf[8192] __attribute__((aligned(4096)));
+	/* Inside the mock's aperture, so a device may attach later. */
 	struct iommu_ioas_map map = {
 		.size = sizeof(map),
-		.flags = IOMMU_IOAS_MAP_READABLE,
+		.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_FIXED_IOVA,
 		.user_va = u(buf),
 		.length = 4096,
+		.iova = 1ULL << 24,
 	};
 	struct vfio_iommu_type1_info vinfo = { .argsz = sizeof(vinfo) };
 	struct iommu_vfio_ioas set = { .size = sizeof(set),
 				       .op = IOMMU_VFIO_IOAS_SET };
+	struct iommu_test_cmd check = { .size = sizeof(check),
+					.op = IOMMU_TEST_OP_MD_CHECK_REFS };
+	struct iommu_test_cmd md = { .size = sizeof(md),
+				     .op = IOMMU_TEST_OP_MOCK_DOMAIN };
 
 	(void)state;
-	/* the kernel's checks still come first */
 	map.ioas_id = 99;
 	assert_int_equal(sioc(IOMMU_IOAS_MAP, &map), -ENOENT);
-	/* then pinning would need the caller itself */
+	/* without a domain nothing is pinned, so the mapping is made */
 	map.ioas_id = ioas_alloc();
+	assert_int_equal(sioc(IOMMU_IOAS_MAP, &map), 0);
+	/* a domain pins it, and that needs the caller itself */
+	md.id = map.ioas_id;
+	assert_int_equal(sioc(IOMMU_TEST_CMD, &md), -EPERM);
+	md.id = ioas_alloc();
+	assert_int_equal(sioc(IOMMU_TEST_CMD, &md), 0);
+	map.ioas_id = md.id;
 	assert_int_equal(sioc(IOMMU_IOAS_MAP, &map), -EPERM);
+
+	/* the page-table checks too, but "no pins at all" needs no tables */
+	check.check_refs.uptr = u(buf);
+	check.check_refs.length = sizeof(buf);
+	assert_int_equal(sioc(IOMMU_TEST_CMD, &check), 0);
+	check.check_refs.refs = 1;
+	assert_int_equal(sioc(IOMMU_TEST_CMD, &check), -EPERM);
 
 	/* VFIO: values run at once, structs through copies */
 	set.ioas_id = map.ioas_id;
