@@ -7,8 +7,9 @@
 #   host   the FUSE file (the host kernel has no CUSE)
 #   guest  in a QEMU guest (tests/vm): CUSE answered in one round trip with
 #          process_vm_readv/writev, CUSE answered with the FUSE_IOCTL_RETRY
-#          protocol (the client in a new pid namespace, so the daemon sees
-#          pid 0 and cannot reach its memory), and the FUSE file
+#          protocol (the daemon in a pid namespace of its own, so callers
+#          come with pid 0 and their memory is out of its reach), and the
+#          FUSE file
 #
 # TCG makes the guest slow: compare ratios, not microseconds. Needs root.
 set -euo pipefail
@@ -24,16 +25,15 @@ fi
 daemon=$build/daemon/iommufdd
 bench=$build/bench/transport
 
-# run_one LABEL DAEMON_TRANSPORT [CLIENT_PREFIX...]: a private mount
-# namespace with a fresh daemon on /dev/iommu, then the benchmark.
+# run_one LABEL DAEMON_TRANSPORT ITERATIONS [DAEMON_PREFIX...]: a private
+# mount namespace with a fresh daemon on /dev/iommu, then the benchmark.
 if [ "${1:-}" = --inside ]; then
 	shift
 	label=$1 transport=$2 iterations=$3
 	shift 3
 	mount --make-rprivate /
 	mount -t tmpfs tmpfs /run
-	[ "$transport" = fuse ] && touch /dev/iommu
-	"$daemon" --transport "$transport" --path /dev/iommu \
+	"$@" "$daemon" --transport "$transport" --path /dev/iommu \
 		--log-level warning >/run/iommufdd.log 2>&1 &
 	pid=$!
 	for _ in $(seq 100); do
@@ -41,9 +41,15 @@ if [ "${1:-}" = --inside ]; then
 		sleep 0.1
 	done
 	echo "## $label"
-	"$@" "$bench" /dev/iommu "$iterations"
+	"$bench" /dev/iommu "$iterations"
 	kill -TERM "$pid"
-	wait "$pid"
+	# A daemon behind unshare may not pass SIGTERM on: do not wait forever.
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" || true
 	exit
 fi
 
@@ -60,8 +66,8 @@ host)
 	;;
 guest)
 	run_one "guest: CUSE, one round trip (process_vm)" cuse "$iterations"
-	run_one "guest: CUSE, retry protocol (client in a new pid namespace)" \
-		cuse "$iterations" unshare -p -f --mount-proc
 	run_one "guest: FUSE file" fuse "$iterations"
+	run_one "guest: CUSE, retry protocol (daemon in its own pid namespace)" \
+		cuse "$iterations" unshare -p -f --kill-child=SIGTERM
 	;;
 esac
