@@ -17,7 +17,7 @@
 #   2. tests/conformance/run.sh IOMMUFDD_BINARY SELFTEST_DIR
 #   3. tests/integration/run.sh IOMMUFDD_BINARY TEST_BINARY...
 # The daemon serves /dev/iommu with the transport named by IOMMUFDD_TRANSPORT
-# (fuse, cuse or auto; default fuse), passed to both harnesses as
+# (fuse, cuse or auto; default cuse), passed to both harnesses as
 # "--transport T" in IOMMUFDD_EXTRA_ARGS (after any arguments already there;
 # the daemon's last --transport wins). IOMMUFD_RUN (the iommufd-run launcher)
 # and the harnesses' other variables are passed through unchanged.
@@ -51,7 +51,7 @@ tests=("$@")
 # One stream: the combined summary must be the last line of any view.
 exec 2>&1
 
-transport=${IOMMUFDD_TRANSPORT:-fuse}
+transport=${IOMMUFDD_TRANSPORT:-cuse}
 case "$transport" in
 fuse | cuse | auto) ;;
 *)
