@@ -24,27 +24,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tap.h"
+
 #include <iommufd/iommufd.h>
 
 #include "launcher.h"
 
 static const char *path = "/dev/iommu";
 static const char *run_dir;
-static unsigned int ntests, nfailed;
-
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	ntests++;
-	printf("%s %u - ", ok ? "ok" : "not ok", ntests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!ok)
-		nfailed++;
-}
 
 static int connect_to(const char *name, int type)
 {

@@ -30,30 +30,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tap.h"
+
 #include <iommufd/iommufd.h>
 #include <iommufd/iommufd_test.h>
 
 static const char *path = "/dev/iommu";
-static unsigned int ntests, nfailed;
-
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	ntests++;
-	printf("%s %u - ", ok ? "ok" : "not ok", ntests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!ok)
-		nfailed++;
-}
-
-static long ioc(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
-}
 
 static uint32_t ioas_alloc(int fd)
 {

@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tap.h"
+
 #include <iommufd/iommufd.h>
 #include <iommufd/iommufd_test.h>
 
@@ -29,27 +31,6 @@
 #define BUF_PAGES 64
 
 static const char *path = "/dev/iommu";
-static unsigned int ntests, nfailed;
-
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	ntests++;
-	printf("%s %u - ", ok ? "ok" : "not ok", ntests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!ok)
-		nfailed++;
-}
-
-/* -errno of an ioctl, or its non-negative result. */
-static long ioc(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
-}
 
 static int open_iommu(void)
 {

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/* The TAP reporting and ioctl helpers the integration programs share. */
+#ifndef IOMMUFDD_TESTS_TAP_H
+#define IOMMUFDD_TESTS_TAP_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+
+static unsigned int ntests, nfailed;
+
+/* One TAP line: "ok N - what" or "not ok N - what". */
+static inline void __attribute__((format(printf, 2, 3)))
+check(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	ntests++;
+	printf("%s %u - ", ok ? "ok" : "not ok", ntests);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	if (!ok)
+		nfailed++;
+}
+
+/* -errno of an ioctl, or 0. */
+static inline long ioc(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
+}
+
+#endif
