@@ -32,9 +32,12 @@ build_pkgs=(
 )
 test_pkgs=(
 	"${build_pkgs[@]}"
+	libclang-rt-14-dev # clang's ASan/UBSan runtime, for build-asan/
 	linux-source-6.12 xz-utils tar
 	util-linux mount coreutils
 	qemu-system-x86 busybox-static cpio
+	kmod    # depmod, for the guest's modules (tests/vm/fetch-kernel.sh)
+	man-db  # man, for systemd-analyze verify --man=yes (systemd/check-units.sh)
 	graphviz # dot, for tests/integration/mini-vmm-graph.sh
 )
 
