@@ -135,6 +135,23 @@ static bool maybe_ours(int fd)
 	return n >= 5 && !strcmp(target + n - 5, "/cuse");
 }
 
+/*
+ * Answer the notification only after the daemon's own descriptors of the
+ * caller's /dev/iommu and of the object file are closed: the caller may
+ * close its fd the moment it runs again, and the kernel's close is the
+ * last reference (the object's file lets go of it at once, so a DESTROY
+ * right after succeeds); a reference of ours would make it a late one.
+ */
+static void finish(int listener, uint64_t id, int error, bool cont,
+		   int file, int dup)
+{
+	if (file >= 0)
+		close(file);
+	if (dup >= 0)
+		close(dup);
+	send_resp(listener, id, 0, error, cont);
+}
+
 static void handle_fd_ioctl(int listener, const struct seccomp_notif *req)
 {
 	struct iommufdd_priv_fd priv = {
@@ -152,13 +169,12 @@ static void handle_fd_ioctl(int listener, const struct seccomp_notif *req)
 	dup = dup_caller_fd(listener, req, (int)req->data.args[0]);
 	if (dup < 0) {
 		/* Not a descriptor at all: the kernel says EBADF itself. */
-		send_resp(listener, req->id, 0, 0, true);
+		finish(listener, req->id, 0, true, -1, -1);
 		return;
 	}
 	if (!maybe_ours(dup)) {
 		/* Not an iommufd of ours: the kernel answers for its file. */
-		send_resp(listener, req->id, 0, 0, true);
-		close(dup);
+		finish(listener, req->id, 0, true, -1, dup);
 		return;
 	}
 	/*
@@ -167,16 +183,16 @@ static void handle_fd_ioctl(int listener, const struct seccomp_notif *req)
 	 * then the ioctl is none of our business.
 	 */
 	if (ioctl(dup, IOMMUFDD_PRIV_FD_PREPARE, &priv) < 0) {
-		if (errno == ENOTTY)
-			send_resp(listener, req->id, 0, 0, true);
-		else
-			send_resp(listener, req->id, 0, -errno, false);
-		goto out;
+		int err = errno;
+
+		finish(listener, req->id, err == ENOTTY ? 0 : -err,
+		       err == ENOTTY, -1, dup);
+		return;
 	}
 	if (!priv.token) {
 		/* Ran to completion without making a file. */
-		send_resp(listener, req->id, 0, 0, false);
-		goto out;
+		finish(listener, req->id, 0, false, -1, dup);
+		return;
 	}
 
 	file = open(priv.path, O_RDWR | O_CLOEXEC);
@@ -189,19 +205,15 @@ static void handle_fd_ioctl(int listener, const struct seccomp_notif *req)
 			  (int)req->pid, strerror(err));
 		/* Abort while our descriptor still holds the file open. */
 		ioctl(dup, IOMMUFDD_PRIV_FD_ABORT, &priv);
-		send_resp(listener, req->id, 0, -(err == ENOENT ? EINTR : err),
-			  false);
-		goto out;
+		finish(listener, req->id, -(err == ENOENT ? EINTR : err),
+		       false, file, dup);
+		return;
 	}
 	priv.fd = fd;
 	if (ioctl(dup, IOMMUFDD_PRIV_FD_COMMIT, &priv) < 0)
 		log_warn("supervisor: cannot report fd %d to pid %d", fd,
 			 (int)req->pid);
-	send_resp(listener, req->id, 0, 0, false);
-out:
-	if (file >= 0)
-		close(file);
-	close(dup);
+	finish(listener, req->id, 0, false, file, dup);
 }
 
 /* 0, or -1 when the listener is finished (its processes are gone). */
