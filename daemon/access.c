@@ -168,9 +168,12 @@ static void access_unpin_range(struct io_pagetable *iopt, uint64_t iova,
 
 	for (area = iopt_contig_first(&it, iopt, iova, last);
 	     area && area != stop; area = iopt_contig_next(&it)) {
+		struct pin_user u;
+
+		iopt_area_pin_user(area, &u);
 		iopt_pages_unpin(area->pages,
 				 iopt_area_byte(area, it.start) / PAGE_SIZE,
-				 iopt_area_byte(area, it.last) / PAGE_SIZE);
+				 iopt_area_byte(area, it.last) / PAGE_SIZE, &u);
 		area->num_accesses--;
 	}
 }
@@ -203,6 +206,7 @@ int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova,
 	     area = iopt_contig_next(&it)) {
 		uint64_t first = iopt_area_byte(area, it.start) / PAGE_SIZE;
 		uint64_t end = iopt_area_byte(area, it.last) / PAGE_SIZE, i;
+		struct pin_user u;
 
 		if (area->prevent_access) {
 			ret = -EINVAL;
@@ -213,12 +217,19 @@ int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova,
 			ret = -EPERM;
 			break;
 		}
-		ret = iopt_pages_pin(area->pages, first, end);
+		iopt_area_pin_user(area, &u);
+		/* What the access does with the pages is its own business. */
+		u.writable = area->iommu_prot & IOMMU_WRITE;
+		ret = iopt_pages_pin(area->pages, first, end, &u);
 		if (ret)
 			break;
 		area->num_accesses++;
-		for (i = first; i <= end; i++)
-			*paddrs++ = iopt_pages_paddr(area->pages, i);
+		for (i = first; i <= end; i++) {
+			uint64_t contig;
+
+			*paddrs++ = iopt_pages_paddr(area->pages, i, u.writable,
+						     &contig);
+		}
 	}
 	if (!ret && !it.covered)
 		ret = -ENOENT;

@@ -13,6 +13,7 @@
 #include <iommufd/iommufd.h>
 #include <iommufd/iommufd_test.h>
 
+#include "addrmap.h"
 #include "backend_mock.h"
 #include "mock_pgtable.h"
 #include "pages.h"

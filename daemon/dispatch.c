@@ -19,6 +19,7 @@
 #include "launcher.h"
 #include "objfile.h"
 #include "log.h"
+#include "pages.h"
 #include "uaccess.h"
 
 void *xcalloc(size_t n, size_t size)
@@ -297,7 +298,7 @@ int iommufd_core_init(const char *backend_name)
 	core_backend = iommu_backend_find(backend_name);
 	if (!core_backend)
 		return -ENOENT;
-	return 0;
+	return pages_init();
 }
 
 void iommufd_core_exit(void)

@@ -14,6 +14,7 @@
 #include "backend.h"
 #include "introspect.h"
 #include "iommufd_private.h"
+#include "account.h"
 #include "pages.h"
 
 static struct timespec daemon_start;
@@ -61,7 +62,7 @@ json_object *introspect_status(const char *backend)
 	json_object_object_add(st, "backend", json_object_new_string(backend));
 	json_object_object_add(st, "clients", jint(clients));
 	json_object_object_add(st, "objects", jint(objects));
-	json_object_object_add(st, "pinned_pages", jint(pin_ledger_total()));
+	json_object_object_add(st, "pinned_pages", jint(pages_pinned_total()));
 	json_object_object_add(st, "uptime_s",
 			       jint((uint64_t)(now.tv_sec - daemon_start.tv_sec)));
 	return st;
@@ -286,7 +287,7 @@ json_object *introspect_ioas(pid_t pid, unsigned int id, int *err)
 
 /* One mapping of a page storage, to be grouped by storage. */
 struct pages_use {
-	const struct iopt_pages *pages;
+	struct iopt_pages *pages;
 	const struct iommufd_ctx *ictx;
 	unsigned int ioas;
 	uint64_t iova, length;
@@ -314,6 +315,7 @@ json_object *introspect_pages(void)
 	json_object *out = json_object_new_object(), *list, *accounting;
 	const struct iommufd_ctx *ictx;
 	struct pages_use *uses = NULL;
+	uint64_t pinned = 0;
 	size_t n = 0, i, j;
 
 	/* Every area of every IOAS, grouped by the storage behind it. */
@@ -339,7 +341,9 @@ json_object *introspect_pages(void)
 			}
 		}
 	}
-	qsort(uses, n, sizeof(*uses), pages_use_cmp);
+	/* qsort() wants a real array, even for no elements. */
+	if (n)
+		qsort(uses, n, sizeof(*uses), pages_use_cmp);
 
 	list = json_object_new_array();
 	for (i = 0; i < n; i = j) {
@@ -349,14 +353,14 @@ json_object *introspect_pages(void)
 		iopt_pages_get_info(uses[i].pages, &info);
 		json_object_object_add(p, "storage",
 				       jint(json_object_array_length(list) + 1));
-		json_object_object_add(p, "type", json_object_new_string(
-							  info.file ? "file" :
-								      "user"));
+		json_object_object_add(p, "type",
+				       json_object_new_string(info.kind));
 		json_object_object_add(p, "pid", jint((uint64_t)info.tgid));
 		json_object_object_add(p, "base", jint(info.base));
-		json_object_object_add(p, "pages", jint(info.npages));
+		json_object_object_add(p, "inode", jint(info.ino));
 		json_object_object_add(p, "pinned_bytes",
 				       jint(info.npinned * PAGE_SIZE));
+		pinned += info.npinned;
 		json_object_object_add(p, "writable",
 				       json_object_new_boolean(info.writable));
 		areas = json_object_new_array();
@@ -377,10 +381,10 @@ json_object *introspect_pages(void)
 	free(uses);
 
 	accounting = json_object_new_array();
-	pages_for_each_charge(charge_json, accounting);
+	account_for_each_charge(charge_json, accounting);
 	json_object_object_add(out, "storages", list);
 	json_object_object_add(out, "accounting", accounting);
-	json_object_object_add(out, "pinned_pages", jint(pin_ledger_total()));
+	json_object_object_add(out, "pinned_pages", jint(pinned));
 	return out;
 }
 

@@ -3,10 +3,14 @@
  * IO page table: areas, allowed and reserved IOVA, domains. See
  * io_pagetable.h for the invariants this file keeps.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdatomic.h>
+
+#include "account.h"
 #include "backend.h"
 #include "io_pagetable.h"
 #include "log.h"
@@ -22,6 +26,13 @@ struct iopt_reserved {
 };
 
 #define UNMAP_MAX_RETRIES 100
+
+uint32_t iopt_new_origin(void)
+{
+	static atomic_uint next_origin;
+
+	return atomic_fetch_add(&next_origin, 1) + 1;
+}
 
 struct iopt_area *iopt_area_first(struct io_pagetable *iopt, uint64_t start,
 				  uint64_t last)
@@ -158,21 +169,21 @@ static int area_map_domain(struct iopt_area *area, struct iommu_domain *domain)
 	uint64_t iova = iopt_area_iova(area), byte = area->start_byte;
 	uint64_t remaining = iopt_area_length(area);
 
+	bool writable = area->iommu_prot & IOMMU_WRITE;
+
 	while (remaining) {
 		uint64_t index = byte / PAGE_SIZE, in_page = byte % PAGE_SIZE;
-		uint64_t pages = area->iopt->disable_large_pages ?
-					 1 :
-					 iopt_pages_contig(area->pages, index,
-							   UINT64_MAX);
-		uint64_t n = pages * PAGE_SIZE - in_page;
+		uint64_t contig, paddr, n;
 		int ret;
 
+		paddr = iopt_pages_paddr(area->pages, index, writable, &contig);
+		if (area->iopt->disable_large_pages)
+			contig = 1;
+		n = contig * PAGE_SIZE - in_page;
 		if (n > remaining)
 			n = remaining;
-		ret = domain->ops->map(domain, iova,
-				       iopt_pages_paddr(area->pages, index) +
-					       in_page,
-				       n, area->iommu_prot);
+		ret = domain->ops->map(domain, iova, paddr + in_page, n,
+				       area->iommu_prot);
 		if (ret) {
 			area_unmap_domain(area, domain, iova);
 			return ret;
@@ -184,16 +195,29 @@ static int area_map_domain(struct iopt_area *area, struct iommu_domain *domain)
 	return 0;
 }
 
+void iopt_area_pin_user(const struct iopt_area *area, struct pin_user *u)
+{
+	u->mapper = area->mapper;
+	u->needs_live_mapper = area->flags & IOPT_AREA_USER;
+	u->writable = area->iommu_prot & IOMMU_WRITE;
+}
+
 static int area_pin(struct iopt_area *area)
 {
+	struct pin_user u;
+
+	iopt_area_pin_user(area, &u);
 	return iopt_pages_pin(area->pages, iopt_area_first_index(area),
-			      iopt_area_last_index(area));
+			      iopt_area_last_index(area), &u);
 }
 
 static void area_unpin(struct iopt_area *area)
 {
+	struct pin_user u;
+
+	iopt_area_pin_user(area, &u);
 	iopt_pages_unpin(area->pages, iopt_area_first_index(area),
-			 iopt_area_last_index(area));
+			 iopt_area_last_index(area), &u);
 }
 
 /* A new area goes into every domain of its table, pinning once. */
@@ -336,7 +360,30 @@ static void area_free(struct iopt_area *area)
 {
 	itree_remove(&area->iopt->area_itree, &area->node);
 	iopt_pages_put(area->pages);
+	mapper_put(area->mapper);
 	free(area);
+}
+
+/* A new area over @slice at [start, start + slice->length). */
+static struct iopt_area *area_new(struct io_pagetable *iopt,
+				  const struct iopt_pages_slice *slice,
+				  uint64_t start, int iommu_prot)
+{
+	struct iopt_area *area = calloc(1, sizeof(*area));
+
+	if (!area)
+		return NULL;
+	area->node.start = start;
+	area->node.last = start + slice->length - 1;
+	area->iopt = iopt;
+	area->pages = iopt_pages_get(slice->pages);
+	area->mapper = mapper_get(slice->mapper);
+	area->start_byte = slice->start_byte;
+	area->uaddr = slice->uaddr;
+	area->origin = slice->origin;
+	area->flags = slice->flags;
+	area->iommu_prot = iommu_prot;
+	return area;
 }
 
 int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_slice *slices,
@@ -356,30 +403,32 @@ int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_slice *slices,
 	if (flags & IOPT_MAP_FIXED_IOVA)
 		ret = iopt_check_iova(iopt, *iova, length);
 	else
-		ret = iopt_alloc_iova(iopt, iova,
-				      iopt_pages_base(slices[0].pages) +
-					      slices[0].start_byte,
-				      length);
+		ret = iopt_alloc_iova(iopt, iova, slices[0].uaddr, length);
 	if (ret)
 		return ret;
 
-	areas = xcalloc(nslices, sizeof(*areas));
+	areas = calloc(nslices, sizeof(*areas));
+	if (!areas)
+		return -ENOMEM;
 	cur = *iova;
 	for (i = 0; i < nslices; i++) {
 		struct iopt_area *area;
 
+		/* After the IOVA checks, as the kernel orders them. */
+		if ((iommu_prot & IOMMU_WRITE) &&
+		    !(slices[i].flags & IOPT_AREA_PAGES_WRITABLE)) {
+			ret = -EPERM;
+			goto err_free;
+		}
 		if ((slices[i].start_byte % PAGE_SIZE) % iopt->iova_alignment) {
 			ret = -EINVAL;
 			goto err_free;
 		}
-		area = xcalloc(1, sizeof(*area));
-		area->node.start = cur;
-		area->node.last = cur + slices[i].length - 1;
-		area->iopt = iopt;
-		area->pages = slices[i].pages;
-		iopt_pages_get(area->pages);
-		area->start_byte = slices[i].start_byte;
-		area->iommu_prot = iommu_prot;
+		area = area_new(iopt, &slices[i], cur, iommu_prot);
+		if (!area) {
+			ret = -ENOMEM;
+			goto err_free;
+		}
 		itree_insert(&iopt->area_itree, &area->node);
 		areas[i] = area;
 		cur += slices[i].length;
@@ -419,11 +468,23 @@ int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 
 	for (area = iopt_contig_first(&it, iopt, iova, last); area;
 	     area = iopt_contig_next(&it)) {
-		out = xreallocarray(out, n + 1, sizeof(*out));
-		out[n].pages = area->pages;
-		iopt_pages_get(area->pages);
-		out[n].start_byte = iopt_area_byte(area, it.start);
-		out[n].length = it.last - it.start + 1;
+		struct iopt_pages_slice *grown =
+			reallocarray(out, n + 1, sizeof(*out));
+
+		if (!grown) {
+			iopt_put_slices(out, n);
+			return -ENOMEM;
+		}
+		out = grown;
+		out[n] = (struct iopt_pages_slice){
+			.pages = iopt_pages_get(area->pages),
+			.start_byte = iopt_area_byte(area, it.start),
+			.length = it.last - it.start + 1,
+			.mapper = mapper_get(area->mapper),
+			.uaddr = area->uaddr + (it.start - iopt_area_iova(area)),
+			.origin = area->origin,
+			.flags = area->flags,
+		};
 		n++;
 	}
 	if (!it.covered) {
@@ -439,8 +500,10 @@ void iopt_put_slices(struct iopt_pages_slice *slices, unsigned int nslices)
 {
 	unsigned int i;
 
-	for (i = 0; i < nslices; i++)
+	for (i = 0; i < nslices; i++) {
 		iopt_pages_put(slices[i].pages);
+		mapper_put(slices[i].mapper);
+	}
 	free(slices);
 }
 
@@ -519,7 +582,12 @@ int iopt_set_allow_iova(struct io_pagetable *iopt, const uint64_t (*ranges)[2],
 				       offsetof(struct iopt_allowed, node));
 			return -EINVAL;
 		}
-		allowed = xcalloc(1, sizeof(*allowed));
+		allowed = calloc(1, sizeof(*allowed));
+		if (!allowed) {
+			iopt_free_tree(&fresh,
+				       offsetof(struct iopt_allowed, node));
+			return -ENOMEM;
+		}
 		allowed->node.start = ranges[i][0];
 		allowed->node.last = ranges[i][1];
 		itree_insert(&fresh, &allowed->node);
@@ -546,7 +614,9 @@ int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start, uint64_t last,
 	if (itree_iter_first(&iopt->area_itree, start, last) ||
 	    itree_iter_first(&iopt->allowed_itree, start, last))
 		return -EADDRINUSE;
-	reserved = xcalloc(1, sizeof(*reserved));
+	reserved = calloc(1, sizeof(*reserved));
+	if (!reserved)
+		return -ENOMEM;
 	reserved->node.start = start;
 	reserved->node.last = last;
 	reserved->owner = owner;
@@ -577,6 +647,7 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 {
 	uint64_t align = iopt_calc_alignment(iopt, domain, false);
 	struct iopt_area *area, *failed;
+	struct iommu_domain **domains;
 	int ret;
 
 	if (align > PAGE_SIZE)
@@ -617,8 +688,14 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 		}
 	}
 
-	iopt->domains = xreallocarray(iopt->domains, iopt->ndomains + 1,
-				      sizeof(*iopt->domains));
+	domains = reallocarray(iopt->domains, iopt->ndomains + 1,
+			       sizeof(*iopt->domains));
+	if (!domains) {
+		ret = -ENOMEM;
+		area = NULL;
+		goto err_unfill;
+	}
+	iopt->domains = domains;
 	iopt->domains[iopt->ndomains++] = domain;
 	iopt->iova_alignment = align;
 	return 0;
@@ -722,6 +799,7 @@ int iopt_cut_iova(struct io_pagetable *iopt, const uint64_t *iovas,
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
+		struct iopt_pages_slice slice;
 		struct iopt_area *area, *rhs;
 		uint64_t cut = iovas[i];
 
@@ -742,18 +820,37 @@ int iopt_cut_iova(struct io_pagetable *iopt, const uint64_t *iovas,
 			return -EINVAL;
 
 		/*
-		 * Domain mappings are per page here, and with domains the
-		 * alignment is at least a page, so the halves pin disjoint
-		 * page ranges: nothing else changes.
+		 * Domain mappings are per IO page here, so the domains need
+		 * no change. The pins do when the cut falls inside a page:
+		 * both halves then cover it and each will unpin it.
 		 */
-		rhs = xcalloc(1, sizeof(*rhs));
-		rhs->node.start = cut + 1;
-		rhs->node.last = area->node.last;
-		rhs->iopt = iopt;
-		rhs->pages = area->pages;
-		iopt_pages_get(rhs->pages);
-		rhs->start_byte = area->start_byte + (cut + 1 - area->node.start);
-		rhs->iommu_prot = area->iommu_prot;
+		slice = (struct iopt_pages_slice){
+			.pages = area->pages,
+			.start_byte = area->start_byte +
+				      (cut + 1 - area->node.start),
+			.length = area->node.last - cut,
+			.mapper = area->mapper,
+			.uaddr = area->uaddr + (cut + 1 - area->node.start),
+			.origin = area->origin,
+			.flags = area->flags,
+		};
+		rhs = area_new(iopt, &slice, cut + 1, area->iommu_prot);
+		if (!rhs)
+			return -ENOMEM;
+		if (iopt->ndomains && (slice.start_byte % PAGE_SIZE)) {
+			uint64_t shared = slice.start_byte / PAGE_SIZE;
+			struct pin_user u;
+			int ret;
+
+			iopt_area_pin_user(area, &u);
+			ret = iopt_pages_pin(area->pages, shared, shared, &u);
+			if (ret) {
+				iopt_pages_put(rhs->pages);
+				mapper_put(rhs->mapper);
+				free(rhs);
+				return ret;
+			}
+		}
 		itree_remove(&iopt->area_itree, &area->node);
 		area->node.last = cut;
 		itree_insert(&iopt->area_itree, &area->node);

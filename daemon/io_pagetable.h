@@ -20,6 +20,8 @@
 
 struct iommu_domain;
 struct iopt_pages;
+struct mapper;
+struct pin_user;
 
 #define IOPT_MAP_FIXED_IOVA (1 << 0)
 
@@ -38,22 +40,43 @@ struct io_pagetable {
 			     uint64_t length);
 };
 
+/* What a mapping of page storage carries from its MAP (struct iopt_area). */
+#define IOPT_AREA_USER (1 << 0)		  /* user VA: needs its mapper alive */
+#define IOPT_AREA_PAGES_WRITABLE (1 << 1) /* the MAP allowed writes */
+
 struct iopt_area {
 	struct itree_node node; /* IOVA range */
 	struct iopt_pages *pages;
 	struct io_pagetable *iopt;
-	uint64_t start_byte; /* offset of node.start inside pages */
+	struct mapper *mapper; /* charged for the area's pins */
+	uint64_t start_byte;   /* offset of node.start inside pages */
+	uint64_t uaddr;	       /* what the MAP named for node.start */
+	uint32_t origin;       /* the MAP this comes from (COPY keeps it) */
 	int iommu_prot;
 	unsigned int num_accesses;
+	uint8_t flags;
 	bool prevent_access;
 };
 
-/* One contiguous run of page storage, as COPY takes it from a source IOAS. */
+/*
+ * One contiguous run of page storage with what its MAP said about it: a
+ * MAP makes one, COPY takes them from a source IOAS.
+ */
 struct iopt_pages_slice {
 	struct iopt_pages *pages;
 	uint64_t start_byte;
 	uint64_t length;
+	struct mapper *mapper;
+	uint64_t uaddr;
+	uint32_t origin;
+	uint8_t flags;
 };
+
+/* A fresh origin number for a MAP. */
+uint32_t iopt_new_origin(void);
+
+/* Who the area's pins are for (pages.h). */
+void iopt_area_pin_user(const struct iopt_area *area, struct pin_user *u);
 
 static inline uint64_t iopt_area_iova(const struct iopt_area *area)
 {

@@ -12,9 +12,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "backend.h"
 #include "iommufd_private.h"
 #include "log.h"
+#include "memfs.h"
 #include "pages.h"
 #include "uaccess.h"
 
@@ -179,13 +181,34 @@ static int map_flags_to_prot(uint32_t flags)
 	return prot;
 }
 
+static enum pages_account ctx_account_mode(const struct iommufd_ctx *ictx)
+{
+	return ictx->account_mm ? PAGES_ACCOUNT_MM : PAGES_ACCOUNT_USER;
+}
+
+/* Map what was bound into @slice (taking its references) and reply. */
+static int map_slice(struct iommufd_ioas *ioas, struct iopt_pages_slice *slice,
+		     uint64_t *iova, int iommu_prot, unsigned int flags)
+{
+	int ret;
+
+	slice->origin = iopt_new_origin();
+	ret = iopt_map_pages(&ioas->iopt, slice, 1, iova, iommu_prot, flags);
+	iopt_pages_put(slice->pages);
+	mapper_put(slice->mapper);
+	return ret;
+}
+
 int iommufd_ioas_map_user(struct iommufd_ioas *ioas,
 			  const struct ucaller *caller, bool account_mm,
 			  uint64_t user_va, uint64_t length, uint64_t *iova,
 			  int iommu_prot, unsigned int flags)
 {
-	struct iopt_pages_slice slice = { .length = length };
-	struct mm_source *src;
+	struct iopt_pages_slice slice = {
+		.length = length,
+		.uaddr = user_va,
+		.flags = IOPT_AREA_USER,
+	};
 	uint64_t end;
 	int ret;
 
@@ -193,27 +216,30 @@ int iommufd_ioas_map_user(struct iommufd_ioas *ioas,
 		return -EINVAL;
 	if (check_add_overflow_u64(user_va, length, &end))
 		return -EOVERFLOW;
+	if (iommu_prot & IOMMU_WRITE)
+		slice.flags |= IOPT_AREA_PAGES_WRITABLE;
 	/*
-	 * A caller behind a window stays out of reach. Its mapping is made all
-	 * the same, as the kernel touches no memory before a domain needs the
-	 * pages; pinning them is what fails (pages.h).
+	 * What the range holds is bound now, while the caller waits here.
+	 * A caller we can only reach through the kernel's copies cannot be
+	 * bound; its mapping is made all the same and pinning it fails.
 	 */
 	if (caller->window) {
-		src = NULL;
-	} else {
-		src = mm_source_get(caller->pid);
-		if (!src)
-			return -EFAULT;
+		slice.pages = &iopt_pages_unreachable;
+		slice.start_byte = user_va;
+		return map_slice(ioas, &slice, iova, iommu_prot, flags);
 	}
-	slice.pages = iopt_pages_new_user(src, user_va, length,
-					  iommu_prot & IOMMU_WRITE,
-					  account_mm ? PAGES_ACCOUNT_MM :
-						       PAGES_ACCOUNT_USER);
-	mm_source_put(src);
-	slice.start_byte = iopt_pages_start_byte(slice.pages);
-	ret = iopt_map_pages(&ioas->iopt, &slice, 1, iova, iommu_prot, flags);
-	iopt_pages_put(slice.pages);
-	return ret;
+	slice.mapper = mapper_of_caller(
+		caller, account_mm ? PAGES_ACCOUNT_MM : PAGES_ACCOUNT_USER, &ret);
+	if (!slice.mapper)
+		return ret == -ESRCH ? -EFAULT : ret;
+	ret = iopt_pages_from_user(caller, user_va, length,
+				   iommu_prot & IOMMU_WRITE, &slice.pages,
+				   &slice.start_byte);
+	if (ret) {
+		mapper_put(slice.mapper);
+		return ret == -ESRCH ? -EFAULT : ret;
+	}
+	return map_slice(ioas, &slice, iova, iommu_prot, flags);
 }
 
 int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
@@ -244,33 +270,17 @@ int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 	return ret;
 }
 
-/* Duplicate a descriptor of the calling process into the daemon. */
-static int caller_getfd(const struct ucaller *caller, int fd)
-{
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL
-#endif
-	int pidfd, dup;
-
-	/* The caller is a thread; a thread pidfd reaches its fd table. */
-	pidfd = syscall(SYS_pidfd_open, caller->pid, PIDFD_THREAD);
-	if (pidfd < 0)
-		pidfd = syscall(SYS_pidfd_open, caller->pid, 0);
-	if (pidfd < 0)
-		return -EBADF;
-	dup = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-	close(pidfd);
-	return dup < 0 ? -EBADF : dup;
-}
-
 int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_map_file *cmd = ucmd->cmd;
-	struct iopt_pages_slice slice = { .length = cmd->length };
+	struct iopt_pages_slice slice = {
+		.length = cmd->length,
+		.uaddr = cmd->start,
+	};
 	struct iommufd_ioas *ioas;
-	struct mm_source *src;
 	uint64_t iova = cmd->iova, last;
-	int ret, fd;
+	bool writable = cmd->flags & IOMMU_IOAS_MAP_WRITEABLE;
+	int ret;
 
 	ret = check_map_args(cmd->flags, cmd->iova, cmd->length);
 	if (ret)
@@ -283,48 +293,39 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 				    "taking the caller's file (pidfd_getfd)");
 	if (ret)
 		goto out_put;
-	fd = caller_getfd(ucmd->caller, cmd->fd);
-	if (fd < 0) {
-		ret = fd;
+	/* fget() comes first in the kernel: a bad descriptor wins. */
+	ret = memfs_caller_fd_is_memory(ucmd->caller, cmd->fd);
+	if (ret < 0)
 		goto out_put;
-	}
 	if (!cmd->length) {
 		ret = -EINVAL;
-		goto out_close;
+		goto out_put;
 	}
 	if (check_add_overflow_u64(cmd->start, cmd->length - 1, &last)) {
 		ret = -EOVERFLOW;
-		goto out_close;
+		goto out_put;
 	}
-	if ((cmd->flags & IOMMU_IOAS_MAP_WRITEABLE) &&
-	    (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY) {
-		ret = -EPERM;
-		goto out_close;
+	if (writable)
+		slice.flags |= IOPT_AREA_PAGES_WRITABLE;
+	slice.mapper = mapper_of_caller(ucmd->caller,
+					ctx_account_mode(ucmd->ictx), &ret);
+	if (!slice.mapper)
+		goto out_put;
+	ret = iopt_pages_from_file(ucmd->caller, cmd->fd, cmd->start,
+				   cmd->length, writable, &slice.pages,
+				   &slice.start_byte);
+	if (ret) {
+		mapper_put(slice.mapper);
+		goto out_put;
 	}
-	src = mm_source_get(ucmd->caller->pid);
-	if (!src) {
-		ret = -EFAULT;
-		goto out_close;
-	}
-	slice.pages = iopt_pages_new_file(
-		src, fd, cmd->start, cmd->length,
-		cmd->flags & IOMMU_IOAS_MAP_WRITEABLE,
-		ucmd->ictx->account_mm ? PAGES_ACCOUNT_MM : PAGES_ACCOUNT_USER);
-	mm_source_put(src);
-	slice.start_byte = iopt_pages_start_byte(slice.pages);
-	ret = iopt_map_pages(&ioas->iopt, &slice, 1, &iova,
-			     map_flags_to_prot(cmd->flags),
-			     cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA ?
-				     IOPT_MAP_FIXED_IOVA :
-				     0);
-	iopt_pages_put(slice.pages); /* owns fd from here */
+	ret = map_slice(ioas, &slice, &iova, map_flags_to_prot(cmd->flags),
+			cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA ?
+				IOPT_MAP_FIXED_IOVA :
+				0);
 	if (!ret) {
 		cmd->iova = iova;
 		ret = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	}
-	goto out_put;
-out_close:
-	close(fd);
 out_put:
 	iommufd_put_object(ucmd->ictx, &ioas->obj);
 	return ret;
@@ -336,7 +337,7 @@ int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
 	struct iopt_pages_slice *slices;
 	struct iommufd_ioas *src, *dst;
 	uint64_t iova = cmd->dst_iova;
-	unsigned int nslices, i;
+	unsigned int nslices;
 	int ret;
 
 	if (cmd->flags & ~MAP_FLAGS_VALID)
@@ -362,14 +363,6 @@ int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
 		ret = -ENOENT;
 		goto out_slices;
 	}
-	if (cmd->flags & IOMMU_IOAS_MAP_WRITEABLE) {
-		for (i = 0; i < nslices; i++) {
-			if (!iopt_pages_writable(slices[i].pages)) {
-				ret = -EPERM;
-				goto out_put_dst;
-			}
-		}
-	}
 	ret = iopt_map_pages(&dst->iopt, slices, nslices, &iova,
 			     map_flags_to_prot(cmd->flags),
 			     cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA ?
@@ -379,7 +372,6 @@ int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
 		cmd->dst_iova = iova;
 		ret = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	}
-out_put_dst:
 	iommufd_put_object(ucmd->ictx, &dst->obj);
 out_slices:
 	iopt_put_slices(slices, nslices);
@@ -415,27 +407,6 @@ int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd)
 	return ret;
 }
 
-static bool caller_has_cap(const struct ucaller *caller, unsigned int bit)
-{
-	char path[64], line[256];
-	unsigned long long capeff = 0;
-	FILE *f;
-
-	if (caller->pid <= 0) {
-		log_info("cannot check the capabilities of a caller outside the daemon's pid namespace; treating it as lacking them");
-		return false;
-	}
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)caller->pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &capeff) == 1)
-			break;
-	fclose(f);
-	return capeff & (1ULL << bit);
-}
-
 int iommufd_option_rlimit_mode(struct iommu_option *cmd,
 			       struct iommufd_ucmd *ucmd)
 {
@@ -449,7 +420,8 @@ int iommufd_option_rlimit_mode(struct iommu_option *cmd,
 	}
 	if (cmd->op != IOMMU_OPTION_OP_SET)
 		return -EOPNOTSUPP;
-	if (!caller_has_cap(ucmd->caller, CAP_SYS_RESOURCE_BIT))
+	/* capable(): in the initial user namespace, not in the caller's. */
+	if (!caller_capable(ucmd->caller, CAP_SYS_RESOURCE_BIT))
 		return -EPERM;
 	if (ictx->nr_objects)
 		return -EBUSY;

@@ -1,120 +1,163 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Page storage (iopt_pages): the memory behind one MAP or MAP_FILE, shared by
- * reference between every area that maps part of it, in any IOAS.
+ * Page storage (iopt_pages): the memory an area maps, as an index space of
+ * pages that can be pinned, addressed and read or written.
  *
- * A page is pinned at most once per storage, however many areas, domains and
- * accesses use it: each page index has a user count and only the 0 -> 1 and
- * 1 -> 0 transitions touch memory, the pin ledger and the accounting.
+ * What a MAP names is resolved while the caller waits in its request
+ * (caller.h) and bound then, so nothing later can retarget it:
+ *  - shared memory the kernel could pin long-term (shmem: memfd, tmpfs,
+ *    MAP_SHARED|MAP_ANONYMOUS; hugetlbfs) becomes the storage of that file
+ *    (memfile.c), verified to be the file the caller had mapped, with
+ *    write access only if its mapping was writable. One storage per file:
+ *    every MAP, MAP_FILE and COPY of any client that reaches a file shares
+ *    it, and a page is pinned once however many areas hold it;
+ *  - private memory stays in its process and is reached through handles
+ *    on that address space opened during the MAP (privmem.c);
+ *  - a range nothing was mapped at, or memory no pin could hold, gets a
+ *    storage whose pin fails with the kernel's errno.
+ * A MAP whose range crosses several of these gets a composite storage.
  *
- * "Pinning" means making the caller's page reachable by the daemon for as
- * long as the pin lasts, independent of the caller:
- *  - shared memory (memfd, shmem, MAP_SHARED|MAP_ANONYMOUS, hugetlbfs, files)
- *    is opened through /proc/PID/map_files and mapped and locked here, so the
- *    daemon holds the very pages the caller sees, even after it exits;
- *  - private memory cannot be shared with another process; it is reached in
- *    the source process with process_vm_readv/writev, after breaking COW so
- *    the page stays the same physical page while pinned.
- * Each pinned page gets a "physical address" (paddr): the daemon address of
- * the page, or for private memory an address in a reserved placeholder range.
- * Domains map IOVA to paddr; phys_rw() performs DMA on a paddr.
+ * Pins are counted per storage page (runmap.h) and charged to the mapper
+ * (account.h) before memory is touched.
  */
 #ifndef IOMMUFDD_PAGES_H
 #define IOMMUFDD_PAGES_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core.h"
+
+struct mapper;
 struct iopt_pages;
-struct mm_source;
 
-/* The process whose memory a USER mapping refers to. */
-struct mm_source *mm_source_get(pid_t tid);
-void mm_source_put(struct mm_source *src);
-
-/*
- * Who pays for pinned pages, against the source process's RLIMIT_MEMLOCK:
- * its user (all processes of a uid share one count, the default) or the
- * process itself (IOMMU_OPTION_RLIMIT_MODE = 1). A source with
- * CAP_IPC_LOCK is not charged.
- */
-enum pages_account {
-	PAGES_ACCOUNT_USER,
-	PAGES_ACCOUNT_MM,
-};
-
-/*
- * @src NULL: the memory of a caller the daemon cannot reach (another pid
- * namespace, no ptrace access). Such storage can be mapped, but pinning it
- * fails with EPERM and reading or writing it with EFAULT.
- */
-struct iopt_pages *iopt_pages_new_user(struct mm_source *src, uint64_t uptr,
-				       uint64_t length, bool writable,
-				       enum pages_account account);
-/* Takes ownership of @fd; @src is only charged, its memory is not used. */
-struct iopt_pages *iopt_pages_new_file(struct mm_source *src, int fd,
-				       uint64_t start, uint64_t length,
-				       bool writable,
-				       enum pages_account account);
-void iopt_pages_get(struct iopt_pages *pages);
-void iopt_pages_put(struct iopt_pages *pages);
-
-uint64_t iopt_pages_npages(const struct iopt_pages *pages);
-/* Offset inside the first page of the storage (user_va % PAGE_SIZE). */
-uint64_t iopt_pages_start_byte(const struct iopt_pages *pages);
-/* Page-aligned start: user VA for USER storage, file offset for FILE. */
-uint64_t iopt_pages_base(const struct iopt_pages *pages);
-bool iopt_pages_writable(const struct iopt_pages *pages);
-
-/* Pin (or add a user to) every page in [first, last]. 0 or -errno. */
-int iopt_pages_pin(struct iopt_pages *pages, uint64_t first, uint64_t last);
-void iopt_pages_unpin(struct iopt_pages *pages, uint64_t first, uint64_t last);
-/* paddr of a pinned page index; the page must be pinned. */
-uint64_t iopt_pages_paddr(const struct iopt_pages *pages, uint64_t index);
-/* Number of physically contiguous pinned pages starting at @index, <= max. */
-uint64_t iopt_pages_contig(const struct iopt_pages *pages, uint64_t index,
-			   uint64_t max);
-
-/* Read or write bytes of the storage, pinned or not. 0 or -EFAULT. */
-int iopt_pages_rw(struct iopt_pages *pages, uint64_t offset, void *buf,
-		  uint64_t length, bool write);
-
-/* DMA on pinned memory by physical address. 0 or -EFAULT. */
-int phys_rw(uint64_t paddr, void *buf, uint64_t length, bool write);
-/* Page frame number recorded when the page behind @paddr was pinned. */
-int phys_to_pfn(uint64_t paddr, uint64_t *pfn);
-
-/* Pins held on a physical page frame, as counted by the pin ledger. */
-unsigned int pin_ledger_count(uint64_t pfn);
-uint64_t pin_ledger_total(void);
-
-/*
- * The frame behind @va in process @pid, faulting it in as a kernel GUP would.
- * 0 and *pfn, *compound (hugetlb or THP page); -errno.
- */
-int proc_va_to_pfn(pid_t pid, uint64_t va, uint64_t *pfn, bool *compound);
-
-/* What iommufdctl shows about a page storage. */
-struct iopt_pages_info {
-	bool file;		/* MAP_FILE, else user memory */
-	pid_t tgid;		/* the mapping process */
-	uint64_t base;		/* page-aligned VA or file offset */
-	uint64_t npages;
-	uint64_t npinned;
-	unsigned int refs;	/* areas (and copies) sharing it */
+/* Who a pin is for: the mapper charged and what the mapping allows. */
+struct pin_user {
+	struct mapper *mapper;
+	/* A user-VA mapping: pinning fails once the mapping process is gone. */
+	bool needs_live_mapper;
 	bool writable;
 };
 
-void iopt_pages_get_info(const struct iopt_pages *pages,
-			 struct iopt_pages_info *info);
+struct iopt_pages_info {
+	const char *kind;     /* "file", "private", "composite", ... */
+	pid_t tgid;	      /* private memory: its process */
+	uint64_t base;	      /* file: device and inode in info->ino */
+	uint64_t ino;
+	uint64_t npinned;
+	unsigned int refs;
+	bool writable;	      /* write access was proven */
+};
 
-/* Each non-zero charge: per user (uid) or per process (pid). */
-void pages_for_each_charge(void (*fn)(void *arg, bool per_process,
-				      unsigned int key, uint64_t pages),
-			   void *arg);
+/* A page of memory as a caller names it (for the selftest checks). */
+struct page_key {
+	bool file;
+	dev_t dev;	 /* file: device and inode, and the page in it */
+	uint64_t ino;
+	uint64_t index;
+	pid_t tgid;	 /* private: the process and its address */
+	uint64_t va;
+};
 
-/* Memory limit for pinned pages: 0 or -ENOMEM. */
+struct iopt_pages_ops {
+	const char *kind;
+	int (*pin)(struct iopt_pages *p, uint64_t first, uint64_t last,
+		   const struct pin_user *u);
+	void (*unpin)(struct iopt_pages *p, uint64_t first, uint64_t last,
+		      const struct pin_user *u);
+	/*
+	 * Physical address of pinned page @index for an access that may
+	 * write (@writable), and in *contig how many pages from @index on are
+	 * physically contiguous (at least 1).
+	 */
+	uint64_t (*paddr)(struct iopt_pages *p, uint64_t index, bool writable,
+			  uint64_t *contig);
+	/* Bytes at @offset, pinned or not. 0, -EFAULT, -EPERM. */
+	int (*rw)(struct iopt_pages *p, uint64_t offset, void *buf,
+		  uint64_t len, bool write);
+	void (*info)(struct iopt_pages *p, struct iopt_pages_info *info);
+	/* Is @key one of the pages [first, last] of the storage? */
+	bool (*holds)(struct iopt_pages *p, uint64_t first, uint64_t last,
+		      const struct page_key *key);
+	void (*release)(struct iopt_pages *p);
+};
+
+struct iopt_pages {
+	const struct iopt_pages_ops *ops;
+	atomic_uint refs; /* 0: static, never freed */
+	uint64_t npages;  /* indexes are [0, npages) */
+};
+
+/*
+ * Bind the caller's [uptr, uptr + length) (in-request) for a mapping that
+ * may write (@writable) or not. The area maps the storage from byte
+ * *start_byte on. 0, -ENOMEM, -EPERM (out of reach), -ESRCH (caller gone).
+ */
+int iopt_pages_from_user(const struct ucaller *caller, uint64_t uptr,
+			 uint64_t length, bool writable,
+			 struct iopt_pages **pages, uint64_t *start_byte);
+/*
+ * Bind [start, start + length) of the caller's descriptor @fd. -EBADF,
+ * -EPERM for a writable map of a file not open for writing.
+ */
+int iopt_pages_from_file(const struct ucaller *caller, int fd, uint64_t start,
+			 uint64_t length, bool writable,
+			 struct iopt_pages **pages, uint64_t *start_byte);
+
+struct iopt_pages *iopt_pages_get(struct iopt_pages *p);
+void iopt_pages_put(struct iopt_pages *p);
+
+static inline int iopt_pages_pin(struct iopt_pages *p, uint64_t first,
+				 uint64_t last, const struct pin_user *u)
+{
+	return p->ops->pin(p, first, last, u);
+}
+
+static inline void iopt_pages_unpin(struct iopt_pages *p, uint64_t first,
+				    uint64_t last, const struct pin_user *u)
+{
+	p->ops->unpin(p, first, last, u);
+}
+
+static inline uint64_t iopt_pages_paddr(struct iopt_pages *p, uint64_t index,
+					bool writable, uint64_t *contig)
+{
+	return p->ops->paddr(p, index, writable, contig);
+}
+
+static inline int iopt_pages_rw(struct iopt_pages *p, uint64_t offset,
+				void *buf, uint64_t len, bool write)
+{
+	return p->ops->rw(p, offset, buf, len, write);
+}
+
+void iopt_pages_get_info(struct iopt_pages *p, struct iopt_pages_info *info);
+
+static inline bool iopt_pages_holds(struct iopt_pages *p, uint64_t first,
+				    uint64_t last, const struct page_key *key)
+{
+	return p->ops->holds && p->ops->holds(p, first, last, key);
+}
+
+/* Storages whose pin always fails: nothing mapped, or no memory to pin. */
+extern struct iopt_pages iopt_pages_unmapped; /* EFAULT */
+extern struct iopt_pages iopt_pages_not_memory; /* EINVAL (MAP_FILE) */
+/*
+ * What a caller the daemon cannot reach maps: the mapping is made, as the
+ * kernel touches no memory before a domain needs it; a pin fails (EPERM).
+ */
+extern struct iopt_pages iopt_pages_unreachable;
+
+/* Start-up: learn the memory file systems. 0 or -errno. */
+int pages_init(void);
+
+/* Pages pinned in all storages, and the storages' way to count them. */
+uint64_t pages_pinned_total(void);
+void pages_count_pinned(int64_t delta);
+
+/* Memory limit for pinned pages per pin operation (selftest). */
 void pages_set_temp_memory_limit(unsigned int limit);
 
 #endif

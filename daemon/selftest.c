@@ -5,14 +5,20 @@
  * here from what the daemon really holds: the pin ledger and the frames
  * recorded when pages were pinned.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <iommufd/iommufd_test.h>
 #include <iommufd/iommufdd_ext.h>
 
+#include "addrmap.h"
 #include "backend_mock.h"
+#include "caller.h"
 #include "iommufd_private.h"
 #include "log.h"
 #include "mock_pgtable.h"
@@ -151,15 +157,97 @@ static struct iommufd_hwpt_paging *get_md_pagetable(struct iommufd_ctx *ictx,
 	return hwpt_paging;
 }
 
+/* The caller's page tables, read while it waits in its request. */
+struct frame_reader {
+	const struct ucaller *caller;
+	int pagemap_fd;
+};
+
+#define PAGEMAP_PRESENT (1ULL << 63)
+#define PAGEMAP_PFN_MASK ((1ULL << 55) - 1)
+#define KPF_COMPOUND_HEAD 15
+#define KPF_COMPOUND_TAIL 16
+#define KPF_HUGE 17
+#define KPF_THP 22
+
+static int frame_reader_open(struct frame_reader *fr,
+			     const struct ucaller *caller, const char *what)
+{
+	int ret = caller_require_direct(caller, what);
+
+	fr->caller = caller;
+	fr->pagemap_fd = -1;
+	if (ret)
+		return ret;
+	fr->pagemap_fd = caller_proc_open(caller, "pagemap", O_RDONLY);
+	return fr->pagemap_fd < 0 ? fr->pagemap_fd : 0;
+}
+
+static void frame_reader_close(struct frame_reader *fr)
+{
+	if (fr->pagemap_fd >= 0)
+		close(fr->pagemap_fd);
+}
+
+/*
+ * The frame behind the caller's @va, faulting it in as get_user_pages
+ * would. -EFAULT when nothing is mapped there; -EOPNOTSUPP (logged) when
+ * the kernel hides frame numbers from the daemon (no CAP_SYS_ADMIN): then
+ * a comparison would compare nothing.
+ */
+static int caller_frame(struct frame_reader *fr, uint64_t va, uint64_t *pfn)
+{
+	uint64_t entry = 0;
+
+	for (int tries = 0; tries < 2; tries++) {
+		char byte;
+		struct iovec local = { &byte, 1 };
+		struct iovec remote = { (void *)(uintptr_t)va, 1 };
+
+		if (pread(fr->pagemap_fd, &entry, 8,
+			  (off_t)(va / PAGE_SIZE * 8)) != 8)
+			return -EFAULT;
+		if (entry & PAGEMAP_PRESENT)
+			break;
+		if (process_vm_readv(fr->caller->pid, &local, 1, &remote, 1,
+				     0) != 1)
+			return -EFAULT;
+	}
+	if (!(entry & PAGEMAP_PRESENT))
+		return -EFAULT;
+	*pfn = entry & PAGEMAP_PFN_MASK;
+	if (!*pfn) {
+		log_warnx("selftest: the kernel shows the daemon no page frame numbers (it lacks CAP_SYS_ADMIN); refusing to compare them");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/* Is the frame part of a huge or compound page? (The kernel skips those.) */
+static bool frame_is_compound(uint64_t pfn)
+{
+	static int kpageflags = -2;
+	uint64_t flags;
+
+	if (kpageflags == -2)
+		kpageflags = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (kpageflags < 0 ||
+	    pread(kpageflags, &flags, 8, (off_t)(pfn * 8)) != 8)
+		return false;
+	return flags & ((1ULL << KPF_COMPOUND_HEAD) |
+			(1ULL << KPF_COMPOUND_TAIL) | (1ULL << KPF_HUGE) |
+			(1ULL << KPF_THP));
+}
+
 /*
  * Every 2 KiB of [iova, iova + length) must translate to the frame the
- * caller has at uptr right now: the frame recorded at pin time has to be
- * the one the caller still uses.
+ * caller has at uptr right now.
  */
 static int test_md_check_map(struct iommufd_ucmd *ucmd, uint32_t id,
 			     uint64_t iova, uint64_t length, uint64_t uptr)
 {
 	struct iommufd_hwpt_paging *hwpt_paging;
+	struct frame_reader fr = { .pagemap_fd = -1 };
 	struct mock_pgtable *pt;
 	uint64_t end;
 	int ret = 0;
@@ -172,15 +260,13 @@ static int test_md_check_map(struct iommufd_ucmd *ucmd, uint32_t id,
 		return ret;
 
 	if (length)
-		ret = caller_require_direct(
-			ucmd->caller, "MD_CHECK_MAP (reading its page tables)");
+		ret = frame_reader_open(&fr, ucmd->caller,
+					"MD_CHECK_MAP (reading its page tables)");
 	for (; length && !ret; length -= MOCK_IO_PAGE_SIZE) {
 		uint64_t user_pfn, paddr, pin_pfn;
 		unsigned int flags;
-		bool compound;
 
-		ret = proc_va_to_pfn(ucmd->caller->pid, uptr, &user_pfn,
-				     &compound);
+		ret = caller_frame(&fr, uptr, &user_pfn);
 		if (ret)
 			break;
 		if (mock_pgtable_lookup(pt, iova, &paddr, &flags) ||
@@ -193,14 +279,94 @@ static int test_md_check_map(struct iommufd_ucmd *ucmd, uint32_t id,
 		iova += MOCK_IO_PAGE_SIZE;
 		uptr += MOCK_IO_PAGE_SIZE;
 	}
+	frame_reader_close(&fr);
 	iommufd_put_object(ucmd->ictx, &hwpt_paging->common.obj);
 	return ret;
 }
 
-/* Pins on each caller page, from the ledger; compound pages are skipped. */
+/* What the caller's page at @va is, as storages name pages. */
+static int caller_page_key(const struct ucaller *caller, int maps_fd,
+			   uint64_t va, struct page_key *key)
+{
+	struct vma_info vma;
+	struct caller_status st;
+	int ret = vma_query(maps_fd, va, &vma);
+
+	if (ret)
+		return -EFAULT;
+	memset(key, 0, sizeof(*key));
+	if (vma.shared && vma.file) {
+		key->file = true;
+		key->dev = vma.dev;
+		key->ino = vma.inode;
+		key->index = (vma.offset + va - vma.start) / PAGE_SIZE;
+		return 0;
+	}
+	ret = caller_read_status(caller, &st);
+	key->tgid = st.tgid;
+	key->va = va;
+	return ret;
+}
+
+/* An area's pages are pinned while its IOAS has a domain or an access pin. */
+static bool area_pinned(const struct iopt_area *area)
+{
+	return area->iopt->ndomains || area->num_accesses;
+}
+
+/* Add the origins of @ictx's pinned areas that hold @key to @seen. */
+static void collect_pin_origins(struct iommufd_ctx *ictx,
+				const struct page_key *key, uint32_t *seen,
+				unsigned int *n, unsigned int max)
+{
+	for (unsigned int id = 1; id < ictx->nr_slots; id++) {
+		struct iommufd_object *obj = ictx->objects[id];
+		struct io_pagetable *iopt;
+		struct iopt_area *area;
+
+		if (!obj || obj->type != IOMMUFD_OBJ_IOAS)
+			continue;
+		iopt = &container_of(obj, struct iommufd_ioas, obj)->iopt;
+		for (area = iopt_area_first(iopt, 0, UINT64_MAX); area;
+		     area = iopt_area_next(area, 0, UINT64_MAX)) {
+			unsigned int i;
+
+			if (!area_pinned(area) ||
+			    !iopt_pages_holds(area->pages,
+					      iopt_area_first_index(area),
+					      iopt_area_last_index(area), key))
+				continue;
+			for (i = 0; i < *n && seen[i] != area->origin; i++)
+				;
+			if (i == *n && *n < max)
+				seen[(*n)++] = area->origin;
+		}
+	}
+}
+
+/*
+ * The kernel's answer is the page's FOLL_PIN count: one per iopt_pages
+ * (per MAP, shared by its COPYs) that pins it, in any file. Count the
+ * distinct MAPs (origins) whose pinned areas hold the page, in every
+ * context.
+ */
+static unsigned int count_pins(const struct page_key *key)
+{
+	struct iommufd_ctx *ictx;
+	uint32_t seen[64];
+	unsigned int n = 0;
+
+	list_for_each_entry(ictx, &iommufd_contexts, item)
+		collect_pin_origins(ictx, key, seen, &n, ARRAY_SIZE(seen));
+	return n;
+}
+
+/* Pins on each caller page; compound pages are skipped, as the kernel does. */
 static int test_md_check_refs(struct iommufd_ucmd *ucmd, uint64_t uptr,
 			      uint64_t length, unsigned int refs)
 {
+	struct frame_reader fr = { .pagemap_fd = -1 };
+	int maps_fd = -1, ret = 0;
 	uint64_t end;
 
 	if (length % PAGE_SIZE || uptr % PAGE_SIZE ||
@@ -211,30 +377,38 @@ static int test_md_check_refs(struct iommufd_ucmd *ucmd, uint64_t uptr,
 	 * nothing is pinned at all: every page then has no pins. The
 	 * selftests ask exactly that after each test.
 	 */
-	if (ucmd->caller->window && !refs && !pin_ledger_total())
+	if (ucmd->caller->window && !refs && !pages_pinned_total())
 		return 0;
-	if (length && caller_require_direct(
-			      ucmd->caller,
-			      "MD_CHECK_REFS (reading its page tables)"))
-		return -EPERM;
-
-	for (; length; length -= PAGE_SIZE, uptr += PAGE_SIZE) {
+	if (!length)
+		return 0;
+	ret = frame_reader_open(&fr, ucmd->caller,
+				"MD_CHECK_REFS (reading its page tables)");
+	if (!ret) {
+		maps_fd = caller_proc_open(ucmd->caller, "maps", O_RDONLY);
+		if (maps_fd < 0)
+			ret = maps_fd;
+	}
+	for (; length && !ret; length -= PAGE_SIZE, uptr += PAGE_SIZE) {
+		struct page_key key;
+		unsigned int pins;
 		uint64_t pfn;
-		bool compound;
-		int ret;
 
-		ret = proc_va_to_pfn(ucmd->caller->pid, uptr, &pfn, &compound);
-		if (ret)
-			return ret;
-		if (!compound && pin_ledger_count(pfn) != refs) {
-			log_debug("check_refs: pfn 0x%llx has %u pins, "
-				  "expected %u",
-				  (unsigned long long)pfn,
-				  pin_ledger_count(pfn), refs);
-			return -EIO;
+		ret = caller_frame(&fr, uptr, &pfn);
+		if (!ret)
+			ret = caller_page_key(ucmd->caller, maps_fd, uptr, &key);
+		if (ret || frame_is_compound(pfn))
+			continue;
+		pins = count_pins(&key);
+		if (pins != refs) {
+			log_debug("check_refs: page at 0x%llx has %u pins, expected %u",
+				  (unsigned long long)uptr, pins, refs);
+			ret = -EIO;
 		}
 	}
-	return 0;
+	if (maps_fd >= 0)
+		close(maps_fd);
+	frame_reader_close(&fr);
+	return ret;
 }
 
 static int test_md_check_iotlb(struct iommufd_ucmd *ucmd, uint32_t id,
@@ -464,7 +638,7 @@ static int test_access_pages(struct iommufd_ucmd *ucmd,
 	uint32_t flags = cmd->access_pages.flags;
 	struct selftest_access_item *item;
 	struct selftest_access *staccess;
-	uint64_t npages, *paddrs, i;
+	uint64_t npages, *paddrs, i, last;
 	int ret;
 
 	if (len > MOCK_ACCESS_MAX_LENGTH)
@@ -477,9 +651,12 @@ static int test_access_pages(struct iommufd_ucmd *ucmd,
 	if (!iommufd_access_needs_pin(staccess->access))
 		return -EOPNOTSUPP;
 
-	npages = (ALIGN_UP_U64(iova + len, PAGE_SIZE) -
-		  ALIGN_DOWN_U64(iova, PAGE_SIZE)) / PAGE_SIZE;
-	paddrs = xcalloc(npages ? npages : 1, sizeof(*paddrs));
+	if (!len || check_add_overflow_u64(iova, len - 1, &last))
+		return len ? -EOVERFLOW : -EINVAL;
+	npages = last / PAGE_SIZE - iova / PAGE_SIZE + 1;
+	paddrs = calloc(npages, sizeof(*paddrs));
+	if (!paddrs)
+		return -ENOMEM;
 	ret = iommufd_access_pin_pages(staccess->access, iova, len, paddrs,
 				       flags & MOCK_FLAGS_ACCESS_WRITE ?
 					       IOMMUFD_ACCESS_RW_WRITE :
@@ -491,22 +668,28 @@ static int test_access_pages(struct iommufd_ucmd *ucmd,
 	if (cmd->access_pages.uptr) {
 		uint64_t uptr = cmd->access_pages.uptr -
 				(iova - ALIGN_DOWN_U64(iova, PAGE_SIZE));
+		struct frame_reader fr;
 
+		ret = frame_reader_open(&fr, ucmd->caller,
+					"ACCESS_PAGES (reading its page tables)");
 		for (i = 0; i < npages && !ret; i++, uptr += PAGE_SIZE) {
 			uint64_t user_pfn, pin_pfn;
-			bool compound;
 
-			ret = proc_va_to_pfn(ucmd->caller->pid, uptr, &user_pfn,
-					     &compound);
+			ret = caller_frame(&fr, uptr, &user_pfn);
 			if (!ret && (phys_to_pfn(paddrs[i], &pin_pfn) ||
 				     pin_pfn != user_pfn))
 				ret = -EBADE;
 		}
+		frame_reader_close(&fr);
 		if (ret)
 			goto out_unpin;
 	}
 
-	item = xcalloc(1, sizeof(*item));
+	item = calloc(1, sizeof(*item));
+	if (!item) {
+		ret = -ENOMEM;
+		goto out_unpin;
+	}
 	item->iova = iova;
 	item->length = len;
 	item->id = staccess->next_id++;

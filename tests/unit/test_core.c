@@ -22,6 +22,7 @@
 #include <iommufd/iommufd_test.h>
 #include <iommufd/vfio_compat.h>
 
+#include "addrmap.h"
 #include "backend_mock.h"
 #include "core.h"
 #include "iommufd_private.h"
@@ -61,7 +62,7 @@ static int teardown(void **state)
 	(void)state;
 	iommufd_ctx_release(ctx);
 	/* Releasing the context must drop every pin it made. */
-	assert_int_equal(pin_ledger_total(), 0);
+	assert_int_equal(pages_pinned_total(), 0);
 	return 0;
 }
 
@@ -286,25 +287,25 @@ static void test_pin_once(void **state)
 	assert_int_equal(map(ioas, buf, BUF_SIZE, &iova,
 			     IOMMU_IOAS_MAP_FIXED_IOVA),
 			 0);
-	assert_int_equal(pin_ledger_total(), 0);
+	assert_int_equal(pages_pinned_total(), 0);
 
 	/* The first domain pins every page once; the second reuses them. */
 	mock_domain(ioas, &stdev, NULL, NULL);
-	assert_int_equal(pin_ledger_total(), BUF_SIZE / PAGE_SIZE);
+	assert_int_equal(pages_pinned_total(), BUF_SIZE / PAGE_SIZE);
 	mock_domain(ioas, NULL, NULL, NULL);
-	assert_int_equal(pin_ledger_total(), BUF_SIZE / PAGE_SIZE);
+	assert_int_equal(pages_pinned_total(), BUF_SIZE / PAGE_SIZE);
 
 	/* COPY shares the storage: still pinned once. */
 	mock_domain(ioas2, NULL, NULL, NULL);
 	copy.src_iova = iova;
 	assert_int_equal(ioc(IOMMU_IOAS_COPY, &copy), 0);
-	assert_int_equal(pin_ledger_total(), BUF_SIZE / PAGE_SIZE);
+	assert_int_equal(pages_pinned_total(), BUF_SIZE / PAGE_SIZE);
 
 	/* The copy keeps the pages pinned after the source is unmapped. */
 	assert_int_equal(unmap(ioas, 0, UINT64_MAX), 0);
-	assert_int_equal(pin_ledger_total(), BUF_SIZE / PAGE_SIZE);
+	assert_int_equal(pages_pinned_total(), BUF_SIZE / PAGE_SIZE);
 	assert_int_equal(unmap(ioas2, 0, UINT64_MAX), 0);
-	assert_int_equal(pin_ledger_total(), 0);
+	assert_int_equal(pages_pinned_total(), 0);
 	(void)stdev;
 }
 
@@ -436,7 +437,7 @@ static void test_access_pin_rw_unmap(void **state)
 	/* rw reads the caller's live memory, without pinning */
 	assert_int_equal(iommufd_access_rw(ta.access, iova, bytes, 8, 0), 0);
 	assert_memory_equal(bytes, "livedata", 8);
-	assert_int_equal(pin_ledger_total(), 0);
+	assert_int_equal(pages_pinned_total(), 0);
 
 	assert_int_equal(iommufd_access_pin_pages(ta.access, iova,
 						  4 * PAGE_SIZE, paddrs,
@@ -444,7 +445,7 @@ static void test_access_pin_rw_unmap(void **state)
 			 0);
 	ta.iova = iova;
 	ta.length = 4 * PAGE_SIZE;
-	assert_int_equal(pin_ledger_total(), 4);
+	assert_int_equal(pages_pinned_total(), 4);
 	/* DMA through the pinned address reaches the caller's page */
 	assert_int_equal(phys_rw(paddrs[0], "DMA!", 4, true), 0);
 	assert_memory_equal(buf, "DMA!", 4);
@@ -452,7 +453,7 @@ static void test_access_pin_rw_unmap(void **state)
 	/* unmap tells the access, which unpins, and the unmap completes */
 	assert_int_equal(unmap(ioas, iova, 4 * PAGE_SIZE), 0);
 	assert_true(ta.unmap_calls >= 1);
-	assert_int_equal(pin_ledger_total(), 0);
+	assert_int_equal(pages_pinned_total(), 0);
 	assert_int_equal(iommufd_access_pin_pages(ta.access, iova, PAGE_SIZE,
 						  paddrs, 0),
 			 -ENOENT);
