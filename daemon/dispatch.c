@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@ void *xreallocarray(void *p, size_t n, size_t size)
 }
 
 struct list_head iommufd_contexts = { &iommufd_contexts, &iommufd_contexts };
+pthread_mutex_t iommufd_contexts_lock = PTHREAD_MUTEX_INITIALIZER;
 struct iommufd_stats iommufd_stats;
 void (*iommufd_event_hook)(const struct iommufd_event *ev);
 
@@ -223,16 +225,21 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+static void count(uint64_t *counter)
+{
+	__atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+}
+
 static void stats_account(unsigned int cmd, long ret, uint64_t ns)
 {
 	unsigned int bucket = fls64(ns / 1000);
 
-	iommufd_stats.calls[_IOC_NR(cmd)]++;
+	count(&iommufd_stats.calls[_IOC_NR(cmd)]);
 	if (ret < 0 && -ret < IOMMUFD_STATS_ERRNO_MAX)
-		iommufd_stats.errors[-ret]++;
+		count(&iommufd_stats.errors[-ret]);
 	if (bucket >= IOMMUFD_STATS_LATENCY_BUCKETS)
 		bucket = IOMMUFD_STATS_LATENCY_BUCKETS - 1;
-	iommufd_stats.latency_us[bucket]++;
+	count(&iommufd_stats.latency_us[bucket]);
 }
 
 long iommufd_ctx_ioctl(struct iommufd_ctx *ictx, const struct ucaller *caller,
@@ -240,8 +247,6 @@ long iommufd_ctx_ioctl(struct iommufd_ctx *ictx, const struct ucaller *caller,
 {
 	if (_IOC_TYPE(cmd) == IOMMUFDD_PRIV_TYPE)
 		return iommufd_priv_ioctl(ictx, caller, cmd, arg);
-	/* A close() of an object file that came before this ioctl counts. */
-	objfile_drain();
 	return iommufd_ctx_ioctl_install(ictx, caller, cmd, arg, NULL);
 }
 
@@ -313,19 +318,39 @@ const struct iommu_backend_ops *iommu_backend_find(const char *name)
 	return NULL;
 }
 
+static void ctx_files_hold(struct objfile_owner *owner)
+{
+	iommufd_ctx_hold(container_of(owner, struct iommufd_ctx, files));
+}
+
+static void ctx_files_unhold(struct objfile_owner *owner)
+{
+	iommufd_ctx_unhold(container_of(owner, struct iommufd_ctx, files));
+}
+
 struct iommufd_ctx *iommufd_ctx_open(const struct ucaller *opener)
 {
-	struct iommufd_ctx *ictx = xcalloc(1, sizeof(*ictx));
-
-	static uint64_t serial;
+	static atomic_uint_fast64_t serial;
+	struct iommufd_ctx *ictx = calloc(1, sizeof(*ictx));
 	char path[64];
 	FILE *f;
 
+	if (!ictx) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	ictx->refs = 1;
+	atomic_init(&ictx->holds, 1); /* the list's */
+	serial_queue_init(&ictx->queue, opener->uid);
+	ictx->files = (struct objfile_owner){
+		.queue = &ictx->queue,
+		.hold = ctx_files_hold,
+		.unhold = ctx_files_unhold,
+	};
 	ictx->opener = *opener;
 	ictx->lowest_free = 1;
 	list_init(&ictx->pending_installs);
-	ictx->serial = ++serial;
+	ictx->serial = atomic_fetch_add(&serial, 1) + 1;
 	clock_gettime(CLOCK_REALTIME, &ictx->opened);
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)opener->pid);
 	f = fopen(path, "re");
@@ -334,10 +359,74 @@ struct iommufd_ctx *iommufd_ctx_open(const struct ucaller *opener)
 	ictx->comm[strcspn(ictx->comm, "\n")] = '\0';
 	if (f)
 		fclose(f);
+	pthread_mutex_lock(&iommufd_contexts_lock);
 	list_add_tail(&ictx->item, &iommufd_contexts);
+	pthread_mutex_unlock(&iommufd_contexts_lock);
 	iommufd_event(IOMMUFD_EVENT_CLIENT_OPEN, ictx, NULL);
 	log_debug("pid %d opened a context", (int)opener->pid);
 	return ictx;
+}
+
+void iommufd_ctx_hold(struct iommufd_ctx *ictx)
+{
+	atomic_fetch_add(&ictx->holds, 1);
+}
+
+void iommufd_ctx_unhold(struct iommufd_ctx *ictx)
+{
+	if (atomic_fetch_sub(&ictx->holds, 1) != 1)
+		return;
+	serial_queue_destroy(&ictx->queue);
+	free(ictx);
+}
+
+struct iommufd_ctx **iommufd_ctx_list_get(unsigned int *n)
+{
+	struct iommufd_ctx **list = NULL, *ictx;
+	unsigned int count = 0, i = 0;
+
+	pthread_mutex_lock(&iommufd_contexts_lock);
+	list_for_each_entry(ictx, &iommufd_contexts, item)
+		count++;
+	list = calloc(count ? count : 1, sizeof(*list));
+	if (list) {
+		list_for_each_entry(ictx, &iommufd_contexts, item) {
+			iommufd_ctx_hold(ictx);
+			list[i++] = ictx;
+		}
+	}
+	pthread_mutex_unlock(&iommufd_contexts_lock);
+	*n = i;
+	return list;
+}
+
+void iommufd_ctx_list_free(struct iommufd_ctx **list, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		iommufd_ctx_unhold(list[i]);
+	free(list);
+}
+
+bool iommufd_ctx_lock_timed(struct iommufd_ctx *ictx, unsigned int timeout_ms)
+{
+	struct timespec deadline;
+
+	if (wq_current_is(&ictx->queue))
+		return true;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	return !pthread_mutex_timedlock(&ictx->queue.exec_lock, &deadline);
+}
+
+void iommufd_ctx_unlock(struct iommufd_ctx *ictx)
+{
+	if (!wq_current_is(&ictx->queue))
+		pthread_mutex_unlock(&ictx->queue.exec_lock);
 }
 
 void iommufd_ctx_get(struct iommufd_ctx *ictx)
@@ -356,8 +445,10 @@ void iommufd_ctx_put(struct iommufd_ctx *ictx)
 	iommufd_fd_abort_pending(ictx);
 	iommufd_object_destroy_all(ictx);
 	iommufd_event(IOMMUFD_EVENT_CLIENT_CLOSE, ictx, NULL);
+	pthread_mutex_lock(&iommufd_contexts_lock);
 	list_del(&ictx->item);
-	free(ictx);
+	pthread_mutex_unlock(&iommufd_contexts_lock);
+	iommufd_ctx_unhold(ictx);
 }
 
 void iommufd_ctx_release(struct iommufd_ctx *ictx)

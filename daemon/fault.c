@@ -169,7 +169,12 @@ int iommufd_fault_alloc(struct iommufd_ucmd *ucmd)
 	fault->ictx = ucmd->ictx;
 	list_init(&fault->deliver);
 	list_init(&fault->response);
-	fault->file = objfile_create("fault", &fault_file_ops, fault);
+	fault->file = objfile_create("fault", &fault_file_ops, fault,
+				     &ucmd->ictx->files);
+	if (!fault->file) {
+		iommufd_object_abort(ucmd->ictx, &fault->obj);
+		return -ENOMEM;
+	}
 
 	cmd->out_fault_id = fault->obj.id;
 	cmd->out_fault_fd = (uint32_t)-1; /* set once installed */

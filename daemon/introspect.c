@@ -2,6 +2,12 @@
 /*
  * JSON views of the core for iommufdctl. Everything is computed on demand
  * from the live structures, so nothing here can drift from the truth.
+ *
+ * This runs on a worker (control.c), beside the requests it looks at: a
+ * context is read only under its queue's exec lock, taken with a short
+ * timeout; a context stuck in a request is shown as busy rather than
+ * waited for. Big answers (the areas of an IOAS, the storages) come in
+ * pages, so no reply holds a context long or grows without bound.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -11,11 +17,20 @@
 #include <string.h>
 #include <time.h>
 
+#include "account.h"
 #include "backend.h"
 #include "introspect.h"
 #include "iommufd_private.h"
-#include "account.h"
+#include "memfile.h"
 #include "pages.h"
+
+/* How long inspection waits for a context busy with a request. */
+#define CTX_LOCK_MS 200
+/* Page sizes: the default and the most a request may ask for. */
+#define PAGE_DEFAULT 1024
+#define PAGE_MAX 16384
+/* Areas listed per storage (the count is always there). */
+#define STORAGE_AREAS_SHOWN 8
 
 static struct timespec daemon_start;
 
@@ -47,34 +62,79 @@ static json_object *client_json(const struct iommufd_ctx *ictx)
 	return c;
 }
 
+/* The contexts to look at, each held. */
+struct ctx_walk {
+	struct iommufd_ctx **list;
+	unsigned int n;
+};
+
+static bool walk_start(struct ctx_walk *w)
+{
+	w->list = iommufd_ctx_list_get(&w->n);
+	return w->list;
+}
+
+static void walk_end(struct ctx_walk *w)
+{
+	iommufd_ctx_list_free(w->list, w->n);
+}
+
+static json_object *busy_json(const struct iommufd_ctx *ictx)
+{
+	json_object *c = client_json(ictx);
+
+	json_object_object_add(c, "busy", json_object_new_boolean(true));
+	return c;
+}
+
 json_object *introspect_status(const char *backend)
 {
 	json_object *st = json_object_new_object();
-	const struct iommufd_ctx *ictx;
+	unsigned int threads, running, queued;
 	struct timespec now;
-	uint64_t clients = 0, objects = 0;
+	uint64_t objects = 0;
+	struct ctx_walk w;
 
+	if (!walk_start(&w))
+		return NULL;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	list_for_each_entry(ictx, &iommufd_contexts, item) {
-		clients++;
-		objects += ictx->nr_objects;
+	for (unsigned int i = 0; i < w.n; i++) {
+		if (!iommufd_ctx_lock_timed(w.list[i], CTX_LOCK_MS))
+			continue;
+		objects += w.list[i]->nr_objects;
+		iommufd_ctx_unlock(w.list[i]);
 	}
+	wq_stats(&threads, &running, &queued);
 	json_object_object_add(st, "backend", json_object_new_string(backend));
-	json_object_object_add(st, "clients", jint(clients));
+	json_object_object_add(st, "clients", jint(w.n));
 	json_object_object_add(st, "objects", jint(objects));
 	json_object_object_add(st, "pinned_pages", jint(pages_pinned_total()));
+	json_object_object_add(st, "windows", jint(memfile_nr_windows()));
+	json_object_object_add(st, "workers", jint(threads));
+	json_object_object_add(st, "requests_running", jint(running));
+	json_object_object_add(st, "requests_queued", jint(queued));
 	json_object_object_add(st, "uptime_s",
 			       jint((uint64_t)(now.tv_sec - daemon_start.tv_sec)));
+	walk_end(&w);
 	return st;
 }
 
 json_object *introspect_clients(void)
 {
 	json_object *list = json_object_new_array();
-	const struct iommufd_ctx *ictx;
+	struct ctx_walk w;
 
-	list_for_each_entry(ictx, &iommufd_contexts, item)
-		json_object_array_add(list, client_json(ictx));
+	if (!walk_start(&w))
+		return list;
+	for (unsigned int i = 0; i < w.n; i++) {
+		if (!iommufd_ctx_lock_timed(w.list[i], CTX_LOCK_MS)) {
+			json_object_array_add(list, busy_json(w.list[i]));
+			continue;
+		}
+		json_object_array_add(list, client_json(w.list[i]));
+		iommufd_ctx_unlock(w.list[i]);
+	}
+	walk_end(&w);
 	return list;
 }
 
@@ -162,133 +222,180 @@ static void add_details(json_object *o, const struct iommufd_object *obj)
 	}
 }
 
+static json_object *object_json(const struct iommufd_object *obj)
+{
+	json_object *o = json_object_new_object(), *links;
+	const char *kinds[4];
+	unsigned int ids[4], nlinks;
+
+	json_object_object_add(o, "id", jint(obj->id));
+	json_object_object_add(o, "type",
+			       json_object_new_string(
+				       iommufd_object_type_name(obj->type)));
+	json_object_object_add(o, "users", jint(obj->users));
+	links = json_object_new_object();
+	nlinks = object_links(obj, kinds, ids);
+	for (unsigned int l = 0; l < nlinks; l++)
+		json_object_object_add(links, kinds[l], jint(ids[l]));
+	json_object_object_add(o, "uses", links);
+	json_object_object_add(o, "used_by", json_object_new_array());
+	add_details(o, obj);
+	return o;
+}
+
 static json_object *client_objects_json(const struct iommufd_ctx *ictx)
 {
 	json_object *list = json_object_new_array();
-	unsigned int id;
-	size_t i, n;
+	json_object **by_id = calloc(ictx->nr_slots ? ictx->nr_slots : 1,
+				     sizeof(*by_id));
 
-	for (id = 1; id < ictx->nr_slots; id++) {
+	for (unsigned int id = 1; id < ictx->nr_slots; id++) {
 		const struct iommufd_object *obj = ictx->objects[id];
-		const char *kinds[4];
-		unsigned int ids[4], nlinks, l;
-		json_object *o, *links;
 
 		if (!obj || !obj->published)
 			continue;
-		o = json_object_new_object();
-		json_object_object_add(o, "id", jint(obj->id));
-		json_object_object_add(o, "type",
-				       json_object_new_string(
-					       iommufd_object_type_name(obj->type)));
-		json_object_object_add(o, "users", jint(obj->users));
-		links = json_object_new_object();
-		nlinks = object_links(obj, kinds, ids);
-		for (l = 0; l < nlinks; l++)
-			json_object_object_add(links, kinds[l], jint(ids[l]));
-		json_object_object_add(o, "uses", links);
-		json_object_object_add(o, "used_by", json_object_new_array());
-		add_details(o, obj);
-		json_object_array_add(list, o);
+		json_object_array_add(list, object_json(obj));
+		if (by_id)
+			by_id[id] = json_object_array_get_idx(
+				list, json_object_array_length(list) - 1);
 	}
+	if (!by_id)
+		return list;
 
 	/* The reverse edges, so each object also says what points at it. */
-	n = json_object_array_length(list);
-	for (i = 0; i < n; i++) {
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		json_object *o = json_object_array_get_idx(list, i);
-		json_object *uses = json_object_object_get(o, "uses");
 		int64_t from = json_object_get_int64(
 			json_object_object_get(o, "id"));
 
-		json_object_object_foreach(uses, kind, target)
+		json_object_object_foreach(json_object_object_get(o, "uses"),
+					   kind, target)
 		{
-			size_t j;
+			int64_t to = json_object_get_int64(target);
 
 			(void)kind;
-			for (j = 0; j < n; j++) {
-				json_object *t = json_object_array_get_idx(list, j);
-
-				if (json_object_get_int64(json_object_object_get(
-					    t, "id")) !=
-				    json_object_get_int64(target))
-					continue;
+			if (to > 0 && to < ictx->nr_slots && by_id[to])
 				json_object_array_add(
-					json_object_object_get(t, "used_by"),
+					json_object_object_get(by_id[to],
+							       "used_by"),
 					json_object_new_int64(from));
-			}
 		}
 	}
+	free(by_id);
 	return list;
 }
 
 json_object *introspect_objects(pid_t pid)
 {
 	json_object *list = json_object_new_array();
-	const struct iommufd_ctx *ictx;
+	struct ctx_walk w;
 
-	list_for_each_entry(ictx, &iommufd_contexts, item) {
+	if (!walk_start(&w))
+		return list;
+	for (unsigned int i = 0; i < w.n; i++) {
+		struct iommufd_ctx *ictx = w.list[i];
 		json_object *c;
 
 		if (pid && ictx->opener.pid != pid)
 			continue;
+		if (!iommufd_ctx_lock_timed(ictx, CTX_LOCK_MS)) {
+			json_object_array_add(list, busy_json(ictx));
+			continue;
+		}
 		c = client_json(ictx);
 		json_object_object_add(c, "objects", client_objects_json(ictx));
+		iommufd_ctx_unlock(ictx);
 		json_object_array_add(list, c);
 	}
+	walk_end(&w);
 	return list;
 }
 
-json_object *introspect_ioas(pid_t pid, unsigned int id, int *err)
+static unsigned int page_size_arg(int64_t limit)
 {
-	const struct iommufd_ctx *ictx;
+	if (limit <= 0)
+		return PAGE_DEFAULT;
+	return limit > PAGE_MAX ? PAGE_MAX : (unsigned int)limit;
+}
 
-	list_for_each_entry(ictx, &iommufd_contexts, item) {
-		const struct iommufd_ioas *ioas;
-		struct iopt_area *area;
-		json_object *o, *areas;
+static json_object *area_json(const struct iopt_area *area)
+{
+	json_object *a = json_object_new_object();
+
+	json_object_object_add(a, "iova", jint(iopt_area_iova(area)));
+	json_object_object_add(a, "last", jint(iopt_area_last_iova(area)));
+	json_object_object_add(a, "length", jint(iopt_area_length(area)));
+	json_object_object_add(
+		a, "writable",
+		json_object_new_boolean(area->iommu_prot & IOMMU_WRITE));
+	json_object_object_add(a, "accesses", jint(area->num_accesses));
+	return a;
+}
+
+/* IOAS @id of @ictx, its areas from IOVA @from on, at most @limit. */
+static json_object *ioas_json(struct iommufd_ctx *ictx, unsigned int id,
+			      uint64_t from, unsigned int limit)
+{
+	const struct iommufd_ioas *ioas =
+		container_of(ictx->objects[id], const struct iommufd_ioas, obj);
+	struct io_pagetable *iopt = (struct io_pagetable *)&ioas->iopt;
+	json_object *o = client_json(ictx), *areas = json_object_new_array();
+	struct iopt_area *area;
+	unsigned int n = 0;
+
+	json_object_object_add(o, "ioas", jint(id));
+	json_object_object_add(o, "iova_alignment", jint(iopt->iova_alignment));
+	json_object_object_add(o, "domains", jint(iopt->ndomains));
+	json_object_object_add(o, "nr_areas", jint(iopt->area_itree.count));
+	for (area = iopt_area_first(iopt, from, UINT64_MAX); area;
+	     area = iopt_area_next(area, from, UINT64_MAX)) {
+		/* The first area may start below @from: it was on the last page. */
+		if (iopt_area_iova(area) < from)
+			continue;
+		if (n++ == limit) {
+			json_object_object_add(o, "next",
+					       jint(iopt_area_iova(area)));
+			break;
+		}
+		json_object_array_add(areas, area_json(area));
+	}
+	json_object_object_add(o, "areas", areas);
+	return o;
+}
+
+json_object *introspect_ioas(pid_t pid, unsigned int id, uint64_t from,
+			     int64_t limit, int *err)
+{
+	json_object *o = NULL;
+	struct ctx_walk w;
+
+	*err = -ENOENT;
+	if (!walk_start(&w)) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	for (unsigned int i = 0; i < w.n && !o; i++) {
+		struct iommufd_ctx *ictx = w.list[i];
 
 		if (pid && ictx->opener.pid != pid)
 			continue;
-		if (id >= ictx->nr_slots || !ictx->objects[id] ||
-		    ictx->objects[id]->type != IOMMUFD_OBJ_IOAS)
+		if (!iommufd_ctx_lock_timed(ictx, CTX_LOCK_MS)) {
+			*err = -EBUSY;
 			continue;
-		ioas = container_of(ictx->objects[id], const struct iommufd_ioas,
-				    obj);
-		o = client_json(ictx);
-		json_object_object_add(o, "ioas", jint(id));
-		json_object_object_add(o, "iova_alignment",
-				       jint(ioas->iopt.iova_alignment));
-		json_object_object_add(o, "domains", jint(ioas->iopt.ndomains));
-		areas = json_object_new_array();
-		for (area = iopt_area_first((struct io_pagetable *)&ioas->iopt,
-					    0, UINT64_MAX);
-		     area; area = iopt_area_next(area, 0, UINT64_MAX)) {
-			json_object *a = json_object_new_object();
-
-			json_object_object_add(a, "iova", jint(iopt_area_iova(area)));
-			json_object_object_add(a, "last",
-					       jint(iopt_area_last_iova(area)));
-			json_object_object_add(a, "length",
-					       jint(iopt_area_length(area)));
-			json_object_object_add(
-				a, "writable",
-				json_object_new_boolean(area->iommu_prot &
-							IOMMU_WRITE));
-			json_object_object_add(a, "accesses",
-					       jint(area->num_accesses));
-			json_object_array_add(areas, a);
 		}
-		json_object_object_add(o, "areas", areas);
-		return o;
+		if (id < ictx->nr_slots && ictx->objects[id] &&
+		    ictx->objects[id]->type == IOMMUFD_OBJ_IOAS)
+			o = ioas_json(ictx, id, from, page_size_arg(limit));
+		iommufd_ctx_unlock(ictx);
 	}
-	*err = -ENOENT;
-	return NULL;
+	walk_end(&w);
+	return o;
 }
 
 /* One mapping of a page storage, to be grouped by storage. */
 struct pages_use {
-	struct iopt_pages *pages;
-	const struct iommufd_ctx *ictx;
+	struct iopt_pages *pages; /* referenced */
+	uint64_t client;
 	unsigned int ioas;
 	uint64_t iova, length;
 };
@@ -297,7 +404,9 @@ static int pages_use_cmp(const void *a, const void *b)
 {
 	const struct pages_use *x = a, *y = b;
 
-	return x->pages < y->pages ? -1 : x->pages > y->pages;
+	if (x->pages != y->pages)
+		return x->pages < y->pages ? -1 : 1;
+	return (x->client > y->client) - (x->client < y->client);
 }
 
 static void charge_json(void *arg, bool per_process, unsigned int key,
@@ -310,81 +419,132 @@ static void charge_json(void *arg, bool per_process, unsigned int key,
 	json_object_array_add(arg, c);
 }
 
-json_object *introspect_pages(void)
+struct uses {
+	struct pages_use *v;
+	size_t n, cap;
+	bool oom;
+};
+
+/* Every area of @ictx whose storage sorts at or after @from. */
+static void collect_uses(struct uses *u, struct iommufd_ctx *ictx,
+			 uintptr_t from)
+{
+	for (unsigned int id = 1; id < ictx->nr_slots; id++) {
+		const struct iommufd_object *obj = ictx->objects[id];
+		struct io_pagetable *iopt;
+		struct iopt_area *area;
+
+		if (!obj || obj->type != IOMMUFD_OBJ_IOAS)
+			continue;
+		iopt = &container_of(obj, struct iommufd_ioas, obj)->iopt;
+		for (area = iopt_area_first(iopt, 0, UINT64_MAX); area;
+		     area = iopt_area_next(area, 0, UINT64_MAX)) {
+			if ((uintptr_t)area->pages < from)
+				continue;
+			if (u->n == u->cap) {
+				size_t cap = u->cap ? u->cap * 2 : 256;
+				struct pages_use *v =
+					reallocarray(u->v, cap, sizeof(*v));
+
+				if (!v) {
+					u->oom = true;
+					return;
+				}
+				u->v = v;
+				u->cap = cap;
+			}
+			u->v[u->n++] = (struct pages_use){
+				iopt_pages_get(area->pages), ictx->serial, id,
+				iopt_area_iova(area), iopt_area_length(area)
+			};
+		}
+	}
+}
+
+static json_object *storage_json(const struct pages_use *first, size_t n,
+				 uint64_t *pinned)
+{
+	json_object *p = json_object_new_object(), *areas;
+	struct iopt_pages_info info;
+
+	iopt_pages_get_info(first->pages, &info);
+	json_object_object_add(p, "storage",
+			       jint((uint64_t)(uintptr_t)first->pages));
+	json_object_object_add(p, "type", json_object_new_string(info.kind));
+	json_object_object_add(p, "pid", jint((uint64_t)info.tgid));
+	json_object_object_add(p, "base", jint(info.base));
+	json_object_object_add(p, "inode", jint(info.ino));
+	json_object_object_add(p, "pinned_bytes",
+			       jint(info.npinned * PAGE_SIZE));
+	json_object_object_add(p, "writable",
+			       json_object_new_boolean(info.writable));
+	json_object_object_add(p, "nr_areas", jint(n));
+	*pinned += info.npinned;
+	areas = json_object_new_array();
+	for (size_t j = 0; j < n && j < STORAGE_AREAS_SHOWN; j++) {
+		json_object *a = json_object_new_object();
+
+		json_object_object_add(a, "client", jint(first[j].client));
+		json_object_object_add(a, "ioas", jint(first[j].ioas));
+		json_object_object_add(a, "iova", jint(first[j].iova));
+		json_object_object_add(a, "length", jint(first[j].length));
+		json_object_array_add(areas, a);
+	}
+	json_object_object_add(p, "areas", areas);
+	return p;
+}
+
+json_object *introspect_pages(uint64_t from, int64_t limit)
 {
 	json_object *out = json_object_new_object(), *list, *accounting;
-	const struct iommufd_ctx *ictx;
-	struct pages_use *uses = NULL;
+	unsigned int max = page_size_arg(limit), shown = 0;
+	struct uses u = { 0 };
 	uint64_t pinned = 0;
-	size_t n = 0, i, j;
+	struct ctx_walk w;
+	size_t i, j;
 
-	/* Every area of every IOAS, grouped by the storage behind it. */
-	list_for_each_entry(ictx, &iommufd_contexts, item) {
-		unsigned int id;
-
-		for (id = 1; id < ictx->nr_slots; id++) {
-			const struct iommufd_object *obj = ictx->objects[id];
-			struct io_pagetable *iopt;
-			struct iopt_area *area;
-
-			if (!obj || obj->type != IOMMUFD_OBJ_IOAS)
+	if (walk_start(&w)) {
+		for (unsigned int c = 0; c < w.n; c++) {
+			if (!iommufd_ctx_lock_timed(w.list[c], CTX_LOCK_MS)) {
+				json_object_object_add(
+					out, "busy_clients",
+					json_object_new_boolean(true));
 				continue;
-			iopt = &container_of(obj, struct iommufd_ioas, obj)->iopt;
-			for (area = iopt_area_first(iopt, 0, UINT64_MAX); area;
-			     area = iopt_area_next(area, 0, UINT64_MAX)) {
-				uses = xreallocarray(uses, n + 1, sizeof(*uses));
-				uses[n++] = (struct pages_use){
-					area->pages, ictx, id,
-					iopt_area_iova(area),
-					iopt_area_length(area)
-				};
 			}
+			collect_uses(&u, w.list[c], (uintptr_t)from);
+			iommufd_ctx_unlock(w.list[c]);
 		}
+		walk_end(&w);
 	}
 	/* qsort() wants a real array, even for no elements. */
-	if (n)
-		qsort(uses, n, sizeof(*uses), pages_use_cmp);
+	if (u.n)
+		qsort(u.v, u.n, sizeof(*u.v), pages_use_cmp);
 
 	list = json_object_new_array();
-	for (i = 0; i < n; i = j) {
-		struct iopt_pages_info info;
-		json_object *p = json_object_new_object(), *areas;
-
-		iopt_pages_get_info(uses[i].pages, &info);
-		json_object_object_add(p, "storage",
-				       jint(json_object_array_length(list) + 1));
-		json_object_object_add(p, "type",
-				       json_object_new_string(info.kind));
-		json_object_object_add(p, "pid", jint((uint64_t)info.tgid));
-		json_object_object_add(p, "base", jint(info.base));
-		json_object_object_add(p, "inode", jint(info.ino));
-		json_object_object_add(p, "pinned_bytes",
-				       jint(info.npinned * PAGE_SIZE));
-		pinned += info.npinned;
-		json_object_object_add(p, "writable",
-				       json_object_new_boolean(info.writable));
-		areas = json_object_new_array();
-		for (j = i; j < n && uses[j].pages == uses[i].pages; j++) {
-			json_object *a = json_object_new_object();
-
-			json_object_object_add(a, "client",
-					       jint(uses[j].ictx->serial));
-			json_object_object_add(a, "ioas", jint(uses[j].ioas));
-			json_object_object_add(a, "iova", jint(uses[j].iova));
-			json_object_object_add(a, "length",
-					       jint(uses[j].length));
-			json_object_array_add(areas, a);
+	for (i = 0; i < u.n; i = j) {
+		for (j = i; j < u.n && u.v[j].pages == u.v[i].pages; j++)
+			;
+		if (shown++ == max) {
+			json_object_object_add(
+				out, "next",
+				jint((uint64_t)(uintptr_t)u.v[i].pages));
+			break;
 		}
-		json_object_object_add(p, "areas", areas);
-		json_object_array_add(list, p);
+		json_object_array_add(list, storage_json(&u.v[i], j - i,
+							 &pinned));
 	}
-	free(uses);
+	for (i = 0; i < u.n; i++)
+		iopt_pages_put(u.v[i].pages);
+	free(u.v);
+	if (u.oom)
+		json_object_object_add(out, "truncated",
+				       json_object_new_boolean(true));
 
 	accounting = json_object_new_array();
 	account_for_each_charge(charge_json, accounting);
 	json_object_object_add(out, "storages", list);
 	json_object_object_add(out, "accounting", accounting);
-	json_object_object_add(out, "pinned_pages", jint(pinned));
+	json_object_object_add(out, "pinned_pages", jint(pages_pinned_total()));
 	return out;
 }
 
@@ -400,7 +560,10 @@ json_object *introspect_stats(void)
 		const char *name = iommufd_ioctl_name(i);
 		char fallback[32];
 
-		if (!iommufd_stats.calls[i])
+		uint64_t calls = __atomic_load_n(&iommufd_stats.calls[i],
+						 __ATOMIC_RELAXED);
+
+		if (!calls)
 			continue;
 		if (!name) {
 			snprintf(fallback, sizeof(fallback),
@@ -409,23 +572,27 @@ json_object *introspect_stats(void)
 				 i);
 			name = fallback;
 		}
-		json_object_object_add(ioctls, name,
-				       jint(iommufd_stats.calls[i]));
+		json_object_object_add(ioctls, name, jint(calls));
 	}
 	for (i = 1; i < IOMMUFD_STATS_ERRNO_MAX; i++) {
 		const char *name = strerrorname_np((int)i);
 
-		if (iommufd_stats.errors[i])
+		uint64_t count = __atomic_load_n(&iommufd_stats.errors[i],
+						 __ATOMIC_RELAXED);
+
+		if (count)
 			json_object_object_add(errors, name ? name : "?",
-					       jint(iommufd_stats.errors[i]));
+					       jint(count));
 	}
 	for (i = 0; i < IOMMUFD_STATS_LATENCY_BUCKETS; i++) {
 		json_object *b = json_object_new_object();
 
 		/* upper bound of the bucket, in microseconds */
 		json_object_object_add(b, "lt_us", jint(1ULL << i));
-		json_object_object_add(b, "count",
-				       jint(iommufd_stats.latency_us[i]));
+		json_object_object_add(
+			b, "count",
+			jint(__atomic_load_n(&iommufd_stats.latency_us[i],
+					     __ATOMIC_RELAXED)));
 		json_object_array_add(latency, b);
 	}
 	json_object_object_add(st, "ioctls", ioctls);

@@ -8,6 +8,8 @@
 #define IOMMUFDD_PRIVATE_H
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,7 +19,9 @@
 
 #include "core.h"
 #include "io_pagetable.h"
+#include "objfile.h"
 #include "util.h"
+#include "workqueue.h"
 
 struct iommu_domain;
 struct iommu_device;
@@ -49,12 +53,25 @@ struct iommufd_object {
 
 struct iommufd_fd_install;
 
+/*
+ * One open /dev/iommu. Its state is changed only by jobs on its queue, one
+ * at a time (workqueue.h), so it needs no lock of its own; inspection from
+ * outside the queue takes the queue's exec_lock (iommufd_ctx_lock_timed).
+ */
 struct iommufd_ctx {
 	/*
 	 * The /dev/iommu file holds one reference; so do accesses and open
 	 * object files, which keep the context alive after that file closed.
+	 * Only jobs of the queue touch it. At 0 every object is destroyed.
 	 */
 	unsigned int refs;
+	/*
+	 * The memory of this struct (and its queue): held by the list of
+	 * contexts until teardown, by each queued job and by inspectors.
+	 */
+	atomic_uint holds;
+	struct serial_queue queue;
+	struct objfile_owner files; /* the object files' view of us */
 	bool dying;
 	struct iommufd_object **objects; /* indexed by id, [0] unused */
 	unsigned int nr_slots;
@@ -72,10 +89,30 @@ struct iommufd_ctx {
 	struct timespec opened;
 };
 
-/* Every live context, oldest first. */
+/* Every live context, oldest first; the lock guards the list only. */
 extern struct list_head iommufd_contexts;
+extern pthread_mutex_t iommufd_contexts_lock;
 
-/* Counters for iommufdctl stats: cheap enough to keep always. */
+void iommufd_ctx_hold(struct iommufd_ctx *ictx);
+void iommufd_ctx_unhold(struct iommufd_ctx *ictx);
+
+/*
+ * Every live context, each held (release with iommufd_ctx_list_free), for
+ * those who look at many contexts: inspection, the selftest's pin counts.
+ */
+struct iommufd_ctx **iommufd_ctx_list_get(unsigned int *n);
+void iommufd_ctx_list_free(struct iommufd_ctx **list, unsigned int n);
+
+/*
+ * Read @ictx's state from outside its queue: true once no job of it runs
+ * (it cannot start one until the unlock), false if one ran for longer than
+ * @timeout_ms (a stuck request: report the context as busy instead).
+ * Calling it from the context's own job is allowed and always succeeds.
+ */
+bool iommufd_ctx_lock_timed(struct iommufd_ctx *ictx, unsigned int timeout_ms);
+void iommufd_ctx_unlock(struct iommufd_ctx *ictx);
+
+/* Counters for iommufdctl stats: cheap enough to keep always (atomics). */
 #define IOMMUFD_STATS_ERRNO_MAX 160
 #define IOMMUFD_STATS_LATENCY_BUCKETS 24
 struct iommufd_stats {
@@ -108,10 +145,13 @@ static inline void iommufd_event(enum iommufd_event_kind kind,
 				 const struct iommufd_ctx *ictx,
 				 const struct iommufd_object *obj)
 {
-	if (iommufd_event_hook) {
+	void (*hook)(const struct iommufd_event *ev) =
+		__atomic_load_n(&iommufd_event_hook, __ATOMIC_ACQUIRE);
+
+	if (hook) {
 		struct iommufd_event ev = { kind, ictx, obj };
 
-		iommufd_event_hook(&ev);
+		hook(&ev);
 	}
 }
 

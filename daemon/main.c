@@ -26,12 +26,14 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <event2/thread.h>
 
 #include "control.h"
 #include "core.h"
 #include "launcher.h"
 #include "log.h"
 #include "transport.h"
+#include "workqueue.h"
 
 #ifndef IOMMUFDD_VERSION
 #define IOMMUFDD_VERSION "0.0.0"
@@ -400,6 +402,9 @@ int main(int argc, char **argv)
 		fatalx("cannot start the '%s' backend: %s", opts.backend,
 		       strerror(-ret));
 
+	/* Workers hand results to the loop (control.c): a locking base. */
+	if (evthread_use_pthreads())
+		fatalx("libevent has no thread support");
 	base = event_base_new();
 	if (!base)
 		fatalx("cannot create the event loop");
@@ -411,6 +416,8 @@ int main(int argc, char **argv)
 	    evsignal_add(sigint_event, NULL))
 		fatalx("cannot watch SIGTERM and SIGINT");
 
+	if (wq_start())
+		fatalx("cannot start the request workers");
 	/* The transport has logged why it failed. */
 	if (kind == TRANSPORT_CUSE)
 		ret = transport_cuse_start(base, opts.path, opts.cuse_major,

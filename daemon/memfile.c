@@ -71,11 +71,12 @@ static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct list_head cache = { &cache, &cache };
 static atomic_uint_fast64_t nr_windows;
 
-static unsigned int temp_memory_limit = 65536;
+/* Pages populated per step (IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT). */
+static atomic_uint temp_memory_limit = 65536;
 
 void pages_set_temp_memory_limit(unsigned int limit)
 {
-	temp_memory_limit = limit ? limit : 1;
+	atomic_store(&temp_memory_limit, limit ? limit : 1);
 }
 
 static struct memfile *mf_of(struct iopt_pages *p)
@@ -291,8 +292,8 @@ static int populate(void *arg, uint64_t first, uint64_t last)
 
 		if (n > in_window)
 			n = in_window;
-		if (n > temp_memory_limit)
-			n = temp_memory_limit;
+		if (n > atomic_load(&temp_memory_limit))
+			n = atomic_load(&temp_memory_limit);
 		if (!w)
 			return -EFAULT;
 		at = (char *)w->addr + index % WINDOW_PAGES * PAGE_SIZE;

@@ -1,9 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
  * The object-file directory: a flat FUSE file system whose files are live
- * iommufd objects. It runs on the daemon's event loop like the /dev/iommu
- * transport, one request at a time, so a close (RELEASE) is handled before
- * any request that the caller issues after it.
+ * iommufd objects.
+ *
+ * Its session is read on the daemon's event loop. Directory requests
+ * (lookup, getattr, readdir) are answered there from the file list; the
+ * requests on a file (open, read, write, poll, release) touch its object
+ * and run as jobs on the queue of the context that owns it, in the order
+ * they came, like that context's ioctls. The transports drain this session
+ * before they queue an ioctl, so a close() is handled before any request
+ * the caller issues after it.
+ *
+ * Locking: od.lock guards the file list and each file's opens, removed,
+ * priv and poll handle; it is never held while an object's op runs.
  */
 #define _GNU_SOURCE
 #define FUSE_USE_VERSION 314
@@ -12,6 +21,7 @@
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +36,7 @@
 #include "log.h"
 #include "objfile.h"
 #include "util.h"
+#include "workqueue.h"
 
 #define OBJFILE_NAME_MAX 32
 
@@ -35,6 +46,7 @@ struct objfile {
 	char name[OBJFILE_NAME_MAX];
 	char *path;
 	const struct objfile_ops *ops;
+	struct objfile_owner *owner;
 	void *priv;
 	unsigned int opens;	  /* open file descriptions */
 	bool removed;		  /* the object is gone, the file lingers */
@@ -42,6 +54,7 @@ struct objfile {
 };
 
 static struct {
+	pthread_mutex_t lock;
 	struct fuse_session *se;
 	struct fuse_buf buf;
 	struct event *readable;
@@ -49,13 +62,17 @@ static struct {
 	dev_t dev; /* of the mount: a path alone can be faked */
 	struct list_head files;
 	fuse_ino_t next_ino;
-} od = { .files = { &od.files, &od.files } };
+} od = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.files = { &od.files, &od.files },
+};
 
 bool objfile_enabled(void)
 {
 	return od.se;
 }
 
+/* Under od.lock. */
 static struct objfile *file_by_ino(fuse_ino_t ino)
 {
 	struct objfile *f;
@@ -66,6 +83,7 @@ static struct objfile *file_by_ino(fuse_ino_t ino)
 	return NULL;
 }
 
+/* Under od.lock. */
 static struct objfile *file_by_name(const char *name)
 {
 	struct objfile *f;
@@ -76,13 +94,17 @@ static struct objfile *file_by_name(const char *name)
 	return NULL;
 }
 
-static void file_free(struct objfile *f)
+/* Under od.lock; the owner is let go by the caller (file_free_unlocked). */
+static struct objfile_owner *file_unlink(struct objfile *f)
 {
+	struct objfile_owner *owner = f->owner;
+
 	list_del(&f->item);
 	if (f->ph)
 		fuse_pollhandle_destroy(f->ph);
 	free(f->path);
 	free(f);
+	return owner;
 }
 
 static void fill_attr(struct stat *st, fuse_ino_t ino, bool dir)
@@ -96,14 +118,18 @@ static void fill_attr(struct stat *st, fuse_ino_t ino, bool dir)
 static void od_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fuse_entry_param e = { 0 };
-	struct objfile *f = parent == FUSE_ROOT_ID ? file_by_name(name) : NULL;
+	struct objfile *f;
 
-	if (!f) {
+	pthread_mutex_lock(&od.lock);
+	f = parent == FUSE_ROOT_ID ? file_by_name(name) : NULL;
+	if (f)
+		e.ino = f->ino;
+	pthread_mutex_unlock(&od.lock);
+	if (!e.ino) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	e.ino = f->ino;
-	fill_attr(&e.attr, f->ino, false);
+	fill_attr(&e.attr, e.ino, false);
 	fuse_reply_entry(req, &e);
 }
 
@@ -111,9 +137,13 @@ static void od_getattr(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
 	struct stat st;
+	bool known;
 
 	(void)fi;
-	if (ino != FUSE_ROOT_ID && !file_by_ino(ino)) {
+	pthread_mutex_lock(&od.lock);
+	known = ino == FUSE_ROOT_ID || file_by_ino(ino);
+	pthread_mutex_unlock(&od.lock);
+	if (!known) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
@@ -124,17 +154,22 @@ static void od_getattr(fuse_req_t req, fuse_ino_t ino,
 static void od_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
-	char *buf = xcalloc(1, size);
+	char *buf;
 	struct objfile *f;
 	size_t used = 0;
 	off_t n = 0;
 
 	(void)fi;
 	if (ino != FUSE_ROOT_ID) {
-		free(buf);
 		fuse_reply_err(req, ENOTDIR);
 		return;
 	}
+	buf = malloc(size ? size : 1);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	pthread_mutex_lock(&od.lock);
 	list_for_each_entry(f, &od.files, item) {
 		struct stat st;
 		size_t len;
@@ -148,97 +183,241 @@ static void od_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			break;
 		used += len;
 	}
+	pthread_mutex_unlock(&od.lock);
 	fuse_reply_buf(req, buf, used);
 	free(buf);
 }
 
+/* ---- requests on files: jobs on the owner's queue ------------------- */
+
+enum file_op { OP_OPEN, OP_RELEASE, OP_READ, OP_WRITE, OP_POLL };
+
+struct file_job {
+	struct wq_job job;
+	fuse_req_t req;
+	struct objfile *f;
+	struct objfile_owner *owner; /* held for the job */
+	enum file_op op;
+	struct fuse_file_info fi;
+	struct fuse_pollhandle *ph;
+	size_t size;
+	char data[];		     /* the write's bytes */
+};
+
+static void job_open(struct file_job *j)
+{
+	struct objfile *f = j->f;
+	bool first, gone;
+
+	pthread_mutex_lock(&od.lock);
+	gone = f->removed;
+	pthread_mutex_unlock(&od.lock);
+	if (gone) {
+		fuse_reply_err(j->req, ENOENT);
+		return;
+	}
+	j->fi.direct_io = 1;
+	j->fi.nonseekable = 1;
+	j->fi.fh = (uintptr_t)f;
+	/* An open aborted before our reply gets no RELEASE: do not count it. */
+	if (fuse_reply_open(j->req, &j->fi))
+		return;
+	pthread_mutex_lock(&od.lock);
+	first = f->opens++ == 0;
+	pthread_mutex_unlock(&od.lock);
+	if (first && f->ops->open)
+		f->ops->open(f->priv);
+}
+
+static void job_release(struct file_job *j)
+{
+	struct objfile *f = j->f;
+	struct objfile_owner *owner = NULL;
+	bool last, removed;
+	void *priv;
+
+	fuse_reply_err(j->req, 0);
+	pthread_mutex_lock(&od.lock);
+	last = --f->opens == 0;
+	removed = f->removed;
+	priv = f->priv;
+	if (last && removed)
+		owner = file_unlink(f);
+	pthread_mutex_unlock(&od.lock);
+	if (owner)
+		owner->unhold(owner);
+	else if (last && f->ops->release)
+		f->ops->release(priv);
+}
+
+static void job_read(struct file_job *j)
+{
+	struct objfile *f = j->f;
+	char *buf;
+	long n;
+
+	if (f->removed || !f->ops->read) {
+		fuse_reply_err(j->req, f->removed ? EIO : EINVAL);
+		return;
+	}
+	buf = malloc(j->size ? j->size : 1);
+	if (!buf) {
+		fuse_reply_err(j->req, ENOMEM);
+		return;
+	}
+	n = f->ops->read(f->priv, buf, j->size);
+	if (n < 0)
+		fuse_reply_err(j->req, (int)-n);
+	else
+		fuse_reply_buf(j->req, buf, (size_t)n);
+	free(buf);
+}
+
+static void job_write(struct file_job *j)
+{
+	struct objfile *f = j->f;
+	long n;
+
+	if (f->removed || !f->ops->write) {
+		fuse_reply_err(j->req, f->removed ? EIO : EINVAL);
+		return;
+	}
+	n = f->ops->write(f->priv, j->data, j->size);
+	if (n < 0)
+		fuse_reply_err(j->req, (int)-n);
+	else
+		fuse_reply_write(j->req, (size_t)n);
+}
+
+static void job_poll(struct file_job *j)
+{
+	struct objfile *f = j->f;
+	unsigned int events;
+
+	/* Keep the latest handle: it is how a later event wakes the poller. */
+	pthread_mutex_lock(&od.lock);
+	if (j->ph) {
+		if (f->ph)
+			fuse_pollhandle_destroy(f->ph);
+		f->ph = j->ph;
+	}
+	pthread_mutex_unlock(&od.lock);
+	events = f->removed ? POLLERR :
+		 f->ops->poll ? f->ops->poll(f->priv) : 0;
+	fuse_reply_poll(j->req, events);
+}
+
+static void file_job_run(struct wq_job *job)
+{
+	struct file_job *j = container_of(job, struct file_job, job);
+
+	switch (j->op) {
+	case OP_OPEN:
+		job_open(j);
+		break;
+	case OP_RELEASE:
+		job_release(j);
+		break;
+	case OP_READ:
+		job_read(j);
+		break;
+	case OP_WRITE:
+		job_write(j);
+		break;
+	case OP_POLL:
+		job_poll(j);
+		break;
+	}
+}
+
+static void file_job_done(struct wq_job *job)
+{
+	struct file_job *j = container_of(job, struct file_job, job);
+
+	j->owner->unhold(j->owner);
+	free(j);
+}
+
+/* Queue @op on @f's owner (the file may go meanwhile: the job checks). */
+static void submit(fuse_req_t req, struct objfile *f, enum file_op op,
+		   struct fuse_file_info *fi, const char *data, size_t size,
+		   struct fuse_pollhandle *ph)
+{
+	struct file_job *j = calloc(1, sizeof(*j) + (data ? size : 0));
+
+	if (!j) {
+		if (ph)
+			fuse_pollhandle_destroy(ph);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	j->job.run = file_job_run;
+	j->job.done = file_job_done;
+	j->job.uid = fuse_req_ctx(req)->uid;
+	j->req = req;
+	j->f = f;
+	j->op = op;
+	j->size = size;
+	j->ph = ph;
+	if (fi)
+		j->fi = *fi;
+	if (data)
+		memcpy(j->data, data, size);
+	pthread_mutex_lock(&od.lock);
+	j->owner = f->owner;
+	j->owner->hold(j->owner);
+	pthread_mutex_unlock(&od.lock);
+	wq_submit(j->owner->queue, &j->job);
+}
+
 static void od_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct objfile *f = file_by_ino(ino);
+	struct objfile *f;
 
-	if (!f || f->removed) {
+	pthread_mutex_lock(&od.lock);
+	f = file_by_ino(ino);
+	if (f && f->removed)
+		f = NULL;
+	pthread_mutex_unlock(&od.lock);
+	if (!f) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	fi->direct_io = 1;
-	fi->nonseekable = 1;
-	fi->fh = (uintptr_t)f;
-	if (fuse_reply_open(req, fi) == 0 && f->opens++ == 0 && f->ops->open)
-		f->ops->open(f->priv);
+	submit(req, f, OP_OPEN, fi, NULL, 0, NULL);
 }
 
 static void od_release(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
-	struct objfile *f = (struct objfile *)(uintptr_t)fi->fh;
-
 	(void)ino;
-	fuse_reply_err(req, 0);
-	if (--f->opens)
-		return;
-	if (f->removed) {
-		file_free(f);
-		return;
-	}
-	if (f->ops->release)
-		f->ops->release(f->priv);
+	submit(req, (struct objfile *)(uintptr_t)fi->fh, OP_RELEASE, fi, NULL,
+	       0, NULL);
 }
 
 static void od_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
-	struct objfile *f = (struct objfile *)(uintptr_t)fi->fh;
-	char *buf;
-	long n;
-
 	(void)ino;
 	(void)off;
-	if (f->removed || !f->ops->read) {
-		fuse_reply_err(req, f->removed ? EIO : EINVAL);
-		return;
-	}
-	buf = xcalloc(1, size);
-	n = f->ops->read(f->priv, buf, size);
-	if (n < 0)
-		fuse_reply_err(req, (int)-n);
-	else
-		fuse_reply_buf(req, buf, (size_t)n);
-	free(buf);
+	submit(req, (struct objfile *)(uintptr_t)fi->fh, OP_READ, fi, NULL,
+	       size, NULL);
 }
 
 static void od_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		     size_t size, off_t off, struct fuse_file_info *fi)
 {
-	struct objfile *f = (struct objfile *)(uintptr_t)fi->fh;
-	long n;
-
 	(void)ino;
 	(void)off;
-	if (f->removed || !f->ops->write) {
-		fuse_reply_err(req, f->removed ? EIO : EINVAL);
-		return;
-	}
-	n = f->ops->write(f->priv, buf, size);
-	if (n < 0)
-		fuse_reply_err(req, (int)-n);
-	else
-		fuse_reply_write(req, (size_t)n);
+	submit(req, (struct objfile *)(uintptr_t)fi->fh, OP_WRITE, fi, buf,
+	       size, NULL);
 }
 
 static void od_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		    struct fuse_pollhandle *ph)
 {
-	struct objfile *f = (struct objfile *)(uintptr_t)fi->fh;
-
 	(void)ino;
-	/* Keep the latest handle: it is how a later event wakes the poller. */
-	if (ph) {
-		if (f->ph)
-			fuse_pollhandle_destroy(f->ph);
-		f->ph = ph;
-	}
-	fuse_reply_poll(req, f->removed ? POLLERR :
-			(f->ops->poll ? f->ops->poll(f->priv) : 0));
+	submit(req, (struct objfile *)(uintptr_t)fi->fh, OP_POLL, fi, NULL, 0,
+	       ph);
 }
 
 static void od_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -360,50 +539,92 @@ void objfile_stop(void)
 	od.se = NULL;
 	free(od.buf.mem);
 	od.buf.mem = NULL;
-	list_for_each_entry_safe(f, next, &od.files, item)
-		file_free(f);
+	pthread_mutex_lock(&od.lock);
+	list_for_each_entry_safe(f, next, &od.files, item) {
+		struct objfile_owner *owner = file_unlink(f);
+
+		pthread_mutex_unlock(&od.lock);
+		owner->unhold(owner);
+		pthread_mutex_lock(&od.lock);
+	}
+	pthread_mutex_unlock(&od.lock);
 	rmdir(od.dir);
 	free(od.dir);
 	od.dir = NULL;
 }
 
 struct objfile *objfile_create(const char *kind, const struct objfile_ops *ops,
-			       void *priv)
+			       void *priv, struct objfile_owner *owner)
 {
 	struct objfile *f;
 
 	if (!od.se)
 		return NULL;
-	f = xcalloc(1, sizeof(*f));
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	pthread_mutex_lock(&od.lock);
 	f->ino = od.next_ino++;
+	pthread_mutex_unlock(&od.lock);
 	/* The inode number makes the name unique for the daemon's life. */
 	snprintf(f->name, sizeof(f->name), "%s-%llu", kind,
 		 (unsigned long long)f->ino);
-	if (asprintf(&f->path, "%s/%s", od.dir, f->name) < 0)
-		fatalx("out of memory");
+	if (asprintf(&f->path, "%s/%s", od.dir, f->name) < 0) {
+		free(f);
+		return NULL;
+	}
 	f->ops = ops;
 	f->priv = priv;
+	f->owner = owner;
+	owner->hold(owner);
+	pthread_mutex_lock(&od.lock);
 	list_add_tail(&f->item, &od.files);
+	pthread_mutex_unlock(&od.lock);
 	return f;
+}
+
+/* Wake a poller: take the handle under the lock, notify outside. */
+static void notify(struct fuse_pollhandle *ph)
+{
+	if (ph) {
+		fuse_lowlevel_notify_poll(ph);
+		fuse_pollhandle_destroy(ph);
+	}
 }
 
 void objfile_remove(struct objfile *f)
 {
+	struct objfile_owner *owner = NULL;
+	struct fuse_pollhandle *ph = NULL;
+
 	if (!f)
 		return;
+	pthread_mutex_lock(&od.lock);
 	if (!f->opens) {
-		file_free(f);
-		return;
+		owner = file_unlink(f);
+	} else {
+		/* Descriptors still open: keep the node until their last close. */
+		f->removed = true;
+		f->priv = NULL;
+		ph = f->ph;
+		f->ph = NULL;
 	}
-	/* Descriptors still open: keep the node until their last close. */
-	f->removed = true;
-	f->priv = NULL;
-	objfile_notify(f);
+	pthread_mutex_unlock(&od.lock);
+	notify(ph);
+	if (owner)
+		owner->unhold(owner);
 }
 
 bool objfile_is_open(const struct objfile *f)
 {
-	return f && f->opens;
+	bool open;
+
+	if (!f)
+		return false;
+	pthread_mutex_lock(&od.lock);
+	open = f->opens;
+	pthread_mutex_unlock(&od.lock);
+	return open;
 }
 
 const char *objfile_path(const struct objfile *f)
@@ -413,18 +634,22 @@ const char *objfile_path(const struct objfile *f)
 
 void objfile_notify(struct objfile *f)
 {
-	if (f->ph) {
-		fuse_lowlevel_notify_poll(f->ph);
-		fuse_pollhandle_destroy(f->ph);
-		f->ph = NULL;
-	}
+	struct fuse_pollhandle *ph;
+
+	pthread_mutex_lock(&od.lock);
+	ph = f->ph;
+	f->ph = NULL;
+	pthread_mutex_unlock(&od.lock);
+	notify(ph);
 }
 
-void *objfile_from_fd(pid_t pid, int fd, const char *kind)
+void *objfile_from_fd(pid_t pid, int fd, const char *kind,
+		      const struct objfile_owner *owner)
 {
 	struct objfile *f;
 	struct statx stx;
 	char link[64];
+	void *priv = NULL;
 
 	if (!od.se || fd < 0)
 		return NULL;
@@ -433,14 +658,17 @@ void *objfile_from_fd(pid_t pid, int fd, const char *kind)
 	 * Not by the link's text: that is the path in the caller's mount
 	 * namespace, where anybody may mount anything on our directory's
 	 * path. The file itself must be on our mount. Cached attributes
-	 * only, as in objfile_start().
+	 * only, so a file of some other FUSE server is not asked.
 	 */
 	if (statx(AT_FDCWD, link, AT_STATX_DONT_SYNC, 0, &stx) ||
 	    makedev(stx.stx_dev_major, stx.stx_dev_minor) != od.dev)
 		return NULL;
+	pthread_mutex_lock(&od.lock);
 	f = file_by_ino(stx.stx_ino);
-	if (!f || f->removed || strncmp(f->name, kind, strlen(kind)) ||
-	    f->name[strlen(kind)] != '-')
-		return NULL;
-	return f->priv;
+	if (f && !f->removed && f->owner == owner &&
+	    !strncmp(f->name, kind, strlen(kind)) &&
+	    f->name[strlen(kind)] == '-')
+		priv = f->priv;
+	pthread_mutex_unlock(&od.lock);
+	return priv;
 }

@@ -16,6 +16,17 @@
 
 struct event_base;
 struct objfile;
+struct serial_queue;
+
+/*
+ * Whose state an object file's requests touch: they run as jobs on its
+ * queue (workqueue.h). A file holds its owner while it exists.
+ */
+struct objfile_owner {
+	struct serial_queue *queue;
+	void (*hold)(struct objfile_owner *owner);
+	void (*unhold)(struct objfile_owner *owner);
+};
 
 struct objfile_ops {
 	/* Bytes read into @buf, or -errno. NULL: EINVAL. */
@@ -34,15 +45,20 @@ void objfile_stop(void);
 bool objfile_enabled(void);
 
 /*
- * Handle what is already queued for object files. Their RELEASE comes on a
- * connection of its own, so a caller's close() followed by an ioctl could
- * otherwise be served in the wrong order: the core drains first.
+ * Take what is already queued for object files onto their owners' queues.
+ * Their RELEASE comes on a connection of its own, so a caller's close()
+ * followed by an ioctl could otherwise be served in the wrong order: the
+ * transports drain first, on the thread that reads requests.
  */
 void objfile_drain(void);
 
-/* A new file "<kind>-<n>" in the directory; NULL if objfile is not on. */
+/*
+ * A new file "<kind>-<n>" in the directory, whose requests run on
+ * @owner's queue; NULL if objfile is not on (or no memory).
+ */
 struct objfile *objfile_create(const char *kind,
-			       const struct objfile_ops *ops, void *priv);
+			       const struct objfile_ops *ops, void *priv,
+			       struct objfile_owner *owner);
 /* The object is gone: the file disappears; open descriptors get EIO. */
 void objfile_remove(struct objfile *file);
 /* Is any descriptor of the file open? */
@@ -54,8 +70,11 @@ void objfile_notify(struct objfile *file);
 
 /*
  * The object behind descriptor @fd of process @pid, if it is one of our
- * files of @kind; its priv, or NULL.
+ * files of @kind belonging to @owner; its priv, or NULL. (The kernel lets
+ * one iommufd use another's access; contexts here are served on their own
+ * queues, so only the caller's own objects can be reached.)
  */
-void *objfile_from_fd(pid_t pid, int fd, const char *kind);
+void *objfile_from_fd(pid_t pid, int fd, const char *kind,
+		      const struct objfile_owner *owner);
 
 #endif

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -223,14 +224,20 @@ static int caller_frame(struct frame_reader *fr, uint64_t va, uint64_t *pfn)
 	return 0;
 }
 
+static int kpageflags = -1;
+
+static void open_kpageflags(void)
+{
+	kpageflags = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+}
+
 /* Is the frame part of a huge or compound page? (The kernel skips those.) */
 static bool frame_is_compound(uint64_t pfn)
 {
-	static int kpageflags = -2;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	uint64_t flags;
 
-	if (kpageflags == -2)
-		kpageflags = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	pthread_once(&once, open_kpageflags);
 	if (kpageflags < 0 ||
 	    pread(kpageflags, &flags, 8, (off_t)(pfn * 8)) != 8)
 		return false;
@@ -350,15 +357,28 @@ static void collect_pin_origins(struct iommufd_ctx *ictx,
  * distinct MAPs (origins) whose pinned areas hold the page, in every
  * context.
  */
-static unsigned int count_pins(const struct page_key *key)
+static int count_pins(const struct page_key *key, unsigned int *pins)
 {
-	struct iommufd_ctx *ictx;
+	struct iommufd_ctx **list;
+	unsigned int nctx, i;
 	uint32_t seen[64];
-	unsigned int n = 0;
+	int ret = 0;
 
-	list_for_each_entry(ictx, &iommufd_contexts, item)
-		collect_pin_origins(ictx, key, seen, &n, ARRAY_SIZE(seen));
-	return n;
+	*pins = 0;
+	list = iommufd_ctx_list_get(&nctx);
+	if (!list)
+		return -ENOMEM;
+	for (i = 0; i < nctx; i++) {
+		/* A context stuck in a request cannot be read: say so. */
+		if (!iommufd_ctx_lock_timed(list[i], 1000)) {
+			ret = -EBUSY;
+			break;
+		}
+		collect_pin_origins(list[i], key, seen, pins, ARRAY_SIZE(seen));
+		iommufd_ctx_unlock(list[i]);
+	}
+	iommufd_ctx_list_free(list, nctx);
+	return ret;
 }
 
 /* Pins on each caller page; compound pages are skipped, as the kernel does. */
@@ -398,8 +418,8 @@ static int test_md_check_refs(struct iommufd_ucmd *ucmd, uint64_t uptr,
 			ret = caller_page_key(ucmd->caller, maps_fd, uptr, &key);
 		if (ret || frame_is_compound(pfn))
 			continue;
-		pins = count_pins(&key);
-		if (pins != refs) {
+		ret = count_pins(&key, &pins);
+		if (!ret && pins != refs) {
 			log_debug("check_refs: page at 0x%llx has %u pins, expected %u",
 				  (unsigned long long)uptr, pins, refs);
 			ret = -EIO;
@@ -605,8 +625,12 @@ static int test_create_access(struct iommufd_ucmd *ucmd,
 	ret = iommufd_access_attach(staccess->access, cmd->id);
 	if (ret)
 		goto err_destroy;
-	staccess->file =
-		objfile_create("access", &staccess_file_ops, staccess);
+	staccess->file = objfile_create("access", &staccess_file_ops, staccess,
+					&ucmd->ictx->files);
+	if (!staccess->file) {
+		ret = -ENOMEM;
+		goto err_destroy;
+	}
 	/* The supervisor writes the real number once it is installed. */
 	cmd->create_access.out_access_fd = (uint32_t)-1;
 	ret = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
@@ -628,7 +652,8 @@ err_destroy:
 static struct selftest_access *get_staccess(struct iommufd_ucmd *ucmd,
 					    uint32_t fd)
 {
-	return objfile_from_fd(ucmd->caller->pid, (int)fd, "access");
+	return objfile_from_fd(ucmd->caller->pid, (int)fd, "access",
+			       &ucmd->ictx->files);
 }
 
 static int test_access_pages(struct iommufd_ucmd *ucmd,

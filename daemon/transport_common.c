@@ -14,11 +14,18 @@
 
 #include <event2/event.h>
 
+#include "iommufd_private.h"
 #include "log.h"
+#include "objfile.h"
 #include "transport_common.h"
+#include "uaccess.h"
+#include "workqueue.h"
 
 /* Bound one wake-up so that signal events get a turn under heavy load. */
 #define REQUESTS_PER_WAKEUP 64
+
+/* How long stopping waits for requests still running. */
+#define STOP_TIMEOUT_MS 3000
 
 /* Route libfuse's messages (mount errors, mostly) through our log. */
 __attribute__((format(printf, 2, 0))) static void
@@ -109,22 +116,53 @@ int transport_session_watch(struct transport_session *ts)
 	return 0;
 }
 
+/* Runs on the context's queue (or at stop, with the pool idle). */
 static void file_release(struct transport_file *file)
 {
+	struct transport_session *ts = file->ts;
+
+	pthread_mutex_lock(&ts->files_lock);
 	LIST_REMOVE(file, entry);
+	pthread_mutex_unlock(&ts->files_lock);
 	iommufd_ctx_release(file->ictx);
 	free(file);
 }
 
-void transport_session_cleanup(struct transport_session *ts)
+bool transport_session_cleanup(struct transport_session *ts)
 {
+	bool idle;
+
 	if (ts->readable)
 		event_free(ts->readable);
 	ts->readable = NULL;
-	while (!LIST_EMPTY(&ts->files))
-		file_release(LIST_FIRST(&ts->files));
+	/*
+	 * No new requests now. Let the running ones finish (they reply on
+	 * this session), then release the files whose RELEASE never came.
+	 * A request stuck for good keeps its context and the session.
+	 */
+	idle = wq_stop(STOP_TIMEOUT_MS);
+	for (;;) {
+		struct transport_file *file;
+
+		pthread_mutex_lock(&ts->files_lock);
+		file = LIST_FIRST(&ts->files);
+		pthread_mutex_unlock(&ts->files_lock);
+		if (!file)
+			break;
+		if (!iommufd_ctx_lock_timed(file->ictx, 0)) {
+			log_warnx("%s: a client's request is stuck; not releasing its context",
+				  ts->name);
+			pthread_mutex_lock(&ts->files_lock);
+			LIST_REMOVE(file, entry);
+			pthread_mutex_unlock(&ts->files_lock);
+			continue;
+		}
+		iommufd_ctx_unlock(file->ictx);
+		file_release(file);
+	}
 	free(ts->request_buf.mem);
 	ts->request_buf.mem = NULL;
+	return idle;
 }
 
 struct ucaller transport_caller(fuse_req_t req)
@@ -168,7 +206,10 @@ void transport_open(fuse_req_t req, struct fuse_file_info *fi)
 		transport_reply_errno(req, err);
 		return;
 	}
+	file->ts = ts;
+	pthread_mutex_lock(&ts->files_lock);
 	LIST_INSERT_HEAD(&ts->files, file, entry);
+	pthread_mutex_unlock(&ts->files_lock);
 
 	/* Every read/write/ioctl must reach us; there is no file position. */
 	fi->direct_io = 1;
@@ -183,15 +224,81 @@ void transport_open(fuse_req_t req, struct fuse_file_info *fi)
 	if (fuse_reply_open(req, fi) != 0) {
 		log_debug("%s: open by pid %d went away before the reply",
 			  ts->name, (int)opener.pid);
-		file_release(file);
+		transport_release(NULL, fi);
 	}
+}
+
+/* One request for a context, queued on it. */
+struct request_job {
+	struct wq_job job;
+	fuse_req_t req;
+	struct transport_file *file;
+	struct iommufd_ctx *ictx; /* held while queued */
+	struct ucaller caller;
+	unsigned int cmd;
+	uint64_t arg;
+	/* Served from the kernel's copies: the plan and the copies. */
+	bool copied;
+	struct ioctl_plan plan;
+	const char *unreachable;
+	uint64_t limit;
+	size_t copies_len;
+	unsigned char copies[];
+};
+
+static void request_done(struct wq_job *job)
+{
+	struct request_job *r = container_of(job, struct request_job, job);
+
+	iommufd_ctx_unhold(r->ictx);
+	free(r);
+}
+
+static struct request_job *request_new(struct fuse_file_info *fi,
+				       size_t copies_len)
+{
+	struct request_job *r = calloc(1, sizeof(*r) + copies_len);
+
+	if (!r)
+		return NULL;
+	r->file = transport_file_of(fi);
+	r->ictx = r->file->ictx;
+	r->copies_len = copies_len;
+	r->job.done = request_done;
+	iommufd_ctx_hold(r->ictx);
+	return r;
+}
+
+static void release_run(struct wq_job *job)
+{
+	struct request_job *r = container_of(job, struct request_job, job);
+
+	/* Replied once done: a CUSE close() waits for it, as in the kernel. */
+	file_release(r->file);
+	if (r->req)
+		fuse_reply_err(r->req, 0);
 }
 
 void transport_release(fuse_req_t req, struct fuse_file_info *fi)
 {
+	struct request_job *r = request_new(fi, 0);
+
+	if (!r) {
+		/* Not even that: release here, on the loop, rather than leak. */
+		struct transport_file *file = transport_file_of(fi);
+
+		log_err("out of memory queueing a release; releasing inline");
+		file_release(file);
+		if (req)
+			fuse_reply_err(req, 0);
+		return;
+	}
 	/* RELEASE carries no caller (pid 0): the context comes from fh. */
-	file_release(transport_file_of(fi));
-	fuse_reply_err(req, 0);
+	r->req = req;
+	r->job.run = release_run;
+	r->job.uid = r->ictx->opener.uid;
+	r->job.release = true;
+	wq_submit(&r->ictx->queue, &r->job);
 }
 
 /* Sent on every close() of a FUSE file; iommufd has nothing to do then. */
@@ -229,12 +336,81 @@ void transport_reply_result(fuse_req_t req, unsigned int cmd, long ret,
 	fuse_reply_ioctl_iov(req, (int)ret, iov, (int)n);
 }
 
+static void ioctl_run(struct wq_job *job)
+{
+	struct request_job *r = container_of(job, struct request_job, job);
+	struct iovec iov[IOCTL_REGIONS_MAX];
+	struct uwindow window;
+	unsigned int n = 0;
+	long ret;
+
+	if (!r->copied) {
+		ret = iommufd_ctx_ioctl(r->ictx, &r->caller, r->cmd, r->arg);
+		transport_reply_result(r->req, r->cmd, ret, NULL, 0);
+		return;
+	}
+	/* The handler writes into the copies; the reply carries them back. */
+	uwindow_init(&window, &r->plan, r->copies, r->unreachable);
+	r->caller.window = &window;
+	ret = iommufd_ctx_ioctl(r->ictx, &r->caller, r->cmd, r->arg);
+	if (window.too_big) {
+		log_warnx("pid %d: ioctl 0x%x needs more of its memory copied than the %llu bytes a CUSE retry can carry, and %s; failing with ENOMEM, as the kernel does for oversized retries",
+			  (int)r->caller.pid, r->cmd,
+			  (unsigned long long)r->limit, r->unreachable);
+		ret = -ENOMEM;
+	}
+	n = uwindow_out_iov(&window, iov);
+	transport_reply_result(r->req, r->cmd, ret, iov, n);
+}
+
+/* Object files closed before this ioctl are closed before it runs. */
+static void submit_ioctl(struct request_job *r)
+{
+	objfile_drain();
+	r->job.run = ioctl_run;
+	r->job.uid = r->caller.uid;
+	wq_submit(&r->ictx->queue, &r->job);
+}
+
 void transport_ioctl_direct(fuse_req_t req, struct fuse_file_info *fi,
 			    const struct ucaller *caller, unsigned int cmd,
 			    uint64_t arg)
 {
-	long ret = iommufd_ctx_ioctl(transport_file_of(fi)->ictx, caller, cmd,
-				     arg);
+	struct request_job *r = request_new(fi, 0);
 
-	transport_reply_result(req, cmd, ret, NULL, 0);
+	if (!r) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	r->req = req;
+	r->caller = *caller;
+	r->cmd = cmd;
+	r->arg = arg;
+	submit_ioctl(r);
+}
+
+void transport_ioctl_copied(fuse_req_t req, struct fuse_file_info *fi,
+			    const struct ucaller *caller, unsigned int cmd,
+			    uint64_t arg, const struct ioctl_plan *plan,
+			    const void *in_buf, size_t in_bufsz,
+			    const char *unreachable, uint64_t limit)
+{
+	/* The request buffer is the loop's: the job gets its own copy. */
+	struct request_job *r = request_new(fi, in_bufsz);
+
+	if (!r) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	r->req = req;
+	r->caller = *caller;
+	r->cmd = cmd;
+	r->arg = arg;
+	r->copied = true;
+	r->plan = *plan;
+	r->unreachable = unreachable;
+	r->limit = limit;
+	if (in_bufsz)
+		memcpy(r->copies, in_buf, in_bufsz);
+	submit_ioctl(r);
 }

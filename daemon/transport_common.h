@@ -3,7 +3,12 @@
  * What the FUSE-file and CUSE transports share: a libfuse session read from
  * the daemon's event loop, one core context per open file, and the replies
  * to the requests that mean the same on both (open, release, flush, an
- * ioctl served by reaching the caller directly).
+ * ioctl).
+ *
+ * The event loop only reads requests: an ioctl or a release is a job on
+ * the file's context queue (workqueue.h), run on a worker, which replies.
+ * So a request that blocks (a caller's memory nobody serves) holds one
+ * worker and its own context, never the loop or another client.
  *
  * Both transports pass their struct transport_session to libfuse as the
  * session's userdata, so fuse_req_userdata() finds it in every request.
@@ -15,6 +20,8 @@
 #define FUSE_USE_VERSION 314
 #endif
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/queue.h>
 #include <sys/uio.h>
@@ -22,13 +29,17 @@
 #include <fuse_lowlevel.h>
 
 #include "core.h"
+#include "ioctl_regions.h"
 
 struct event;
 struct event_base;
 
+struct transport_session;
+
 /* One per open file description; fi->fh points at it. */
 struct transport_file {
 	struct iommufd_ctx *ictx;
+	struct transport_session *ts;
 	LIST_ENTRY(transport_file) entry;
 };
 
@@ -40,6 +51,7 @@ struct transport_session {
 	struct event *readable;
 	struct fuse_buf request_buf;
 	/* Released on stop if the kernel never sends their RELEASE. */
+	pthread_mutex_t files_lock;
 	LIST_HEAD(, transport_file) files;
 };
 
@@ -55,11 +67,14 @@ void transport_log_to_daemon_log(void);
 int transport_session_watch(struct transport_session *ts);
 
 /*
- * Stop reading, release every context still open (their RELEASE will never
- * be read now) and free the buffers. Call before the session fd is closed:
- * the event must leave the loop while its fd is still valid.
+ * Stop reading, wait a while for the requests still running (they reply on
+ * this session), release every context still open (their RELEASE will
+ * never be read now) and free the buffers. Call before the session fd is
+ * closed: the event must leave the loop while its fd is still valid.
+ * False when a request is stuck for good: then the session must not be
+ * destroyed (a late reply would use it); the process is about to exit.
  */
-void transport_session_cleanup(struct transport_session *ts);
+bool transport_session_cleanup(struct transport_session *ts);
 
 /* The thread that issued @req, as the daemon's pid namespace sees it. */
 struct ucaller transport_caller(fuse_req_t req);
@@ -75,10 +90,22 @@ void transport_open(fuse_req_t req, struct fuse_file_info *fi);
 void transport_release(fuse_req_t req, struct fuse_file_info *fi);
 void transport_flush(fuse_req_t req, struct fuse_file_info *fi);
 
-/* Run one ioctl with the caller reached directly and reply. */
+/* Queue one ioctl with the caller reached directly; the job replies. */
 void transport_ioctl_direct(fuse_req_t req, struct fuse_file_info *fi,
 			    const struct ucaller *caller, unsigned int cmd,
 			    uint64_t arg);
+
+/*
+ * Queue one ioctl served from the kernel's copies of the caller's memory
+ * (@plan's regions, @in_buf as the kernel sent them), for a caller out of
+ * direct reach (@unreachable says why). A region left out for its size
+ * fails the ioctl with ENOMEM, logged with @limit, what one round carries.
+ */
+void transport_ioctl_copied(fuse_req_t req, struct fuse_file_info *fi,
+			    const struct ucaller *caller, unsigned int cmd,
+			    uint64_t arg, const struct ioctl_plan *plan,
+			    const void *in_buf, size_t in_bufsz,
+			    const char *unreachable, uint64_t limit);
 
 /*
  * Reply with the core's result: @ret >= 0, or -errno, and the @n iovecs of

@@ -23,8 +23,8 @@
  * (pinning its memory, its page tables, its descriptors) fail with EPERM in
  * that mode and say why.
  *
- * Requests are read by the one reader on the event loop and handled to
- * completion in order, as on the FUSE file.
+ * Requests are read by the one reader on the event loop and queued on
+ * their context, as on the FUSE file (transport_common.h).
  */
 #define FUSE_USE_VERSION 314
 #define _GNU_SOURCE
@@ -71,7 +71,6 @@ struct cuse_transport {
 	bool init_done;
 	bool created_node;	     /* we made /dev/<name>, not devtmpfs */
 	uint64_t retry_limit;	     /* bytes one round may fetch */
-	unsigned char *copies;	     /* one round's copies, for the window */
 };
 
 static struct cuse_transport cuse_transport;
@@ -126,24 +125,9 @@ static const char *unreachable_reason(const struct ucaller *caller)
 	return "the daemon may not ptrace the caller (process_vm_readv was refused)";
 }
 
-static void log_too_big(const struct cuse_transport *t,
-			const struct ucaller *caller, unsigned int cmd,
-			const struct uwindow *w)
-{
-	uint64_t len = 0;
-
-	for (unsigned int i = 0; i < w->nr; i++)
-		if (!w->regions[i].data && w->regions[i].r.len > len)
-			len = w->regions[i].r.len;
-	log_warnx("cuse: pid %d: ioctl 0x%x needs %llu bytes of its memory copied, more than the %llu a CUSE retry can carry, and %s; failing with ENOMEM, as the kernel does for oversized retries",
-		  (int)caller->pid, cmd, (unsigned long long)len,
-		  (unsigned long long)t->retry_limit,
-		  unreachable_reason(caller));
-}
-
 /*
  * One round of an ioctl served from copies. Until the kernel has sent what
- * the plan for its data names, ask for that; then run the handler, once.
+ * the plan for its data names, ask for that; then queue the handler, once.
  */
 static void cuse_ioctl_copied(struct cuse_transport *t, fuse_req_t req,
 			      struct fuse_file_info *fi, struct ucaller *caller,
@@ -151,30 +135,16 @@ static void cuse_ioctl_copied(struct cuse_transport *t, fuse_req_t req,
 			      const void *in_buf, size_t in_bufsz,
 			      size_t out_bufsz)
 {
-	struct iovec iov[IOCTL_REGIONS_MAX];
 	struct ioctl_plan plan;
-	struct uwindow window;
-	unsigned int n;
-	long ret;
 
 	ioctl_plan(cmd, arg, in_buf, in_bufsz, t->retry_limit, &plan);
 	if (!ioctl_plan_complete(&plan, in_bufsz, out_bufsz)) {
 		reply_retry(req, &plan);
 		return;
 	}
-
-	/* The handler writes into the copies; the request buffer is libfuse's. */
-	if (in_bufsz)
-		memcpy(t->copies, in_buf, in_bufsz);
-	uwindow_init(&window, &plan, t->copies, unreachable_reason(caller));
-	caller->window = &window;
-	ret = iommufd_ctx_ioctl(transport_file_of(fi)->ictx, caller, cmd, arg);
-	if (window.too_big) {
-		log_too_big(t, caller, cmd, &window);
-		ret = -ENOMEM;
-	}
-	n = uwindow_out_iov(&window, iov);
-	transport_reply_result(req, cmd, ret, iov, n);
+	transport_ioctl_copied(req, fi, caller, cmd, arg, &plan, in_buf,
+			       in_bufsz, unreachable_reason(caller),
+			       t->retry_limit);
 }
 
 static void cuse_dev_ioctl(fuse_req_t req, int cmd, void *arg,
@@ -425,8 +395,6 @@ static void free_transport(struct cuse_transport *t)
 	if (t->created_node && unlink(t->ts.path) < 0 && errno != ENOENT)
 		log_warn("cuse: cannot remove %s", t->ts.path);
 	t->created_node = false;
-	free(t->copies);
-	t->copies = NULL;
 	free(t->devname);
 	t->devname = NULL;
 	free(t->ts.path);
@@ -468,8 +436,8 @@ int transport_cuse_start(struct event_base *base, const char *path,
 	t->retry_limit = (uint64_t)CUSE_MAX_PAGES *
 			 (page_size > 0 ? (uint64_t)page_size : 4096);
 	t->devname = strdup(name);
-	t->copies = malloc(t->retry_limit);
-	if (!t->devname || !t->copies ||
+	pthread_mutex_init(&t->ts.files_lock, NULL);
+	if (!t->devname ||
 	    asprintf(&t->ts.path, "/dev/%s", name) < 0) {
 		t->ts.path = NULL;
 		free_transport(t);
@@ -526,8 +494,13 @@ void transport_cuse_stop(void)
 	if (!t->ts.session)
 		return;
 
-	/* Nothing reads the channel any more, so no RELEASE will arrive. */
-	transport_session_cleanup(&t->ts);
+	/*
+	 * Nothing reads the channel any more, so no RELEASE will arrive. A
+	 * stuck request may still reply on the session: then leave it to the
+	 * process's exit, which closes the channel and removes the device.
+	 */
+	if (!transport_session_cleanup(&t->ts))
+		return;
 
 	/*
 	 * Closing the channel makes the kernel remove the device. Files still

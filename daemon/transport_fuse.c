@@ -8,10 +8,11 @@
  * refuses a retry. The core therefore reads and writes the caller's memory
  * directly (uaccess.h) while the caller sleeps in the ioctl.
  *
- * One reader drives the session from the daemon's event loop and handles each
- * request to completion before reading the next. That keeps the kernel's
- * queue order, which matters because RELEASE is sent asynchronously after the
- * last close() and a client may reopen and query the core right away.
+ * One reader drives the session from the daemon's event loop and queues each
+ * request on its context (transport_common.h). RELEASE is sent
+ * asynchronously after the last close() and a client may reopen and query
+ * the core right away: the pool holds the user's later requests back until
+ * the release is done (workqueue.h).
  */
 #define FUSE_USE_VERSION 314
 #define _GNU_SOURCE
@@ -270,6 +271,7 @@ int transport_fuse_start(struct event_base *base, const char *path)
 
 	memset(t, 0, sizeof(*t));
 	LIST_INIT(&t->ts.files);
+	pthread_mutex_init(&t->ts.files_lock, NULL);
 	t->ts.name = "fuse";
 	t->ts.base = base;
 	t->ts.path = strdup(path);
@@ -327,7 +329,12 @@ void transport_fuse_stop(void)
 		return;
 
 	/* Nothing reads the session any more, so no RELEASE will arrive. */
-	transport_session_cleanup(&t->ts);
+	if (!transport_session_cleanup(&t->ts)) {
+		/* A stuck request may still reply: keep the session, detach. */
+		umount2(t->ts.path, MNT_DETACH | UMOUNT_NOFOLLOW);
+		remove_created_file(t);
+		return;
+	}
 
 	/*
 	 * Closes the session fd and lazily unmounts. After an abort libfuse

@@ -19,6 +19,7 @@
 
 #include "log.h"
 #include "uaccess.h"
+#include "util.h"
 
 /*
  * The kernel caps one process_vm_* call at MAX_RW_COUNT (just under 2 GiB)
@@ -34,14 +35,7 @@ static char zero_block[4096];
 
 static size_t page_size(void)
 {
-	static size_t cached;
-
-	if (!cached) {
-		long sz = sysconf(_SC_PAGESIZE);
-
-		cached = sz > 0 ? (size_t)sz : 4096;
-	}
-	return cached;
+	return PAGE_SIZE;
 }
 
 /* A range that cannot name caller memory faults before any syscall. */

@@ -136,6 +136,45 @@ static json_object *request(FILE *f, const char *command, json_object *args)
 	return result;
 }
 
+/*
+ * A command whose answer comes in pages (the daemon says "next" where the
+ * following one starts): ask for every page, and join their @list arrays.
+ */
+static json_object *request_all(FILE *f, const char *command,
+				json_object *args, const char *list)
+{
+	json_object *all = NULL, *next = NULL;
+
+	do {
+		json_object *a = json_object_new_object(), *page, *items;
+
+		if (args) {
+			json_object_object_foreach(args, key, val)
+				json_object_object_add(a, key,
+						       json_object_get(val));
+		}
+		if (next)
+			json_object_object_add(a, "from", json_object_get(next));
+		page = request(f, command, a);
+		json_object_put(next);
+		next = json_object_get(json_object_object_get(page, "next"));
+		if (!all) {
+			all = page;
+			continue;
+		}
+		items = json_object_object_get(page, list);
+		for (size_t i = 0; i < json_object_array_length(items); i++)
+			json_object_array_add(
+				json_object_object_get(all, list),
+				json_object_get(
+					json_object_array_get_idx(items, i)));
+		json_object_put(page);
+	} while (next);
+	json_object_object_del(all, "next");
+	json_object_put(args);
+	return all;
+}
+
 static json_object *pid_args(void)
 {
 	json_object *args = json_object_new_object();
@@ -353,7 +392,7 @@ static void show_ioas(json_object *r)
 
 static void show_pages(json_object *r)
 {
-	struct table t = { 7, { "STORAGE", "TYPE", "PID", "BASE", "PAGES",
+	struct table t = { 7, { "STORAGE", "TYPE", "PID", "BASE", "INODE",
 				"PINNED BYTES", "AREAS" } };
 	json_object *list = json_object_object_get(r, "storages");
 	json_object *acct = json_object_object_get(r, "accounting");
@@ -361,17 +400,12 @@ static void show_pages(json_object *r)
 
 	for (i = 0; i < json_object_array_length(list); i++) {
 		json_object *p = json_object_array_get_idx(list, i);
-		char areas[16];
-
-		snprintf(areas, sizeof(areas), "%zu",
-			 json_object_array_length(
-				 json_object_object_get(p, "areas")));
-		table_row(&t, str(p, "storage"), str(p, "type"), str(p, "pid"),
-			  hex(p, "base"), str(p, "pages"), str(p, "pinned_bytes"),
-			  areas);
+		table_row(&t, hex(p, "storage"), str(p, "type"), str(p, "pid"),
+			  hex(p, "base"), str(p, "inode"), str(p, "pinned_bytes"),
+			  str(p, "nr_areas"));
 	}
 	table_print(&t);
-	printf("\npinned pages (pin ledger): %s\n", str(r, "pinned_pages"));
+	printf("\npinned pages: %s\n", str(r, "pinned_pages"));
 	for (i = 0; i < json_object_array_length(acct); i++) {
 		json_object *a = json_object_array_get_idx(acct, i);
 		json_object *v;
@@ -574,7 +608,7 @@ int main(int argc, char **argv)
 		json_object_object_add(args, "id",
 				       json_object_new_int64(
 					       strtol(argv[optind], NULL, 0)));
-		result = request(f, "ioas", args);
+		result = request_all(f, "ioas", args, "areas");
 		if (json_output)
 			printf("%s\n", json_object_to_json_string_ext(
 					       result, JSON_C_TO_STRING_PRETTY));
@@ -588,7 +622,10 @@ int main(int argc, char **argv)
 			continue;
 		if (!strcmp(commands[i].request, "objects"))
 			args = pid_args();
-		result = request(f, commands[i].request, args);
+		if (!strcmp(commands[i].request, "pages"))
+			result = request_all(f, "pages", args, "storages");
+		else
+			result = request(f, commands[i].request, args);
 		if (json_output && strcmp(cmd, "graph"))
 			printf("%s\n", json_object_to_json_string_ext(
 					       result, JSON_C_TO_STRING_PRETTY));
