@@ -32,6 +32,8 @@ iommufd_access_create(struct iommufd_ctx *ictx,
 	struct iommufd_access *access =
 		iommufd_object_alloc_type(ictx, access, IOMMUFD_OBJ_ACCESS);
 
+	if (!access)
+		return NULL;
 	access->ictx = ictx;
 	access->ops = ops;
 	access->data = data;
@@ -170,10 +172,12 @@ static void access_unpin_range(struct io_pagetable *iopt, uint64_t iova,
 	     area && area != stop; area = iopt_contig_next(&it)) {
 		struct pin_user u;
 
+		uint64_t first = iopt_area_byte(area, it.start) / PAGE_SIZE;
+		uint64_t end = iopt_area_byte(area, it.last) / PAGE_SIZE;
+
 		iopt_area_pin_user(area, &u);
-		iopt_pages_unpin(area->pages,
-				 iopt_area_byte(area, it.start) / PAGE_SIZE,
-				 iopt_area_byte(area, it.last) / PAGE_SIZE, &u);
+		iopt_pages_unpin(area->pages, first, end, &u);
+		iopt_budget_pin(iopt, -(int64_t)(end - first + 1));
 		area->num_accesses--;
 	}
 }
@@ -220,9 +224,14 @@ int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova,
 		iopt_area_pin_user(area, &u);
 		/* What the access does with the pages is its own business. */
 		u.writable = area->iommu_prot & IOMMU_WRITE;
-		ret = iopt_pages_pin(area->pages, first, end, &u);
+		ret = iopt_budget_pin(iopt, (int64_t)(end - first + 1));
 		if (ret)
 			break;
+		ret = iopt_pages_pin(area->pages, first, end, &u);
+		if (ret) {
+			iopt_budget_pin(iopt, -(int64_t)(end - first + 1));
+			break;
+		}
 		area->num_accesses++;
 		for (i = first; i <= end; i++) {
 			uint64_t contig;

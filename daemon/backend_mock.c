@@ -53,7 +53,11 @@ struct iommu_device *mock_dev_create(uint32_t flags, int *err)
 		*err = -EINVAL;
 		return NULL;
 	}
-	mdev = xcalloc(1, sizeof(*mdev));
+	mdev = calloc(1, sizeof(*mdev));
+	if (!mdev) {
+		*err = -ENOMEM;
+		return NULL;
+	}
 	mdev->dev.ops = &mock_backend_ops;
 	mdev->flags = flags;
 	return &mdev->dev;
@@ -85,7 +89,11 @@ static struct iommu_domain *mock_domain_alloc_paging(struct iommu_device *dev,
 		*err = -EOPNOTSUPP;
 		return NULL;
 	}
-	mock = xcalloc(1, sizeof(*mock));
+	mock = calloc(1, sizeof(*mock));
+	if (!mock) {
+		*err = -ENOMEM;
+		return NULL;
+	}
 	mock->domain.ops = &mock_backend_ops;
 	mock->domain.type = IOMMU_DOMAIN_PAGING;
 	mock->domain.pgsize_bitmap = MOCK_IO_PAGE_SIZE;
@@ -131,7 +139,11 @@ mock_domain_alloc_nested(struct iommu_device *dev, struct iommu_domain *parent,
 		*err = ret;
 		return NULL;
 	}
-	mock = xcalloc(1, sizeof(*mock));
+	mock = calloc(1, sizeof(*mock));
+	if (!mock) {
+		*err = -ENOMEM;
+		return NULL;
+	}
 	mock->domain.ops = &mock_backend_ops;
 	mock->domain.type = IOMMU_DOMAIN_NESTED;
 	mock->domain.parent = parent;

@@ -17,6 +17,17 @@
 struct iommufd_ctx;
 struct uwindow;
 
+/*
+ * Handles on a caller's address space, opened while the caller was
+ * provably there (/proc/TID/mem and maps, then the seccomp notification
+ * still valid): they keep naming that address space whatever happens to
+ * the thread id. For callers not held in a FUSE request (launcher.c).
+ */
+struct caller_handles {
+	int mem_fd;
+	int maps_fd;
+};
+
 /* Who issued a request: the calling thread as the daemon's pid namespace sees it. */
 struct ucaller {
 	pid_t pid;	/* thread id of the caller, 0 if unknown */
@@ -29,6 +40,11 @@ struct ucaller {
 	 * (uaccess.h).
 	 */
 	struct uwindow *window;
+	/*
+	 * Set instead of a pid for a caller that is not held in a request:
+	 * its memory is reached through these handles only.
+	 */
+	const struct caller_handles *handles;
 };
 
 /* Global core set-up, once per daemon. Returns 0 or -errno. */

@@ -23,6 +23,8 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 	struct iommufd_device *idev =
 		iommufd_object_alloc_type(ictx, idev, IOMMUFD_OBJ_DEVICE);
 
+	if (!idev)
+		return NULL;
 	idev->ictx = ictx;
 	idev->dev = dev;
 	/* The binding driver holds the device until it unbinds. */

@@ -23,26 +23,18 @@
 #include "pages.h"
 #include "uaccess.h"
 
-void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size ? size : 1);
-
-	if (!p)
-		fatalx("out of memory");
-	return p;
-}
-
-void *xreallocarray(void *p, size_t n, size_t size)
-{
-	p = reallocarray(p, n ? n : 1, size ? size : 1);
-	if (!p)
-		fatalx("out of memory");
-	return p;
-}
-
 struct list_head iommufd_contexts = { &iommufd_contexts, &iommufd_contexts };
+
+/* Generous: far beyond what a VMM needs, far below what hurts the host. */
+struct iommufd_limits iommufd_default_limits = {
+	.objects = 65536,
+	.areas = 4 * 1024 * 1024,
+	.iova_ranges = 65536,
+	.pinned_pages = 0, /* RLIMIT_MEMLOCK is the limit */
+};
 pthread_mutex_t iommufd_contexts_lock = PTHREAD_MUTEX_INITIALIZER;
 struct iommufd_stats iommufd_stats;
+static const struct iommu_backend_ops *core_backend;
 void (*iommufd_event_hook)(const struct iommufd_event *ev);
 
 static int iommufd_destroy(struct iommufd_ucmd *ucmd)
@@ -283,7 +275,12 @@ static long dispatch(struct iommufd_ucmd *ucmd, unsigned int cmd)
 					  ucmd->ubuffer);
 
 	op = &iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE];
-	if (op->ioctl_num != cmd)
+	/*
+	 * The selftest interface exists only with the mock, as the kernel
+	 * has it only with CONFIG_IOMMUFD_TEST.
+	 */
+	if (op->ioctl_num != cmd ||
+	    (cmd == IOMMU_TEST_CMD && core_backend != &mock_backend_ops))
 		op = NULL;
 	ucmd->cmd = &buf;
 	ret = copy_cmd_from_caller(op, ucmd);
@@ -296,7 +293,6 @@ static long dispatch(struct iommufd_ucmd *ucmd, unsigned int cmd)
 	return ret;
 }
 
-static const struct iommu_backend_ops *core_backend;
 
 int iommufd_core_init(const char *backend_name)
 {
@@ -348,6 +344,10 @@ struct iommufd_ctx *iommufd_ctx_open(const struct ucaller *opener)
 		.unhold = ctx_files_unhold,
 	};
 	ictx->opener = *opener;
+	ictx->limits = iommufd_default_limits;
+	ictx->budget.max_areas = ictx->limits.areas;
+	ictx->budget.max_pinned = ictx->limits.pinned_pages;
+	ictx->budget.max_ranges = ictx->limits.iova_ranges;
 	ictx->lowest_free = 1;
 	list_init(&ictx->pending_installs);
 	ictx->serial = atomic_fetch_add(&serial, 1) + 1;

@@ -16,6 +16,9 @@
 #include "log.h"
 #include "objfile.h"
 
+/* Faults queued or awaiting an answer, per queue. */
+#define FAULT_PENDING_MAX 65536
+
 /* One page request; the mock reports single-fault groups. */
 struct fault_group {
 	struct list_head item;
@@ -103,6 +106,7 @@ static long fault_write(void *priv, const char *buf, size_t count)
 		/* The mock device has nothing to resume: the answer is final. */
 		list_del(&found->item);
 		free(found);
+		fault->pending--;
 	}
 	return done ? (long)done : -EINVAL;
 }
@@ -166,6 +170,8 @@ int iommufd_fault_alloc(struct iommufd_ucmd *ucmd)
 						 "IOMMU_FAULT_QUEUE_ALLOC");
 
 	fault = iommufd_object_alloc_type(ucmd->ictx, fault, IOMMUFD_OBJ_FAULT);
+	if (!fault)
+		return -ENOMEM;
 	fault->ictx = ucmd->ictx;
 	list_init(&fault->deliver);
 	list_init(&fault->response);
@@ -194,14 +200,25 @@ int iommufd_fault_alloc(struct iommufd_ucmd *ucmd)
 	return 0;
 }
 
-void iommufd_fault_report(struct iommufd_fault *fault,
-			  const struct iommu_hwpt_pgfault *msg)
+int iommufd_fault_report(struct iommufd_fault *fault,
+			 const struct iommu_hwpt_pgfault *msg)
 {
-	struct fault_group *group = xcalloc(1, sizeof(*group));
+	struct fault_group *group;
 
+	/* Faults nobody reads must not pile up in the daemon without end. */
+	if (fault->pending >= FAULT_PENDING_MAX) {
+		log_info("fault queue %u: %u faults unread or unanswered; refusing more",
+			 fault->obj.id, fault->pending);
+		return -ENOMEM;
+	}
+	group = calloc(1, sizeof(*group));
+	if (!group)
+		return -ENOMEM;
 	group->msg = *msg;
 	list_add_tail(&group->item, &fault->deliver);
+	fault->pending++;
 	objfile_notify(fault->file);
+	return 0;
 }
 
 void iommufd_fault_destroy(struct iommufd_object *obj)

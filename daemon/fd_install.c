@@ -47,12 +47,26 @@ static struct iommufd_fd_install *find_install(struct iommufd_ctx *ictx,
 	return NULL;
 }
 
+/*
+ * The caller of the fd-returning ioctl, reached through the supervisor's
+ * handles on its memory (the caller is not held in a request of ours).
+ */
+static struct ucaller target_of(const struct iommufdd_priv_fd *req,
+				struct caller_handles *h)
+{
+	*h = (struct caller_handles){ req->mem_fd, req->maps_fd };
+	return (struct ucaller){ .pid = 0, .handles = h };
+}
+
 static int fd_prepare(struct iommufd_ctx *ictx, struct iommufdd_priv_fd *req)
 {
-	struct ucaller target = { .pid = req->caller_tid };
-	struct iommufd_fd_install *install = xcalloc(1, sizeof(*install));
+	struct caller_handles h;
+	struct ucaller target = target_of(req, &h);
+	struct iommufd_fd_install *install = calloc(1, sizeof(*install));
 	long ret;
 
+	if (!install)
+		return -ENOMEM;
 	install->ubuffer = req->arg;
 	ret = iommufd_ctx_ioctl_install(ictx, &target, req->cmd, req->arg,
 					install);
@@ -74,7 +88,8 @@ static int fd_prepare(struct iommufd_ctx *ictx, struct iommufdd_priv_fd *req)
 static int fd_commit(struct iommufd_ctx *ictx, struct iommufdd_priv_fd *req)
 {
 	struct iommufd_fd_install *install = find_install(ictx, req->token);
-	struct ucaller target = { .pid = req->caller_tid };
+	struct caller_handles h;
+	struct ucaller target = target_of(req, &h);
 	uint32_t fd = req->fd;
 	int ret;
 
@@ -132,7 +147,7 @@ long iommufd_priv_ioctl(struct iommufd_ctx *ictx, const struct ucaller *caller,
 		return -ENOTTY;
 	}
 	if (copy_from_user(caller, &req, arg, sizeof(req)) ||
-	    req.size != sizeof(req))
+	    req.size != sizeof(req) || req.mem_fd < 0 || req.maps_fd < 0)
 		return -EINVAL;
 
 	switch (cmd) {

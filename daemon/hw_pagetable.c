@@ -69,6 +69,10 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 		iommufd_object_alloc(ictx, sizeof(*hwpt_paging),
 				     IOMMUFD_OBJ_HWPT_PAGING),
 		struct iommufd_hwpt_paging, common.obj);
+	if (!hwpt_paging) {
+		*err = -ENOMEM;
+		return NULL;
+	}
 	list_init(&hwpt_paging->hwpt_item);
 	hwpt_paging->ioas = ioas;
 	iommufd_object_get(&ioas->obj);
@@ -125,6 +129,10 @@ iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
 		iommufd_object_alloc(ictx, sizeof(*hwpt_nested),
 				     IOMMUFD_OBJ_HWPT_NESTED),
 		struct iommufd_hwpt_nested, common.obj);
+	if (!hwpt_nested) {
+		*err = -ENOMEM;
+		return NULL;
+	}
 	hwpt_nested->parent = parent;
 	iommufd_object_get(&parent->common.obj);
 
@@ -375,7 +383,11 @@ int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd)
 	}
 
 	nbits = cmd->length / cmd->page_size;
-	w.bits = xcalloc(1, DIRTY_BITMAP_CHUNK);
+	w.bits = calloc(1, DIRTY_BITMAP_CHUNK);
+	if (!w.bits) {
+		ret = -ENOMEM;
+		goto out_put;
+	}
 	for (bit = 0; bit < nbits; bit += DIRTY_BITMAP_CHUNK * 8) {
 		uint64_t n = nbits - bit < DIRTY_BITMAP_CHUNK * 8 ?
 				     nbits - bit :

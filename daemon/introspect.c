@@ -62,6 +62,20 @@ static json_object *client_json(const struct iommufd_ctx *ictx)
 	return c;
 }
 
+/* What each open /dev/iommu may hold (0: no limit). */
+static json_object *limits_json(void)
+{
+	const struct iommufd_limits *l = &iommufd_default_limits;
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "objects", jint(l->objects));
+	json_object_object_add(o, "areas", jint(l->areas));
+	json_object_object_add(o, "iova_ranges", jint(l->iova_ranges));
+	json_object_object_add(o, "pinned_bytes",
+			       jint(l->pinned_pages * PAGE_SIZE));
+	return o;
+}
+
 /* The contexts to look at, each held. */
 struct ctx_walk {
 	struct iommufd_ctx **list;
@@ -115,6 +129,7 @@ json_object *introspect_status(const char *backend)
 	json_object_object_add(st, "requests_queued", jint(queued));
 	json_object_object_add(st, "uptime_s",
 			       jint((uint64_t)(now.tv_sec - daemon_start.tv_sec)));
+	json_object_object_add(st, "limits", limits_json());
 	walk_end(&w);
 	return st;
 }

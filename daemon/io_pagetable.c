@@ -84,11 +84,48 @@ struct iopt_area *iopt_contig_next(struct iopt_contig_iter *it)
 			  it->last + 1);
 }
 
-void iopt_init(struct io_pagetable *iopt)
+void iopt_init(struct io_pagetable *iopt, struct iopt_budget *budget)
 {
 	memset(iopt, 0, sizeof(*iopt));
 	list_init(&iopt->access_list);
 	iopt->iova_alignment = 1;
+	iopt->budget = budget;
+}
+
+/* One more area, if the context may have it. */
+static int budget_area(struct io_pagetable *iopt)
+{
+	struct iopt_budget *b = iopt->budget;
+
+	if (!b)
+		return 0;
+	if (b->max_areas && b->areas >= b->max_areas) {
+		if (!b->warned)
+			log_info("a client reached its limit of %llu IOVA mappings (--max-areas)",
+				 (unsigned long long)b->max_areas);
+		b->warned = true;
+		return -ENOMEM;
+	}
+	b->areas++;
+	return 0;
+}
+
+/* Pin or unpin @n pages for the context, if it may pin them. */
+int iopt_budget_pin(struct io_pagetable *iopt, int64_t n)
+{
+	struct iopt_budget *b = iopt->budget;
+
+	if (!b)
+		return 0;
+	if (n > 0 && b->max_pinned && b->pinned + (uint64_t)n > b->max_pinned) {
+		if (!b->warned)
+			log_info("a client reached its limit of %llu pinned pages (--max-pinned)",
+				 (unsigned long long)b->max_pinned);
+		b->warned = true;
+		return -ENOMEM;
+	}
+	b->pinned += (uint64_t)n;
+	return 0;
 }
 
 static void iopt_free_tree(struct itree *tree, size_t offset)
@@ -202,13 +239,25 @@ void iopt_area_pin_user(const struct iopt_area *area, struct pin_user *u)
 	u->writable = area->iommu_prot & IOMMU_WRITE;
 }
 
+static uint64_t area_npages(const struct iopt_area *area)
+{
+	return iopt_area_last_index(area) - iopt_area_first_index(area) + 1;
+}
+
 static int area_pin(struct iopt_area *area)
 {
 	struct pin_user u;
+	int ret;
 
+	ret = iopt_budget_pin(area->iopt, (int64_t)area_npages(area));
+	if (ret)
+		return ret;
 	iopt_area_pin_user(area, &u);
-	return iopt_pages_pin(area->pages, iopt_area_first_index(area),
-			      iopt_area_last_index(area), &u);
+	ret = iopt_pages_pin(area->pages, iopt_area_first_index(area),
+			     iopt_area_last_index(area), &u);
+	if (ret)
+		iopt_budget_pin(area->iopt, -(int64_t)area_npages(area));
+	return ret;
 }
 
 static void area_unpin(struct iopt_area *area)
@@ -218,6 +267,7 @@ static void area_unpin(struct iopt_area *area)
 	iopt_area_pin_user(area, &u);
 	iopt_pages_unpin(area->pages, iopt_area_first_index(area),
 			 iopt_area_last_index(area), &u);
+	iopt_budget_pin(area->iopt, -(int64_t)area_npages(area));
 }
 
 /* A new area goes into every domain of its table, pinning once. */
@@ -361,18 +411,36 @@ static void area_free(struct iopt_area *area)
 	itree_remove(&area->iopt->area_itree, &area->node);
 	iopt_pages_put(area->pages);
 	mapper_put(area->mapper);
+	if (area->iopt->budget)
+		area->iopt->budget->areas--;
 	free(area);
 }
 
-/* A new area over @slice at [start, start + slice->length). */
+/* Undo area_new() for an area that never went into the tree. */
+static void area_discard(struct iopt_area *area)
+{
+	iopt_pages_put(area->pages);
+	mapper_put(area->mapper);
+	if (area->iopt->budget)
+		area->iopt->budget->areas--;
+	free(area);
+}
+
+/* A new area over @slice at [start, start + slice->length), or NULL. */
 static struct iopt_area *area_new(struct io_pagetable *iopt,
 				  const struct iopt_pages_slice *slice,
 				  uint64_t start, int iommu_prot)
 {
-	struct iopt_area *area = calloc(1, sizeof(*area));
+	struct iopt_area *area;
 
-	if (!area)
+	if (budget_area(iopt))
 		return NULL;
+	area = calloc(1, sizeof(*area));
+	if (!area) {
+		if (iopt->budget)
+			iopt->budget->areas--;
+		return NULL;
+	}
 	area->node.start = start;
 	area->node.last = start + slice->length - 1;
 	area->iopt = iopt;
@@ -567,41 +635,69 @@ int iopt_unmap_all(struct io_pagetable *iopt, uint64_t *unmapped)
 
 /* ---- allowed and reserved IOVA ------------------------------------ */
 
-int iopt_set_allow_iova(struct io_pagetable *iopt, const uint64_t (*ranges)[2],
-			unsigned int nranges)
+/* The budget's ranges check for one more range in @iopt. */
+static int budget_ranges(struct io_pagetable *iopt, size_t more)
 {
-	struct itree fresh = { 0 }, old;
-	unsigned int i;
+	struct iopt_budget *b = iopt->budget;
 
-	for (i = 0; i < nranges; i++) {
-		struct iopt_allowed *allowed;
+	if (!b || !b->max_ranges ||
+	    iopt->reserved_itree.count + more <= b->max_ranges)
+		return 0;
+	if (!b->warned)
+		log_info("an IOAS reached the limit of %u IOVA ranges per IOAS (--max-iova-ranges)",
+			 b->max_ranges);
+	b->warned = true;
+	return -ENOMEM;
+}
 
-		if (ranges[i][0] >= ranges[i][1] ||
-		    itree_iter_first(&fresh, ranges[i][0], ranges[i][1])) {
-			iopt_free_tree(&fresh,
-				       offsetof(struct iopt_allowed, node));
-			return -EINVAL;
-		}
-		allowed = calloc(1, sizeof(*allowed));
-		if (!allowed) {
-			iopt_free_tree(&fresh,
-				       offsetof(struct iopt_allowed, node));
-			return -ENOMEM;
-		}
-		allowed->node.start = ranges[i][0];
-		allowed->node.last = ranges[i][1];
-		itree_insert(&fresh, &allowed->node);
-	}
-	for (i = 0; i < nranges; i++) {
-		if (itree_iter_first(&iopt->reserved_itree, ranges[i][0],
-				     ranges[i][1])) {
-			iopt_free_tree(&fresh,
-				       offsetof(struct iopt_allowed, node));
+void iopt_allowed_begin(struct iopt_allowed_set *set,
+			struct io_pagetable *iopt)
+{
+	memset(set, 0, sizeof(*set));
+	set->iopt = iopt;
+}
+
+int iopt_allowed_add(struct iopt_allowed_set *set, uint64_t start,
+		     uint64_t last)
+{
+	struct iopt_allowed *allowed;
+	int ret;
+
+	if (start >= last || itree_iter_first(&set->tree, start, last))
+		return -EINVAL;
+	ret = budget_ranges(set->iopt, set->tree.count + 1);
+	if (ret)
+		return ret;
+	allowed = calloc(1, sizeof(*allowed));
+	if (!allowed)
+		return -ENOMEM;
+	allowed->node.start = start;
+	allowed->node.last = last;
+	itree_insert(&set->tree, &allowed->node);
+	return 0;
+}
+
+void iopt_allowed_abort(struct iopt_allowed_set *set)
+{
+	iopt_free_tree(&set->tree, offsetof(struct iopt_allowed, node));
+}
+
+int iopt_allowed_commit(struct iopt_allowed_set *set)
+{
+	struct io_pagetable *iopt = set->iopt;
+	struct itree old;
+	struct itree_node *n;
+
+	for (n = itree_first(&set->tree); n; n = itree_next(n)) {
+		if (itree_iter_first(&iopt->reserved_itree, n->start,
+				     n->last)) {
+			iopt_allowed_abort(set);
 			return -EADDRINUSE;
 		}
 	}
 	old = iopt->allowed_itree;
-	iopt->allowed_itree = fresh;
+	iopt->allowed_itree = set->tree;
+	memset(&set->tree, 0, sizeof(set->tree));
 	iopt_free_tree(&old, offsetof(struct iopt_allowed, node));
 	return 0;
 }
@@ -614,6 +710,8 @@ int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start, uint64_t last,
 	if (itree_iter_first(&iopt->area_itree, start, last) ||
 	    itree_iter_first(&iopt->allowed_itree, start, last))
 		return -EADDRINUSE;
+	if (budget_ranges(iopt, iopt->allowed_itree.count + 1))
+		return -ENOMEM;
 	reserved = calloc(1, sizeof(*reserved));
 	if (!reserved)
 		return -ENOMEM;
@@ -845,9 +943,7 @@ int iopt_cut_iova(struct io_pagetable *iopt, const uint64_t *iovas,
 			iopt_area_pin_user(area, &u);
 			ret = iopt_pages_pin(area->pages, shared, shared, &u);
 			if (ret) {
-				iopt_pages_put(rhs->pages);
-				mapper_put(rhs->mapper);
-				free(rhs);
+				area_discard(rhs);
 				return ret;
 			}
 		}

@@ -25,6 +25,19 @@ struct pin_user;
 
 #define IOPT_MAP_FIXED_IOVA (1 << 0)
 
+/*
+ * What the IOASes of one context may hold together: the context sets the
+ * maxima (0: no limit) and only its jobs change the counts, so they need
+ * no lock. Going over a maximum is ENOMEM, the kernel's errno for running
+ * out of what a request needs.
+ */
+struct iopt_budget {
+	uint64_t areas, max_areas;
+	uint64_t pinned, max_pinned; /* pages pinned for areas and accesses */
+	uint32_t max_ranges;	     /* allowed + reserved ranges per IOAS */
+	bool warned;		     /* a limit was hit and logged */
+};
+
 struct io_pagetable {
 	struct itree area_itree;
 	struct itree allowed_itree;
@@ -35,6 +48,7 @@ struct io_pagetable {
 	struct list_head access_list;
 	unsigned int nr_pinning_accesses;
 	uint64_t iova_alignment;
+	struct iopt_budget *budget; /* NULL: no limits */
 	bool disable_large_pages;
 	void (*notify_unmap)(struct io_pagetable *iopt, uint64_t iova,
 			     uint64_t length);
@@ -74,6 +88,9 @@ struct iopt_pages_slice {
 
 /* A fresh origin number for a MAP. */
 uint32_t iopt_new_origin(void);
+
+/* Charge (n > 0) or release (n < 0) pinned pages to the budget. */
+int iopt_budget_pin(struct io_pagetable *iopt, int64_t n);
 
 /* Who the area's pins are for (pages.h). */
 void iopt_area_pin_user(const struct iopt_area *area, struct pin_user *u);
@@ -132,7 +149,26 @@ static inline uint64_t iopt_area_byte(const struct iopt_area *area,
 struct iopt_area *iopt_area_next(struct iopt_area *area, uint64_t start,
 				 uint64_t last);
 
-void iopt_init(struct io_pagetable *iopt);
+void iopt_init(struct io_pagetable *iopt, struct iopt_budget *budget);
+
+/*
+ * Building the allowed ranges of ALLOW_IOVAS one range at a time, as they
+ * are read: each is checked on arrival (EINVAL for an empty or inverted
+ * range, or one overlapping an earlier one; ENOMEM past the budget), and
+ * only a complete set replaces the table's.
+ */
+struct iopt_allowed_set {
+	struct itree tree;
+	struct io_pagetable *iopt;
+};
+
+void iopt_allowed_begin(struct iopt_allowed_set *set,
+			struct io_pagetable *iopt);
+int iopt_allowed_add(struct iopt_allowed_set *set, uint64_t start,
+		     uint64_t last);
+/* Replace the table's allowed ranges (EADDRINUSE if one is reserved). */
+int iopt_allowed_commit(struct iopt_allowed_set *set);
+void iopt_allowed_abort(struct iopt_allowed_set *set);
 void iopt_destroy(struct io_pagetable *iopt);
 
 int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_slice *slices,
@@ -145,8 +181,6 @@ int iopt_unmap_iova(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 		    uint64_t *unmapped);
 int iopt_unmap_all(struct io_pagetable *iopt, uint64_t *unmapped);
 
-int iopt_set_allow_iova(struct io_pagetable *iopt, const uint64_t (*ranges)[2],
-			unsigned int nranges);
 int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start,
 		      uint64_t last, const void *owner);
 void iopt_remove_reserved_iova(struct io_pagetable *iopt, const void *owner);

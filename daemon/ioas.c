@@ -36,7 +36,9 @@ struct iommufd_ioas *iommufd_ioas_alloc(struct iommufd_ctx *ictx)
 	struct iommufd_ioas *ioas =
 		iommufd_object_alloc_type(ictx, ioas, IOMMUFD_OBJ_IOAS);
 
-	iopt_init(&ioas->iopt);
+	if (!ioas)
+		return NULL;
+	iopt_init(&ioas->iopt, &ictx->budget);
 	ioas->iopt.notify_unmap = ioas_notify_unmap;
 	list_init(&ioas->hwpt_list);
 	return ioas;
@@ -65,6 +67,8 @@ int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	if (cmd->flags)
 		return -EOPNOTSUPP;
 	ioas = iommufd_ioas_alloc(ucmd->ictx);
+	if (!ioas)
+		return -ENOMEM;
 	cmd->out_ioas_id = ioas->obj.id;
 	ret = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	if (ret) {
@@ -119,11 +123,33 @@ out_put:
 	return ret;
 }
 
+/*
+ * Read ranges [done, done + n) of ALLOW_IOVAS in one go when all are
+ * readable, else one by one up to the first that is not: the kernel reads
+ * and checks them one at a time, so an earlier bad range is EINVAL even if
+ * a later one would fault.
+ */
+static int read_ranges(struct iommufd_ucmd *ucmd, uint64_t uptr,
+		       struct iommu_iova_range *ranges, uint32_t n,
+		       uint32_t *got)
+{
+	const size_t sz = sizeof(*ranges);
+
+	*got = n;
+	if (!copy_from_user(ucmd->caller, ranges, uptr, (size_t)n * sz))
+		return 0;
+	for (*got = 0; *got < n; (*got)++)
+		if (copy_from_user(ucmd->caller, &ranges[*got],
+				   uptr + (uint64_t)*got * sz, sz))
+			return -EFAULT;
+	return 0;
+}
+
 int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_allow_iovas *cmd = ucmd->cmd;
-	const uint32_t batch = 4096;
-	uint64_t (*ranges)[2] = NULL;
+	struct iommu_iova_range ranges[256];
+	struct iopt_allowed_set set;
 	struct iommufd_ioas *ioas;
 	uint32_t done = 0;
 	int ret = 0;
@@ -134,26 +160,28 @@ int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd)
 	if (!ioas)
 		return -ENOENT;
 
-	/* Grow with what is readable, so a huge count cannot balloon memory. */
-	while (done < cmd->num_iovas) {
-		uint32_t n = cmd->num_iovas - done < batch ?
-				     cmd->num_iovas - done :
-				     batch;
+	/* Each range is checked as it arrives; a huge count costs no memory. */
+	iopt_allowed_begin(&set, &ioas->iopt);
+	while (!ret && done < cmd->num_iovas) {
+		uint32_t n = cmd->num_iovas - done, got, i;
+		int fault;
 
-		ranges = xreallocarray(ranges, done + n, sizeof(*ranges));
-		if (copy_from_user(ucmd->caller, ranges + done,
-				   cmd->allowed_iovas +
-					   (uint64_t)done * sizeof(*ranges),
-				   (size_t)n * sizeof(*ranges))) {
-			ret = -EFAULT;
-			goto out;
-		}
+		if (n > ARRAY_SIZE(ranges))
+			n = ARRAY_SIZE(ranges);
+		fault = read_ranges(ucmd, cmd->allowed_iovas +
+					  (uint64_t)done * sizeof(ranges[0]),
+				    ranges, n, &got);
+		for (i = 0; i < got && !ret; i++)
+			ret = iopt_allowed_add(&set, ranges[i].start,
+					       ranges[i].last);
+		if (!ret)
+			ret = fault;
 		done += n;
 	}
-	ret = iopt_set_allow_iova(&ioas->iopt, (const uint64_t (*)[2])ranges,
-				  cmd->num_iovas);
-out:
-	free(ranges);
+	if (ret)
+		iopt_allowed_abort(&set);
+	else
+		ret = iopt_allowed_commit(&set);
 	iommufd_put_object(ucmd->ictx, &ioas->obj);
 	return ret;
 }

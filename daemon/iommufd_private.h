@@ -54,6 +54,19 @@ struct iommufd_object {
 struct iommufd_fd_install;
 
 /*
+ * What one open /dev/iommu may make the daemon hold (0: no limit). The
+ * daemon's options set the defaults (iommufdd(8)); iommufdctl shows them.
+ */
+struct iommufd_limits {
+	uint32_t objects;
+	uint64_t areas;	       /* IOVA mappings in all its IOASes */
+	uint32_t iova_ranges;  /* allowed + reserved ranges, per IOAS */
+	uint64_t pinned_pages; /* for its mappings and accesses */
+};
+
+extern struct iommufd_limits iommufd_default_limits;
+
+/*
  * One open /dev/iommu. Its state is changed only by jobs on its queue, one
  * at a time (workqueue.h), so it needs no lock of its own; inspection from
  * outside the queue takes the queue's exec_lock (iommufd_ctx_lock_timed).
@@ -78,6 +91,8 @@ struct iommufd_ctx {
 	unsigned int nr_objects;	 /* reserved or published */
 	unsigned int lowest_free;	 /* no free id below this */
 	struct ucaller opener;
+	struct iommufd_limits limits;
+	struct iopt_budget budget;	 /* what its IOASes hold, against limits */
 	bool account_mm;		 /* IOMMU_OPTION_RLIMIT_MODE */
 	struct iommufd_ioas *vfio_ioas;	 /* VFIO compat IOAS, not referenced */
 	struct list_head pending_installs; /* prepared, fd not yet installed */
@@ -351,13 +366,14 @@ struct iommufd_fault {
 	struct list_head deliver;  /* pending groups */
 	struct list_head response; /* delivered, awaiting response */
 	struct objfile *file;	   /* what the caller reads and writes */
+	unsigned int pending;	   /* groups in deliver and response */
 	bool aborted;		   /* the fd never reached the caller */
 };
 
 int iommufd_fault_alloc(struct iommufd_ucmd *ucmd);
 void iommufd_fault_destroy(struct iommufd_object *obj);
-void iommufd_fault_report(struct iommufd_fault *fault,
-			  const struct iommu_hwpt_pgfault *msg);
+int iommufd_fault_report(struct iommufd_fault *fault,
+			 const struct iommu_hwpt_pgfault *msg);
 
 /* access.c: an in-daemon user of an IOAS, like a mediated device driver */
 struct iommufd_access;

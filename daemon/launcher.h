@@ -10,8 +10,12 @@
  *
  * The supervisor reaches the caller's context by issuing private ioctls on
  * a duplicate of the caller's own /dev/iommu file (pidfd_getfd), so they
- * travel through the transport like any request and are handled in order
- * on the main loop. Only the daemon itself may issue them.
+ * travel through the transport like any request and run on that context's
+ * queue, in order. Only the daemon itself may issue them.
+ *
+ * The caller is not held in a request meanwhile (it waits in seccomp and
+ * may be killed), so its memory is reached through /proc/TID/mem and maps
+ * opened while the notification was still valid, never by its tid.
  */
 #ifndef IOMMUFDD_LAUNCHER_H
 #define IOMMUFDD_LAUNCHER_H
@@ -23,9 +27,11 @@
 #define IOMMUFDD_PRIV_TYPE 0xd1
 
 /*
- * PREPARE: run the caller's fd-returning ioctl (cmd, arg, caller_tid) up to
- * the point where the fd number is needed; out: token and the object
+ * PREPARE: run the caller's fd-returning ioctl (cmd, arg) up to the point
+ * where the fd number is needed, reaching the caller's memory through the
+ * daemon's descriptors mem_fd and maps_fd; out: token and the object
  * file's path. COMMIT: write @fd into the caller's struct. ABORT: undo.
+ * caller_tid is for log lines only.
  */
 #define IOMMUFDD_PRIV_FD_PREPARE _IO(IOMMUFDD_PRIV_TYPE, 1)
 #define IOMMUFDD_PRIV_FD_COMMIT _IO(IOMMUFDD_PRIV_TYPE, 2)
@@ -36,6 +42,8 @@ struct iommufdd_priv_fd {
 	uint32_t cmd;
 	int32_t caller_tid;
 	int32_t fd;
+	int32_t mem_fd;
+	int32_t maps_fd;
 	uint64_t arg;
 	uint64_t token;
 	char path[192];
@@ -47,8 +55,17 @@ struct iommufdd_priv_fd {
 
 struct event_base;
 
-/* Serve object files under RUNDIR/objects and launchers on RUNDIR/launcher.sock. */
-int launcher_start(struct event_base *base, const char *rundir);
+/*
+ * Serve object files under RUNDIR/objects and launchers on
+ * RUNDIR/launcher.sock for the /dev/iommu at @iommu_path.
+ */
+int launcher_start(struct event_base *base, const char *rundir,
+		   const char *iommu_path);
+/*
+ * Stop taking launchers and wait a while for the supervisor threads; one
+ * stuck in a request is left behind (the process is exiting). Never blocks
+ * for long.
+ */
 void launcher_stop(void);
 
 #endif

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <spawn.h>
@@ -30,8 +31,10 @@
 
 #include "control.h"
 #include "core.h"
+#include "iommufd_private.h"
 #include "launcher.h"
 #include "log.h"
+#include "permission.h"
 #include "transport.h"
 #include "workqueue.h"
 
@@ -57,6 +60,7 @@ enum transport_kind {
 
 struct daemon_options {
 	const char *backend;
+	const char *group;
 	enum transport_kind transport;
 	const char *path;
 	unsigned int cuse_major, cuse_minor; /* 0:0 is a dynamic number */
@@ -64,6 +68,19 @@ struct daemon_options {
 	bool foreground;
 	int log_level;
 };
+
+/* The file clients open: CUSE devices live in /dev (transport.h). */
+static const char *served_path(const struct daemon_options *opts,
+			       enum transport_kind kind)
+{
+	static char path[PATH_MAX];
+	const char *base = strrchr(opts->path, '/');
+
+	if (kind != TRANSPORT_CUSE)
+		return opts->path;
+	snprintf(path, sizeof(path), "/dev/%s", base ? base + 1 : opts->path);
+	return path;
+}
 
 /* Set by the signal callbacks; a loop that ends without it lost the kernel. */
 static bool stop_requested;
@@ -84,6 +101,15 @@ static void usage(FILE *out)
 		"  -r, --run-dir DIR       object files and the iommufd-run socket\n"
 		"                          (default: " DEFAULT_RUN_DIR "; \"none\" turns\n"
 		"                          fd-returning ioctls off)\n"
+		"  -m, --mode MODE         permissions of PATH, the launcher socket and the\n"
+		"                          object files' directory (octal; default 0660)\n"
+		"  -g, --group GROUP       their group, a name or a number (default\n"
+		"                          iommufd; root's group if there is no such group)\n"
+		"      --max-objects N     objects one open file may hold (default 65536)\n"
+		"      --max-areas N       IOVA mappings of one open file (default 4194304)\n"
+		"      --max-iova-ranges N allowed or reserved ranges per IOAS (default 65536)\n"
+		"      --max-pinned BYTES  memory one open file may pin, with K, M, G or T\n"
+		"                          (default 0: only RLIMIT_MEMLOCK limits it)\n"
 		"  -f, --foreground        log to stderr (the daemon never forks)\n"
 		"  -l, --log-level LEVEL   error, warning, info or debug (default: info)\n"
 		"  -h, --help              show this help and exit\n"
@@ -105,6 +131,52 @@ usage_error(const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
+enum {
+	OPT_MAX_OBJECTS = 0x100,
+	OPT_MAX_AREAS,
+	OPT_MAX_RANGES,
+	OPT_MAX_PINNED,
+};
+
+static uint64_t parse_count(const char *arg, const char *what, uint64_t max)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (!*arg || *end || errno || v > max || arg[0] == '-')
+		usage_error("%s wants a number up to %llu, not '%s'", what,
+			    (unsigned long long)max, arg);
+	return v;
+}
+
+/* A byte count with an optional K, M, G or T (powers of 1024). */
+static uint64_t parse_size(const char *arg, const char *what)
+{
+	static const char units[] = "KMGT";
+	unsigned long long v;
+	const char *unit;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (!*arg || errno || arg[0] == '-')
+		usage_error("%s wants a size, not '%s'", what, arg);
+	if (*end) {
+		unit = strchr(units, *end);
+		if (!unit || end[1])
+			usage_error("%s: unknown unit in '%s' (use K, M, G or T)",
+				    what, arg);
+		for (const char *u = units; u <= unit; u++) {
+			if (v > UINT64_MAX / 1024)
+				usage_error("%s: '%s' is too big", what, arg);
+			v *= 1024;
+		}
+	}
+	return v;
+}
+
 static void parse_options(int argc, char **argv, struct daemon_options *opts)
 {
 	static const struct option long_options[] = {
@@ -114,6 +186,12 @@ static void parse_options(int argc, char **argv, struct daemon_options *opts)
 		{ "cuse-device", required_argument, NULL, 'd' },
 		{ "run-dir", required_argument, NULL, 'r' },
 		{ "foreground", no_argument, NULL, 'f' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "max-objects", required_argument, NULL, OPT_MAX_OBJECTS },
+		{ "max-areas", required_argument, NULL, OPT_MAX_AREAS },
+		{ "max-iova-ranges", required_argument, NULL, OPT_MAX_RANGES },
+		{ "max-pinned", required_argument, NULL, OPT_MAX_PINNED },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -123,6 +201,7 @@ static void parse_options(int argc, char **argv, struct daemon_options *opts)
 
 	*opts = (struct daemon_options){
 		.backend = DEFAULT_BACKEND,
+		.group = PERMISSION_DEFAULT_GROUP,
 		.transport = TRANSPORT_AUTO,
 		.path = DEFAULT_PATH,
 		.run_dir = DEFAULT_RUN_DIR,
@@ -130,9 +209,41 @@ static void parse_options(int argc, char **argv, struct daemon_options *opts)
 	};
 
 	/* Leading ':' lets us word the errors ourselves. */
-	while ((c = getopt_long(argc, argv, ":b:t:p:d:r:fl:hV", long_options,
+	while ((c = getopt_long(argc, argv, ":b:t:p:d:r:m:g:fl:hV", long_options,
 				NULL)) != -1) {
 		switch (c) {
+		case 'm': {
+			char *end;
+			unsigned long mode = strtoul(optarg, &end, 8);
+
+			if (!*optarg || *end || mode > 07777)
+				usage_error("--mode wants an octal mode, not '%s'",
+					    optarg);
+			daemon_permission.mode = (mode_t)mode;
+			break;
+		}
+		case 'g':
+			if (!*optarg)
+				usage_error("--group must not be empty");
+			opts->group = optarg;
+			break;
+		case OPT_MAX_OBJECTS:
+			iommufd_default_limits.objects =
+				(uint32_t)parse_count(optarg, "--max-objects",
+						      UINT32_MAX);
+			break;
+		case OPT_MAX_AREAS:
+			iommufd_default_limits.areas =
+				parse_count(optarg, "--max-areas", UINT64_MAX);
+			break;
+		case OPT_MAX_RANGES:
+			iommufd_default_limits.iova_ranges = (uint32_t)parse_count(
+				optarg, "--max-iova-ranges", UINT32_MAX);
+			break;
+		case OPT_MAX_PINNED:
+			iommufd_default_limits.pinned_pages =
+				parse_size(optarg, "--max-pinned") / 4096;
+			break;
 		case 'b':
 			opts->backend = optarg;
 			break;
@@ -395,6 +506,16 @@ int main(int argc, char **argv)
 	/* A client closing a socket under us must not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
 
+	/*
+	 * Without the group nobody but root gets in: safe, and said once.
+	 * (sysusers.d creates it; see iommufdd.sysusers.)
+	 */
+	if (permission_parse_group(opts.group, &daemon_permission.gid)) {
+		log_warnx("no group '%s': only root may use %s (create the group or use --group)",
+			  opts.group, opts.path);
+		daemon_permission.gid = 0;
+	}
+
 	ret = iommufd_core_init(opts.backend);
 	if (ret == -ENOENT)
 		fatalx("unknown backend '%s'", opts.backend);
@@ -430,7 +551,8 @@ int main(int argc, char **argv)
 	}
 
 	if (strcmp(opts.run_dir, "none")) {
-		if (launcher_start(base, opts.run_dir) < 0)
+		if (launcher_start(base, opts.run_dir, served_path(&opts, kind)) <
+		    0)
 			log_warnx("fd-returning ioctls are off: cannot set up "
 				  "%s",
 				  opts.run_dir);

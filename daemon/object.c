@@ -6,6 +6,7 @@
  * Tests observe this order (the replace test expects a freed auto domain's
  * id to be gone, not reused, because the new domain was allocated first).
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -49,16 +50,34 @@ struct iommufd_object *iommufd_object_alloc(struct iommufd_ctx *ictx,
 		errno = EBUSY;
 		return NULL;
 	}
+	if (ictx->limits.objects && ictx->nr_objects >= ictx->limits.objects) {
+		if (!ictx->budget.warned)
+			log_info("client %llu (pid %d) reached its limit of %u objects (--max-objects)",
+				 (unsigned long long)ictx->serial,
+				 (int)ictx->opener.pid, ictx->limits.objects);
+		ictx->budget.warned = true;
+		errno = ENOMEM;
+		return NULL;
+	}
 	if (id >= ictx->nr_slots) {
 		unsigned int n = ictx->nr_slots ? ictx->nr_slots * 2 : 16;
+		struct iommufd_object **objects =
+			reallocarray(ictx->objects, n, sizeof(*objects));
 
-		ictx->objects = xreallocarray(ictx->objects, n,
-					      sizeof(*ictx->objects));
+		if (!objects) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		ictx->objects = objects;
 		for (unsigned int i = ictx->nr_slots; i < n; i++)
 			ictx->objects[i] = NULL;
 		ictx->nr_slots = n;
 	}
-	obj = xcalloc(1, size);
+	obj = calloc(1, size);
+	if (!obj) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	obj->id = id;
 	obj->type = type;
 	obj->users = 1;

@@ -35,6 +35,7 @@
 
 #include "log.h"
 #include "objfile.h"
+#include "permission.h"
 #include "util.h"
 #include "workqueue.h"
 
@@ -107,11 +108,17 @@ static struct objfile_owner *file_unlink(struct objfile *f)
 	return owner;
 }
 
+/*
+ * Files are root's, 0600: only the supervisor opens them by name. The
+ * directory is /dev/iommu's group's (permission.h): nobody else may even
+ * list which objects exist.
+ */
 static void fill_attr(struct stat *st, fuse_ino_t ino, bool dir)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;
-	st->st_mode = dir ? S_IFDIR | 0755 : S_IFREG | 0600;
+	st->st_mode = dir ? S_IFDIR | permission_dir_mode() : S_IFREG | 0600;
+	st->st_gid = dir ? daemon_permission.gid : 0;
 	st->st_nlink = dir ? 2 : 1;
 }
 

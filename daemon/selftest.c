@@ -86,11 +86,17 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd,
 
 	/* ids: selftest object, then device, then the automatic HWPT */
 	sobj = iommufd_object_alloc_type(ictx, sobj, IOMMUFD_OBJ_SELFTEST);
+	if (!sobj)
+		return -ENOMEM;
 	sobj->ictx = ictx;
 	sobj->mock_dev = mock_dev_create(dev_flags, &ret);
 	if (!sobj->mock_dev)
 		goto err_abort;
 	sobj->idev = iommufd_device_bind(ictx, sobj->mock_dev);
+	if (!sobj->idev) {
+		ret = -ENOMEM;
+		goto err_abort;
+	}
 	ret = iommufd_device_attach(sobj->idev, &pt_id);
 	if (ret)
 		goto err_abort;
@@ -474,7 +480,11 @@ static int test_dirty(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd)
 		ret = -EINVAL;
 		goto out_put;
 	}
-	bits = xcalloc(1, (nbits + 7) / 8);
+	bits = calloc(1, (nbits + 7) / 8);
+	if (!bits) {
+		ret = -ENOMEM;
+		goto out_put;
+	}
 	if (copy_from_user(ucmd->caller, bits, cmd->dirty.uptr,
 			   (nbits + 7) / 8)) {
 		ret = -EFAULT;
@@ -524,7 +534,7 @@ static int test_trigger_iopf(struct iommufd_ucmd *ucmd,
 			.addr = cmd->trigger_iopf.addr,
 		};
 
-		iommufd_fault_report(idev->hwpt->fault, &msg);
+		ret = iommufd_fault_report(idev->hwpt->fault, &msg);
 	}
 	iommufd_put_object(ucmd->ictx, obj);
 	return ret;
@@ -615,13 +625,19 @@ static int test_create_access(struct iommufd_ucmd *ucmd,
 		return iommufd_fd_needs_launcher(ucmd,
 						 "IOMMU_TEST_OP_CREATE_ACCESS");
 
-	staccess = xcalloc(1, sizeof(*staccess));
+	staccess = calloc(1, sizeof(*staccess));
+	if (!staccess)
+		return -ENOMEM;
 	list_init(&staccess->items);
 	staccess->access = iommufd_access_create(
 		ucmd->ictx, &staccess_ops, staccess,
 		cmd->create_access.flags &
 			MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
 		&id);
+	if (!staccess->access) {
+		free(staccess);
+		return -ENOMEM;
+	}
 	ret = iommufd_access_attach(staccess->access, cmd->id);
 	if (ret)
 		goto err_destroy;
@@ -768,7 +784,9 @@ static int test_access_rw(struct iommufd_ucmd *ucmd,
 		return -EBADF;
 
 	/* Through a bounce buffer, as the kernel's test driver does it. */
-	tmp = xcalloc(1, len ? len : 1);
+	tmp = calloc(1, len ? len : 1);
+	if (!tmp)
+		return -ENOMEM;
 	ret = write ? copy_from_user(ucmd->caller, tmp, cmd->access_rw.uptr,
 				     len) :
 		      0;
@@ -814,8 +832,10 @@ static int test_dev_dma(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd)
 	if (!obj)
 		return -ENOENT;
 	idev = container_of(obj, struct iommufd_device, obj);
-	buf = xcalloc(1, dma.length ? dma.length : 1);
-	if (!mock_dev_is_mock(idev->dev))
+	buf = calloc(1, dma.length ? dma.length : 1);
+	if (!buf)
+		ret = -ENOMEM;
+	else if (!mock_dev_is_mock(idev->dev))
 		ret = -EINVAL;
 	else if (write)
 		ret = copy_from_user(ucmd->caller, buf, dma.uptr, dma.length);

@@ -17,6 +17,7 @@
 #include "iommufd_private.h"
 #include "log.h"
 #include "objfile.h"
+#include "permission.h"
 #include "transport_common.h"
 #include "uaccess.h"
 #include "workqueue.h"
@@ -187,11 +188,34 @@ void transport_reply_errno(fuse_req_t req, long err)
 	fuse_reply_err(req, (int)err);
 }
 
+/* The daemon's own check of the opener, besides the kernel's (permission.h). */
+static bool opener_allowed(fuse_req_t req, const struct ucaller *opener,
+			   int accmode)
+{
+	gid_t groups[256];
+	int n = fuse_req_getgroups(req, (int)ARRAY_SIZE(groups), groups);
+
+	/* Unknown groups (out of reach): only the primary group counts. */
+	if (n < 0 || n > (int)ARRAY_SIZE(groups))
+		n = n > (int)ARRAY_SIZE(groups) ? (int)ARRAY_SIZE(groups) : 0;
+	return permission_allows(opener->uid, opener->gid, groups,
+				 (unsigned int)n, accmode);
+}
+
 void transport_open(fuse_req_t req, struct fuse_file_info *fi)
 {
 	struct transport_session *ts = fuse_req_userdata(req);
 	struct ucaller opener = transport_caller(req);
 	struct transport_file *file;
+
+	if (!opener_allowed(req, &opener, fi->flags & O_ACCMODE)) {
+		log_info("%s: pid %d (uid %u) may not open %s (mode %04o, group %u)",
+			 ts->name, (int)opener.pid, (unsigned int)opener.uid,
+			 ts->path, (unsigned int)daemon_permission.mode,
+			 (unsigned int)daemon_permission.gid);
+		fuse_reply_err(req, EACCES);
+		return;
+	}
 
 	file = calloc(1, sizeof(*file));
 	if (!file) {

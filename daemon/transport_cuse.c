@@ -45,6 +45,7 @@
 
 #include "ioctl_regions.h"
 #include "log.h"
+#include "permission.h"
 #include "transport.h"
 #include "transport_common.h"
 #include "uaccess.h"
@@ -471,6 +472,10 @@ int transport_cuse_start(struct event_base *base, const char *path,
 	ret = check_device(t);
 	if (ret)
 		goto err_destroy;
+	/* devtmpfs made it 0600 root:root; it is to be like /dev/iommu. */
+	if (permission_apply(t->ts.path, false))
+		log_warnx("cuse: %s keeps its mode: only root can use it",
+			  t->ts.path);
 	ret = transport_session_watch(&t->ts);
 	if (ret)
 		goto err_destroy;

@@ -28,16 +28,10 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "permission.h"
 #include "transport.h"
 #include "transport_common.h"
 #include "util.h"
-
-/*
- * What stat() shows. The kernel's node is 0660 root:root; until the mode is
- * configurable everyone may use the file. With default_permissions off the
- * kernel does not check it on open, so it is informational only.
- */
-#define IOMMU_FILE_MODE 0666
 
 /* Attributes never change while we are mounted. */
 #define ATTR_TIMEOUT_SEC 3600.0
@@ -71,10 +65,10 @@ static void fuse_file_getattr(fuse_req_t req, fuse_ino_t ino,
 	struct fuse_transport *t = fuse_transport_of(req);
 	struct stat st = {
 		.st_ino = ino,
-		.st_mode = S_IFREG | IOMMU_FILE_MODE,
+		.st_mode = S_IFREG | (daemon_permission.mode & 07777),
 		.st_nlink = 1,
 		.st_uid = 0,
-		.st_gid = 0,
+		.st_gid = daemon_permission.gid,
 		.st_atim = t->mount_time,
 		.st_mtim = t->mount_time,
 		.st_ctim = t->mount_time,
@@ -255,12 +249,13 @@ int transport_fuse_start(struct event_base *base, const char *path)
 	static char arg_opt[] = "-o";
 	/*
 	 * allow_other: without it only the mounting uid may use the file.
-	 * No default_permissions: access control is the daemon's business.
-	 * The kernel shows fsname as the mount source and "fuse.<subtype>"
-	 * as the type in /proc/self/mountinfo.
+	 * default_permissions: the kernel checks the mode getattr reports on
+	 * open, as for a device node (the daemon checks again, see
+	 * transport_common.c). The kernel shows fsname as the mount source and
+	 * "fuse.<subtype>" as the type in /proc/self/mountinfo.
 	 */
 	static char arg_mount_opts[] =
-		"allow_other,fsname=iommufdd,subtype=iommufd";
+		"allow_other,default_permissions,fsname=iommufdd,subtype=iommufd";
 	char *argv[] = { arg_name, arg_opt, arg_mount_opts, NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
 	struct fuse_transport *t = &fuse_transport;

@@ -17,6 +17,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "caller.h"
 #include "log.h"
 #include "uaccess.h"
 #include "util.h"
@@ -66,6 +67,65 @@ static int remote_errno(int err)
 }
 
 /*
+ * Writes through /proc/PID/mem ignore the protection of the mapping
+ * (FOLL_FORCE); a copy_to_user must not. 0 if [va, va + len) is mapped
+ * writable, -EFAULT otherwise.
+ */
+static int handles_writable(const struct caller_handles *h, uint64_t va,
+			    uint64_t len)
+{
+	uint64_t end = va + len;
+
+	while (va < end) {
+		struct vma_info vma;
+
+		if (vma_query(h->maps_fd, va, &vma) || !vma.write)
+			return -EFAULT;
+		va = vma.end;
+	}
+	return 0;
+}
+
+/* process_vm_* semantics over the handles: stops at the first fault. */
+static ssize_t handles_io(const struct caller_handles *h, bool to_caller,
+			  const struct iovec *local, unsigned long nr_local,
+			  const struct iovec *remote, unsigned long nr_remote)
+{
+	unsigned long li = 0;
+	size_t loff = 0;
+	ssize_t total = 0;
+
+	for (unsigned long ri = 0; ri < nr_remote; ri++) {
+		uint64_t va = (uint64_t)(uintptr_t)remote[ri].iov_base;
+		size_t left = remote[ri].iov_len;
+
+		if (to_caller && left && handles_writable(h, va, left))
+			return total;
+		while (left && li < nr_local) {
+			size_t n = local[li].iov_len - loff;
+			char *buf = (char *)local[li].iov_base + loff;
+			ssize_t done;
+
+			if (n > left)
+				n = left;
+			done = to_caller ? pwrite(h->mem_fd, buf, n, (off_t)va) :
+					   pread(h->mem_fd, buf, n, (off_t)va);
+			if (done <= 0)
+				return total;
+			total += done;
+			va += (uint64_t)done;
+			left -= (size_t)done;
+			loff += (size_t)done;
+			if (loff == local[li].iov_len) {
+				li++;
+				loff = 0;
+			}
+		}
+	}
+	return total;
+}
+
+/*
  * One process_vm_* call. Returns the number of bytes moved or -errno; a
  * short count is for the caller to interpret.
  */
@@ -75,6 +135,9 @@ static ssize_t remote_io(const struct ucaller *c, bool to_caller,
 {
 	ssize_t n;
 
+	if (c->handles)
+		return handles_io(c->handles, to_caller, local, nr_local,
+				  remote, nr_remote);
 	/* pid 0 is a caller outside our pid namespace: unreachable. */
 	if (c->pid <= 0)
 		return -ESRCH;
@@ -470,6 +533,11 @@ int caller_probe(const struct ucaller *c, uint64_t uptr)
 
 int caller_require_direct(const struct ucaller *c, const char *what)
 {
+	if (c->handles) {
+		log_info("%s needs the caller held in its request, and this one came through iommufd-run's supervisor",
+			 what);
+		return -EPERM;
+	}
 	if (!c->window)
 		return 0;
 	log_info("pid %d: %s needs direct access to the caller, not copies of its memory, and %s",

@@ -61,10 +61,6 @@ static inline uint64_t roundup_pow_of_two_u64(uint64_t x)
 	return 1ULL << fls64(x - 1);
 }
 
-/* Allocation failure in the daemon is not recoverable in a useful way. */
-void *xcalloc(size_t n, size_t size);
-void *xreallocarray(void *p, size_t n, size_t size);
-
 /* A circular doubly linked list, embedded in its members. */
 struct list_head {
 	struct list_head *next, *prev;

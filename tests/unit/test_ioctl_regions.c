@@ -563,6 +563,9 @@ static long sioc(unsigned int cmd, void *arg)
 static int setup(void **state)
 {
 	(void)state;
+	/* The mock backend, which alone has the selftest interface. */
+	if (iommufd_core_init("mock"))
+		return -1;
 	ctx = iommufd_ctx_open(&self);
 	limit = LIMIT;
 	return ctx ? 0 : -1;
