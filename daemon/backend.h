@@ -96,6 +96,11 @@ struct iommu_backend_ops {
 				     struct iommu_user_data_array *array);
 
 	int (*set_dirty_tracking)(struct iommu_domain *domain, bool enable);
+	/*
+	 * Report the dirty IOPTEs in [iova, iova + len) to @fn and clear them
+	 * unless @keep. @fn NULL only clears, which a domain whose tracking
+	 * is off accepts; reading such a domain is EINVAL.
+	 */
 	int (*read_and_clear_dirty)(struct iommu_domain *domain, uint64_t iova,
 				    uint64_t len, bool keep,
 				    void (*fn)(void *arg, uint64_t iova,
@@ -114,6 +119,13 @@ struct iommu_backend_ops {
 	unsigned int (*resv_regions)(struct iommu_device *dev,
 				     struct iommu_resv_region *regions,
 				     unsigned int max);
+	/*
+	 * Can the device's IOMMU make DMA cache coherent whatever the device
+	 * asks (IOMMU_CAP_ENFORCE_CACHE_COHERENCY)? Only then is a domain
+	 * allocated for it asked to enforce that (enforce_cache_coherency),
+	 * and only such domains make VFIO_DMA_CC_IOMMU true.
+	 */
+	bool (*dev_enforces_cache_coherency)(struct iommu_device *dev);
 	bool (*enforce_cache_coherency)(struct iommu_domain *domain);
 };
 

@@ -262,14 +262,86 @@ static int mock_set_dirty_tracking(struct iommu_domain *domain, bool enable)
 	return 0;
 }
 
+/* The first present entry at or above an IOVA. */
+struct first_entry {
+	uint64_t iova;
+	unsigned int flags;
+	bool found;
+};
+
+static int take_first(void *arg, uint64_t iova, uint64_t paddr,
+		      unsigned int flags)
+{
+	struct first_entry *e = arg;
+
+	(void)paddr;
+	*e = (struct first_entry){ iova, flags, true };
+	return 1;
+}
+
+static int note_dirty(void *arg, uint64_t iova, uint64_t paddr,
+		      unsigned int flags)
+{
+	(void)iova;
+	(void)paddr;
+	*(bool *)arg |= flags & MOCK_PT_DIRTY;
+	return 0;
+}
+
+static void discard_dirty(void *arg, uint64_t iova, uint64_t size)
+{
+	(void)arg;
+	(void)iova;
+	(void)size;
+}
+
+/*
+ * The kernel's mock walks the range from @iova in steps of its IO page
+ * size, 1 MiB over a huge IOPTE; at each step it tests and clears the
+ * whole IOPTE the step is in, and reports the step's own IOVA with the
+ * IOPTE's size. Its answers (which bits, which EPROTO) follow from that
+ * walk, so it is reproduced here, holes skipped in one step.
+ */
 static int mock_read_and_clear_dirty(struct iommu_domain *domain,
 				     uint64_t iova, uint64_t len, bool keep,
 				     void (*fn)(void *arg, uint64_t iova,
 						uint64_t size),
 				     void *arg)
 {
-	return mock_pgtable_read_and_clear_dirty(to_mock_domain(domain)->pt,
-						 iova, len, keep, fn, arg);
+	struct mock_domain *mock = to_mock_domain(domain);
+	uint64_t pos = iova, last;
+
+	/* Reading (not just clearing) needs tracking on, as in the kernel. */
+	if (fn && !mock->dirty_enabled)
+		return -EINVAL;
+	if (!len || check_add_overflow_u64(iova, len - 1, &last))
+		return 0;
+	for (;;) {
+		struct first_entry e = { 0 };
+		uint64_t pgsize, head;
+		bool dirty = false;
+
+		mock_pgtable_for_each(mock->pt, pos, last - pos + 1, take_first,
+				      &e);
+		if (!e.found)
+			return 0;
+		pos = e.iova;
+		pgsize = e.flags & MOCK_PT_HUGE ? MOCK_HUGE_PAGE_SIZE :
+						  MOCK_IO_PAGE_SIZE;
+		head = pos & ~(pgsize - 1);
+		mock_pgtable_for_each(mock->pt, head, pgsize, note_dirty, &dirty);
+		if (dirty) {
+			if (!keep)
+				mock_pgtable_read_and_clear_dirty(
+					mock->pt, head, pgsize, false,
+					discard_dirty, NULL);
+			if (fn)
+				fn(arg, pos, pgsize);
+		}
+		if (last - pos < pgsize)
+			return 0;
+		pos += pgsize;
+	}
 }
 
 static int mock_hw_info(struct iommu_device *dev, uint32_t *type, void *buf)
@@ -309,6 +381,17 @@ static unsigned int mock_resv_regions(struct iommu_device *dev,
 	(void)regions;
 	(void)max;
 	return 0;
+}
+
+/*
+ * The 6.12 mock reports IOMMU_CAP_CACHE_COHERENCY but not the enforcing
+ * kind, so no mock HWPT enforces coherency and VFIO_DMA_CC_IOMMU is 0
+ * once a mock domain is in the compat IOAS.
+ */
+static bool mock_dev_enforces_cache_coherency(struct iommu_device *dev)
+{
+	(void)dev;
+	return false;
 }
 
 static bool mock_enforce_cache_coherency(struct iommu_domain *domain)
@@ -392,5 +475,6 @@ const struct iommu_backend_ops mock_backend_ops = {
 	.capabilities = mock_capabilities,
 	.max_pasid_log2 = mock_max_pasid_log2,
 	.resv_regions = mock_resv_regions,
+	.dev_enforces_cache_coherency = mock_dev_enforces_cache_coherency,
 	.enforce_cache_coherency = mock_enforce_cache_coherency,
 };

@@ -4,6 +4,7 @@
  * NESTED HWPT is a stage-1 domain on top of a PAGING parent. This file owns
  * their life cycle and the HWPT ioctls.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,6 @@
 
 /* The 6.12 tree bounds invalidation arrays (uapi.md §9.1). */
 #define HWPT_INVALIDATE_ENTRY_NUM_MAX (1U << 19)
-#define DIRTY_BITMAP_CHUNK (64 * 1024) /* bytes of bitmap per walk */
 
 static void hwpt_put_fault(struct iommufd_hw_pagetable *hwpt)
 {
@@ -82,8 +82,16 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 							      &ret);
 	if (!hwpt_paging->common.domain)
 		goto err_abort;
-	hwpt_paging->enforce_cache_coherency =
-		ops->enforce_cache_coherency(hwpt_paging->common.domain);
+	/*
+	 * Decided once, before anything is mapped, as the kernel does, and
+	 * only for a device whose IOMMU can enforce it.
+	 */
+	if (ops->dev_enforces_cache_coherency &&
+	    ops->dev_enforces_cache_coherency(idev->dev) &&
+	    ops->enforce_cache_coherency)
+		hwpt_paging->enforce_cache_coherency =
+			ops->enforce_cache_coherency(
+				hwpt_paging->common.domain);
 
 	if (immediate_attach) {
 		ret = iommufd_hw_pagetable_attach(&hwpt_paging->common, idev);
@@ -325,33 +333,88 @@ int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd)
 	return ret;
 }
 
-/* One window of the caller's bitmap, gathered here and OR-ed back. */
-struct dirty_window {
-	uint8_t *bits;
-	uint64_t iova;	/* IOVA of bit 0 of the window */
-	uint64_t last;	/* last IOVA the window covers */
-	uint64_t page_size;
+/*
+ * The dirty bits a read reports, as runs of bit numbers (bit b stands for
+ * IOVA base + (b << shift)). The kernel sets them straight into the
+ * caller's pages, pinning a page of the bitmap only when a bit falls in
+ * it; so do we, after the walk: a bitmap nobody may write costs nothing
+ * when nothing is dirty, and its bits are silently lost when something is.
+ */
+struct dirty_bits {
+	uint64_t base, length; /* the IOVA range the bitmap covers */
+	unsigned int shift;    /* log2 of the granule: __ffs(page_size) */
+	uint64_t (*runs)[2];   /* [first, last] bit numbers, merged */
+	size_t n, cap;
+	int err;	       /* first error recording: EPROTO, ENOMEM */
 };
 
-static void dirty_window_set(void *arg, uint64_t iova, uint64_t size)
+/* iova_bitmap_set(): a range outside the bitmap is EPROTO. */
+static void dirty_record(void *arg, uint64_t iova, uint64_t size)
 {
-	struct dirty_window *w = arg;
-	uint64_t first = iova < w->iova ? w->iova : iova;
-	uint64_t last = iova + size - 1 > w->last ? w->last : iova + size - 1;
-	uint64_t bit;
+	struct dirty_bits *d = arg;
+	uint64_t first, last;
 
-	for (bit = (first - w->iova) / w->page_size;
-	     bit <= (last - w->iova) / w->page_size; bit++)
-		w->bits[bit / 8] |= 1 << (bit % 8);
+	if (!size || size > d->length || iova < d->base ||
+	    iova - d->base > d->length - size) {
+		if (!d->err)
+			d->err = -EPROTO;
+		return;
+	}
+	first = (iova - d->base) >> d->shift;
+	last = (iova - d->base + size - 1) >> d->shift;
+	if (d->n && first <= d->runs[d->n - 1][1] + 1 &&
+	    first >= d->runs[d->n - 1][0]) {
+		if (last > d->runs[d->n - 1][1])
+			d->runs[d->n - 1][1] = last;
+		return;
+	}
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		uint64_t(*runs)[2] = reallocarray(d->runs, cap, sizeof(*runs));
+
+		if (!runs) {
+			if (!d->err)
+				d->err = -ENOMEM;
+			return;
+		}
+		d->runs = runs;
+		d->cap = cap;
+	}
+	d->runs[d->n][0] = first;
+	d->runs[d->n][1] = last;
+	d->n++;
+}
+
+/* OR the bits [first, last] into the caller's bitmap at @data. */
+static void dirty_write_run(const struct ucaller *caller, uint64_t data,
+			    uint64_t first, uint64_t last)
+{
+	uint8_t buf[4096];
+
+	while (first <= last) {
+		uint64_t byte = first / 8;
+		uint64_t end_byte = last / 8 < byte + sizeof(buf) - 1 ?
+					    last / 8 :
+					    byte + sizeof(buf) - 1;
+		size_t n = end_byte - byte + 1;
+		uint64_t b;
+
+		if (copy_from_user(caller, buf, data + byte, n))
+			return; /* unwritable: the kernel's pin fails too */
+		for (b = first; b <= last && b / 8 <= end_byte; b++)
+			buf[b / 8 - byte] |= 1 << (b % 8);
+		copy_to_user(caller, data + byte, buf, n);
+		first = b;
+	}
 }
 
 int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_hwpt_get_dirty_bitmap *cmd = ucmd->cmd;
 	struct iommufd_hwpt_paging *hwpt_paging;
+	struct dirty_bits d = { 0 };
 	struct io_pagetable *iopt;
-	struct dirty_window w = { .page_size = cmd->page_size };
-	uint64_t last, nbits, bit;
+	uint64_t last, align;
 	int ret = 0;
 
 	if ((cmd->flags & ~IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) ||
@@ -361,19 +424,23 @@ int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd)
 	if (!hwpt_paging)
 		return -ENOENT;
 	iopt = &hwpt_paging->ioas->iopt;
+	align = iopt->iova_alignment;
 
+	/*
+	 * The kernel's checks, in its order and with its masks: the sizes
+	 * need not be powers of two, and last + 1 may wrap to 0.
+	 */
 	if (!cmd->length) {
 		ret = -EINVAL;
 		goto out_put;
 	}
-	if (check_add_overflow_u64(cmd->iova, cmd->length - 1, &last) ||
-	    last == UINT64_MAX) {
+	if (check_add_overflow_u64(cmd->iova, cmd->length - 1, &last)) {
 		ret = -EOVERFLOW;
 		goto out_put;
 	}
-	if (cmd->iova % iopt->iova_alignment ||
-	    (last + 1) % iopt->iova_alignment || !cmd->page_size ||
-	    cmd->iova % cmd->page_size || (last + 1) % cmd->page_size) {
+	if ((cmd->iova & (align - 1)) || ((last + 1) & (align - 1)) ||
+	    !cmd->page_size || (cmd->iova & (cmd->page_size - 1)) ||
+	    ((last + 1) & (cmd->page_size - 1))) {
 		ret = -EINVAL;
 		goto out_put;
 	}
@@ -382,34 +449,20 @@ int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd)
 		goto out_put;
 	}
 
-	nbits = cmd->length / cmd->page_size;
-	w.bits = calloc(1, DIRTY_BITMAP_CHUNK);
-	if (!w.bits) {
-		ret = -ENOMEM;
-		goto out_put;
-	}
-	for (bit = 0; bit < nbits; bit += DIRTY_BITMAP_CHUNK * 8) {
-		uint64_t n = nbits - bit < DIRTY_BITMAP_CHUNK * 8 ?
-				     nbits - bit :
-				     DIRTY_BITMAP_CHUNK * 8;
-		uint64_t bytes = (n + 7) / 8, uptr = cmd->data + bit / 8;
-
-		w.iova = cmd->iova + bit * cmd->page_size;
-		w.last = w.iova + n * cmd->page_size - 1;
-		/* Bits already set by the caller stay set, as the kernel ORs. */
-		ret = copy_from_user(ucmd->caller, w.bits, uptr, bytes);
-		if (ret)
-			break;
-		iopt_read_and_clear_dirty(iopt, hwpt_paging->common.domain,
-					  w.iova, n * cmd->page_size,
-					  cmd->flags &
-						  IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR,
-					  dirty_window_set, &w);
-		ret = copy_to_user(ucmd->caller, uptr, w.bits, bytes);
-		if (ret)
-			break;
-	}
-	free(w.bits);
+	d.base = cmd->iova;
+	d.length = cmd->length;
+	d.shift = ffs64(cmd->page_size) - 1;
+	ret = iopt_read_and_clear_dirty(
+		iopt, hwpt_paging->common.domain, cmd->iova, last,
+		cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR,
+		dirty_record, &d);
+	/* What was found is in the bitmap whatever the answer, as in the kernel. */
+	for (size_t i = 0; i < d.n; i++)
+		dirty_write_run(ucmd->caller, cmd->data, d.runs[i][0],
+				d.runs[i][1]);
+	free(d.runs);
+	if (!ret)
+		ret = d.err;
 out_put:
 	iommufd_put_object(ucmd->ictx, &hwpt_paging->common.obj);
 	return ret;

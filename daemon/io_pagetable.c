@@ -957,13 +957,6 @@ int iopt_cut_iova(struct io_pagetable *iopt, const uint64_t *iovas,
 
 /* ---- dirty tracking ---------------------------------------------- */
 
-static void dirty_discard(void *arg, uint64_t iova, uint64_t size)
-{
-	(void)arg;
-	(void)iova;
-	(void)size;
-}
-
 int iopt_set_dirty_tracking(struct io_pagetable *iopt,
 			    struct iommu_domain *domain, bool enable)
 {
@@ -975,34 +968,31 @@ int iopt_set_dirty_tracking(struct io_pagetable *iopt,
 		     area = iopt_area_next(area, 0, UINT64_MAX))
 			domain->ops->read_and_clear_dirty(
 				domain, iopt_area_iova(area),
-				iopt_area_length(area), false, dirty_discard,
-				NULL);
+				iopt_area_length(area), false, NULL, NULL);
 	}
 	return domain->ops->set_dirty_tracking(domain, enable);
 }
 
 int iopt_read_and_clear_dirty(struct io_pagetable *iopt,
 			      struct iommu_domain *domain, uint64_t iova,
-			      uint64_t length, bool keep,
+			      uint64_t last, bool keep,
 			      void (*fn)(void *arg, uint64_t iova,
 					 uint64_t size),
 			      void *arg)
 {
-	uint64_t last = iova + length - 1;
+	struct iopt_contig_iter it;
 	struct iopt_area *area;
+	int ret;
 
-	for (area = iopt_area_first(iopt, iova, last); area;
-	     area = iopt_area_next(area, iova, last)) {
-		uint64_t s = iopt_area_iova(area) > iova ? iopt_area_iova(area) :
-							   iova;
-		uint64_t l = iopt_area_last_iova(area) < last ?
-				     iopt_area_last_iova(area) :
-				     last;
-
-		domain->ops->read_and_clear_dirty(domain, s, l - s + 1, keep,
-						  fn, arg);
+	/* The mapped pieces first; a hole anywhere in the range is EINVAL. */
+	for (area = iopt_contig_first(&it, iopt, iova, last); area;
+	     area = iopt_contig_next(&it)) {
+		ret = domain->ops->read_and_clear_dirty(
+			domain, it.start, it.last - it.start + 1, keep, fn, arg);
+		if (ret)
+			return ret;
 	}
-	return 0;
+	return it.covered ? 0 : -EINVAL;
 }
 
 /* ---- byte access -------------------------------------------------- */

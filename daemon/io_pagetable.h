@@ -199,9 +199,13 @@ int iopt_cut_iova(struct io_pagetable *iopt, const uint64_t *iovas,
 
 int iopt_set_dirty_tracking(struct io_pagetable *iopt,
 			    struct iommu_domain *domain, bool enable);
+/*
+ * Report and (unless @keep) clear the dirty IOPTEs of [iova, last], which
+ * must be mapped without holes (EINVAL, after reporting what is mapped).
+ */
 int iopt_read_and_clear_dirty(struct io_pagetable *iopt,
 			      struct iommu_domain *domain, uint64_t iova,
-			      uint64_t length, bool keep,
+			      uint64_t last, bool keep,
 			      void (*fn)(void *arg, uint64_t iova,
 					 uint64_t size),
 			      void *arg);
