@@ -624,6 +624,10 @@ struct expr {
 
 enum region_type { REGION_MEMFD, REGION_SHARED, REGION_PRIVATE };
 
+/* A region is reserved, not touched: 1 TiB costs address space only. */
+#define REGION_MAX_SIZE (1ULL << 40)
+#define REGION_MAX_FILLED (1ULL << 32)
+
 struct region {
 	const char *name;
 	enum region_type type;
@@ -1806,8 +1810,8 @@ static int parse_region(struct script *s, struct region *r, const char *name,
 		return bad(s, "size: missing");
 	if (parse_const(s, v, &r->size, "size"))
 		return -1;
-	if (!r->size || r->size > (1ULL << 32))
-		return bad(s, "size: 1 byte to 4 GiB");
+	if (!r->size || r->size > REGION_MAX_SIZE)
+		return bad(s, "size: 1 byte to 1 TiB");
 	if ((v = get(obj, "fill"))) {
 		uint64_t fill;
 
@@ -1823,6 +1827,9 @@ static int parse_region(struct script *s, struct region *r, const char *name,
 					"fill: a byte (0-255) or \"pattern\"");
 			r->fill = (int)fill;
 		}
+		if (r->fill && r->size > REGION_MAX_FILLED)
+			return bad(s, "fill: only regions up to 4 GiB are "
+				      "filled; larger ones stay sparse");
 	}
 	if ((v = get(obj, "align"))) {
 		if (parse_const(s, v, &r->align, "align"))
@@ -2762,7 +2769,8 @@ static enum result map_regions(struct run *r)
 			return malformed(r, "region \"%s\": mmap: %s", rg->name,
 					 strerror(errno));
 		rg->mem = mem;
-		for (j = 0; j < rg->size; j++)
+		/* Fresh memory reads as zero: fill 0 leaves a region sparse. */
+		for (j = 0; rg->fill && j < rg->size; j++)
 			mem[j] = rg->fill < 0 ? pattern_byte(j) :
 						(uint8_t)rg->fill;
 		if (rg->readonly && mprotect(mem, len, PROT_READ))
