@@ -9,7 +9,8 @@
 #   --mem MB           guest memory (default 2048)
 #   --smp N            guest CPUs (default 2)
 #   --out DIR          copy what COMMAND leaves in $IOMMUFDD_VM_OUT (a tmpfs
-#                      in the guest) to DIR; the console log goes there too
+#                      in the guest) to DIR; the console log (and QEMU's
+#                      output, if any) go there too
 #                      (a DIR an earlier run wrote to is emptied first)
 #   --console-log FILE where to keep the guest's console log (default:
 #                      DIR/console.log with --out, else not kept unless the
@@ -74,7 +75,7 @@ die() {
 	exit 1
 }
 usage() {
-	sed -n '6,23p' "$self" | sed 's/^# \{0,1\}//' >&2
+	sed -n '6,24p' "$self" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -349,6 +350,10 @@ done
 if [ -n "$console_log" ]; then
 	mkdir -p "$(dirname "$console_log")"
 	cp "$run_dir/console" "$console_log"
+fi
+# QEMU's own messages (e.g. a device model's hw_error) are kept with --out
+if [ -n "$out_dir" ] && [ -s "$run_dir/qemu.log" ]; then
+	cp "$run_dir/qemu.log" "$out_dir/qemu.log"
 fi
 if [ -n "$out_dir" ] && grep -q '^@@VM-OUT-END@@$' "$run_dir/ctl"; then
 	if ! sed -n '/^@@VM-OUT-BEGIN@@$/,/^@@VM-OUT-END@@$/{/^@@/d;p}' "$run_dir/ctl" |
