@@ -24,9 +24,10 @@
 #
 # Environment:
 #   VM_KERNEL_MODULES        modules to provide (default: cuse fuse 9p 9pnet
-#                            9pnet_virtio netfs overlay); "fuse" is built into
-#                            Debian's kernel and is then skipped
-#   VM_KERNEL_EXTRA_MODULES  added to that list (e.g. "vfio-pci")
+#                            9pnet_virtio netfs overlay vfio vfio_iommu_type1
+#                            vfio_pci); "fuse" is built into Debian's kernel
+#                            and is then skipped
+#   VM_KERNEL_EXTRA_MODULES  added to that list (e.g. "loop")
 #   VM_KERNEL_PACKAGE        use this package name instead of looking it up
 #
 # If apt-cache knows no such package (no "apt-get update" yet), the script
@@ -46,7 +47,7 @@ die() {
 
 case "${1:-}" in
 -h | --help | '')
-	sed -n '4,37p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,38p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 	;;
 esac
@@ -62,7 +63,9 @@ done
 mkdir -p "$1"
 cache=$(cd "$1" && pwd -P)
 
-wanted=${VM_KERNEL_MODULES:-cuse fuse 9p 9pnet 9pnet_virtio netfs overlay}
+# (vfio: for guests booted with an emulated IOMMU, run-in-guest.sh --vtd-edu;
+# always in the list, so that every guest shares one cache entry)
+wanted=${VM_KERNEL_MODULES:-cuse fuse 9p 9pnet 9pnet_virtio netfs overlay vfio vfio_iommu_type1 vfio_pci}
 wanted="$wanted ${VM_KERNEL_EXTRA_MODULES:-}"
 # normalised ("-" and "_" are the same in module names), sorted, one line
 # shellcheck disable=SC2086 # split on purpose

@@ -9,7 +9,8 @@
 #   --mem MB           guest memory (default 2048)
 #   --smp N            guest CPUs (default 2)
 #   --out DIR          copy what COMMAND leaves in $IOMMUFDD_VM_OUT (a tmpfs
-#                      in the guest) to DIR; the console log goes there too
+#                      in the guest) to DIR; the console log (and QEMU's
+#                      output, if any) go there too
 #                      (a DIR an earlier run wrote to is emptied first)
 #   --console-log FILE where to keep the guest's console log (default:
 #                      DIR/console.log with --out, else not kept unless the
@@ -17,6 +18,10 @@
 #   --env NAME=VALUE   set NAME in COMMAND's environment (repeatable)
 #   --cache DIR        kernel and initramfs cache (default $IOMMUFDD_VM_CACHE,
 #                      else ~/.cache/iommufdd-vm)
+#   --vtd-edu N        add an emulated Intel VT-d (with interrupt remapping)
+#                      and N QEMU "edu" DMA devices, each in its own IOMMU
+#                      group, and boot with intel_iommu=on (default 0: the
+#                      plain q35 machine)
 #
 # The guest runs Debian's 6.12 kernel (fetched by fetch-kernel.sh) with a
 # busybox-static initramfs whose /init is guest-init.sh. It sees the host's
@@ -70,7 +75,7 @@ die() {
 	exit 1
 }
 usage() {
-	sed -n '6,19p' "$self" | sed 's/^# \{0,1\}//' >&2
+	sed -n '6,24p' "$self" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -81,10 +86,11 @@ smp=2
 out_dir=
 console_log=
 cache=${IOMMUFDD_VM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/iommufdd-vm}
+vtd_edu=0
 extra_env=()
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--timeout | --mem | --smp | --out | --console-log | --env | --cache)
+	--timeout | --mem | --smp | --out | --console-log | --env | --cache | --vtd-edu)
 		[ $# -ge 2 ] || usage
 		opt=$1 val=$2
 		shift 2
@@ -111,6 +117,7 @@ while [ $# -gt 0 ]; do
 		extra_env+=("$val")
 		;;
 	--cache) cache=$val ;;
+	--vtd-edu) vtd_edu=$val ;;
 	*) usage ;;
 	esac
 done
@@ -118,6 +125,7 @@ done
 for v in "$timeout_s" "$mem" "$smp"; do
 	case "$v" in '' | *[!0-9]* | 0) die "--timeout, --mem and --smp want positive numbers" ;; esac
 done
+case "$vtd_edu" in '' | *[!0-9]*) die "--vtd-edu wants a number of devices" ;; esac
 
 qemu=$(command -v qemu-system-x86_64 || true)
 if [ -z "$qemu" ]; then
@@ -268,10 +276,23 @@ mkdir -p "$run_dir/conf/.vm"
 
 for f in console stdout stderr ctl qemu.log; do : >"$run_dir/$f"; done
 cmdline="console=ttyS0 quiet loglevel=4 panic=-1 rdinit=/init 8250.nr_uarts=4 mitigations=off"
+machine=q35
+vtd_args=()
+if [ "$vtd_edu" -gt 0 ]; then
+	# VFIO type1 refuses a group whose MSIs are not isolated (EPERM), hence
+	# interrupt remapping, which KVM allows only with a split irqchip (TCG
+	# ignores that). The IOMMU comes before the devices it translates for.
+	machine=q35,kernel-irqchip=split
+	# shellcheck disable=SC2054 # the comma belongs to QEMU's option
+	vtd_args=(-device intel-iommu,intremap=on)
+	for ((i = 0; i < vtd_edu; i++)); do vtd_args+=(-device edu); done
+	cmdline+=" intel_iommu=on"
+fi
 cmdline+=${IOMMUFDD_VM_APPEND:+ $IOMMUFDD_VM_APPEND}
 qemu_cmd=(
 	"$qemu" -accel "${IOMMUFDD_VM_ACCEL:-tcg}" -cpu "${IOMMUFDD_VM_CPU:-max}"
-	-machine q35 -smp "$smp" -m "$mem" -nographic -nodefaults -no-reboot
+	-machine "$machine" "${vtd_args[@]}"
+	-smp "$smp" -m "$mem" -nographic -nodefaults -no-reboot
 	-monitor none
 	-kernel "$kdir/vmlinuz" -initrd "$run_dir/initrd" -append "$cmdline"
 	-serial "file:$run_dir/console" -serial "file:$run_dir/stdout"
@@ -329,6 +350,10 @@ done
 if [ -n "$console_log" ]; then
 	mkdir -p "$(dirname "$console_log")"
 	cp "$run_dir/console" "$console_log"
+fi
+# QEMU's own messages (e.g. a device model's hw_error) are kept with --out
+if [ -n "$out_dir" ] && [ -s "$run_dir/qemu.log" ]; then
+	cp "$run_dir/qemu.log" "$out_dir/qemu.log"
 fi
 if [ -n "$out_dir" ] && grep -q '^@@VM-OUT-END@@$' "$run_dir/ctl"; then
 	if ! sed -n '/^@@VM-OUT-BEGIN@@$/,/^@@VM-OUT-END@@$/{/^@@/d;p}' "$run_dir/ctl" |
