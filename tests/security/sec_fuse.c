@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The never-answering file system (sec_fuse.h): a raw /dev/fuse server of
+ * our own, just big enough to let one file be opened and mapped.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fuse.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "sec_fuse.h"
+
+#define ROOT_INO 1
+#define FILE_INO 2
+#define FILE_NAME "f"
+#define ATTR_TTL 3600
+
+static void reply(int dev, const struct fuse_in_header *in, int error,
+		  const void *arg, size_t len)
+{
+	struct fuse_out_header out = {
+		.len = (uint32_t)(sizeof(out) + (error ? 0 : len)),
+		.error = error,
+		.unique = in->unique,
+	};
+	struct iovec iov[2] = { { &out, sizeof(out) },
+				{ (void *)arg, error ? 0 : len } };
+
+	/* ENOENT: the request was interrupted meanwhile; nothing to do. */
+	if (writev(dev, iov, arg && !error ? 2 : 1) < 0 && errno != ENOENT)
+		_exit(3);
+}
+
+static void fill_attr(struct fuse_attr *attr, uint64_t ino, uint64_t size)
+{
+	memset(attr, 0, sizeof(*attr));
+	attr->ino = ino;
+	attr->nlink = ino == ROOT_INO ? 2 : 1;
+	attr->mode = ino == ROOT_INO ? S_IFDIR | 0755 : S_IFREG | 0666;
+	attr->size = ino == ROOT_INO ? 0 : size;
+	attr->blocks = (attr->size + 511) / 512;
+	attr->blksize = 4096;
+}
+
+static void answer_init(int dev, const struct fuse_in_header *in,
+			const struct fuse_init_in *init)
+{
+	struct fuse_init_out out = {
+		.major = FUSE_KERNEL_VERSION,
+		.minor = FUSE_KERNEL_MINOR_VERSION,
+		.max_readahead = init->max_readahead,
+		.max_background = 16,
+		.congestion_threshold = 12,
+		.max_write = 4096,
+		.time_gran = 1,
+	};
+
+	reply(dev, in, 0, &out, sizeof(out));
+}
+
+static void answer_lookup(int dev, const struct fuse_in_header *in,
+			  const char *name, uint64_t size)
+{
+	struct fuse_entry_out out = {
+		.nodeid = FILE_INO,
+		.generation = 1,
+		.entry_valid = ATTR_TTL,
+		.attr_valid = ATTR_TTL,
+	};
+
+	if (in->nodeid != ROOT_INO || strcmp(name, FILE_NAME)) {
+		reply(dev, in, -ENOENT, NULL, 0);
+		return;
+	}
+	fill_attr(&out.attr, FILE_INO, size);
+	reply(dev, in, 0, &out, sizeof(out));
+}
+
+/* The server's loop; never returns. */
+static void __attribute__((noreturn)) serve(int dev, int notify, uint64_t size)
+{
+	static char buf[FUSE_MIN_READ_BUFFER + 65536];
+
+	for (;;) {
+		const struct fuse_in_header *in = (const void *)buf;
+		const void *arg = buf + sizeof(*in);
+		ssize_t n = read(dev, buf, sizeof(buf));
+		char held = 0;
+
+		if (n < 0 &&
+		    (errno == EINTR || errno == ENOENT || errno == EAGAIN))
+			continue;
+		if (n < (ssize_t)sizeof(*in))
+			_exit(0); /* unmounted or aborted */
+
+		switch (in->opcode) {
+		case FUSE_INIT:
+			answer_init(dev, in, arg);
+			break;
+		case FUSE_LOOKUP:
+			answer_lookup(dev, in, arg, size);
+			break;
+		case FUSE_GETATTR: {
+			struct fuse_attr_out out = { .attr_valid = ATTR_TTL };
+
+			fill_attr(&out.attr, in->nodeid, size);
+			reply(dev, in, 0, &out, sizeof(out));
+			break;
+		}
+		case FUSE_OPEN: {
+			struct fuse_open_out out = { .fh = 1 };
+
+			reply(dev, in, 0, &out, sizeof(out));
+			break;
+		}
+		case FUSE_RELEASE:
+			reply(dev, in, 0, NULL, 0);
+			break;
+		case FUSE_FORGET:
+		case FUSE_BATCH_FORGET:
+		case FUSE_INTERRUPT:
+			break; /* no reply expected */
+		case FUSE_READ:
+			held = 'R';
+			break;
+		case FUSE_FLUSH:
+			held = 'F';
+			break;
+		case FUSE_IOCTL:
+			held = 'I';
+			break;
+		default:
+			reply(dev, in, -ENOSYS, NULL, 0);
+			break;
+		}
+		if (held && notify >= 0 && write(notify, &held, 1) != 1)
+			notify = -1;
+	}
+}
+
+int sec_fuse_mount(struct sec_fuse *f, const char *fuse_dev, const char *dir,
+		   uint64_t size, int notify_fd)
+{
+	char opts[128];
+	int dev, err;
+
+	dev = open(fuse_dev, O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		return -errno;
+	snprintf(opts, sizeof(opts),
+		 "fd=%d,rootmode=40000,user_id=0,group_id=0", dev);
+	if (mount("sec-stuck", dir, "fuse", MS_NOSUID | MS_NODEV, opts)) {
+		err = -errno;
+		close(dev);
+		return err;
+	}
+	snprintf(f->path, sizeof(f->path), "%s/%s", dir, FILE_NAME);
+	fflush(NULL);
+	f->server = fork();
+	if (f->server < 0) {
+		err = -errno;
+		close(dev);
+		return err;
+	}
+	if (f->server == 0) {
+		/*
+		 * Hold nothing but the channel and the notification pipe, so
+		 * that killing us ends the file system and nothing else.
+		 */
+		int d = fcntl(dev, F_DUPFD, 100);
+		int n = notify_fd >= 0 ? fcntl(notify_fd, F_DUPFD, 101) : -1;
+
+		if (d < 0 || dup2(d, 3) != 3 || (n >= 0 && dup2(n, 4) != 4))
+			_exit(2);
+		syscall(SYS_close_range, n >= 0 ? 5 : 4, ~0U, 0);
+		prctl(PR_SET_PDEATHSIG, 0);
+		serve(3, n >= 0 ? 4 : -1, size);
+	}
+	/* Only the server holds the channel: its death aborts the mount. */
+	close(dev);
+	return 0;
+}
