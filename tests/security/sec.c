@@ -216,6 +216,110 @@ int sec_enter_userns(void)
 	return ret;
 }
 
+pid_t sec_role_start(const struct sec_user *u, bool launched, const char *role,
+		     int keep_fd, int *result_fd)
+{
+	const char *self = sec_self();
+	char fdnum[16];
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		sec_bail("pipe: %s", strerror(errno));
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		sec_bail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		sec_become(u, SEC_MEMLOCK_DEFAULT);
+		close(p[0]);
+		fcntl(p[1], F_SETFD, 0);
+		if (keep_fd >= 0)
+			fcntl(keep_fd, F_SETFD, 0);
+		snprintf(fdnum, sizeof(fdnum), "%d", p[1]);
+		setenv("SEC_RESULT_FD", fdnum, 1);
+		if (launched)
+			execl(sec_env("IOMMUFD_RUN"), "iommufd-run",
+			      "--run-dir", sec_env("IOMMUFDD_RUN_DIR"), "--",
+			      self, "--role", role, sec_dev, (char *)NULL);
+		else
+			execl(self, self, "--role", role, sec_dev,
+			      (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	*result_fd = p[0];
+	return pid;
+}
+
+int sec_role_finish(pid_t pid, int result_fd, void *result, size_t len,
+		    double timeout_s)
+{
+	double deadline = sec_now() + timeout_s;
+	size_t got = 0;
+
+	memset(result, 0, len);
+	while (got < len && sec_now() < deadline) {
+		struct pollfd p = { .fd = result_fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		n = read(result_fd, (char *)result + got, len - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(result_fd);
+	if (got != len)
+		memset(result, 0, len);
+	return sec_wait(pid, deadline > sec_now() ? deadline - sec_now() : 1);
+}
+
+const char *sec_role(int argc, char **argv)
+{
+	if (argc < 4 || strcmp(argv[1], "--role"))
+		return NULL;
+	sec_dev = argv[3];
+	return argv[2];
+}
+
+void sec_role_reply(const void *result, size_t len)
+{
+	const char *fd = getenv("SEC_RESULT_FD");
+
+	if (!fd || write(atoi(fd), result, len) != (ssize_t)len)
+		_exit(99);
+}
+
+bool sec_daemon_log_report(char *hit, size_t len)
+{
+	static const char *const marks[] = {
+		"runtime error:",
+		"ERROR: AddressSanitizer",
+		"ERROR: LeakSanitizer",
+		"SUMMARY: UndefinedBehaviorSanitizer",
+	};
+	char line[1024];
+	bool found = false;
+	FILE *f = fopen(sec_env("SECURITY_DAEMON_LOG"), "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+			if (strstr(line, marks[i])) {
+				line[strcspn(line, "\n")] = '\0';
+				snprintf(hit, len, "%s", line);
+				found = true;
+				break;
+			}
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 void *sec_shared(size_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,

@@ -104,6 +104,36 @@ int sec_exec_as(const struct sec_user *u, char *const argv[], double timeout_s);
  */
 int sec_enter_userns(void);
 
+/*
+ * Roles: this program run again as another process, e.g. under iommufd-run
+ * (a program's fd-returning ioctls need it from its start). A role is
+ * "PROGRAM --role NAME DEVICE"; it sends one result struct back.
+ */
+
+/*
+ * Start "--role @role" as @u, under iommufd-run if @launched. The role
+ * inherits @keep_fd too (-1: none). Returns its pid; *result_fd is where
+ * its result arrives.
+ */
+pid_t sec_role_start(const struct sec_user *u, bool launched, const char *role,
+		     int keep_fd, int *result_fd);
+/*
+ * Read the role's result (@len bytes, zeroed if none came) and wait for
+ * it, all within @timeout_s. Returns its exit status, -1 on timeout.
+ */
+int sec_role_finish(pid_t pid, int result_fd, void *result, size_t len,
+		    double timeout_s);
+/* The role's name if this process is one (and sets sec_dev), else NULL. */
+const char *sec_role(int argc, char **argv);
+/* In a role: send the result. */
+void sec_role_reply(const void *result, size_t len);
+
+/*
+ * The first sanitizer report in the daemon's log (SECURITY_DAEMON_LOG),
+ * copied to @hit; false if there is none.
+ */
+bool sec_daemon_log_report(char *hit, size_t len);
+
 /* Memory shared with children forked afterwards. */
 void *sec_shared(size_t len);
 
