@@ -422,6 +422,23 @@ long sec_daemon_kb(const char *field)
 	return kb;
 }
 
+long sec_daemon_peak_reset(void)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/clear_refs",
+		 (int)sec_daemon_pid());
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "5", 1) != 1) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return sec_daemon_kb("VmHWM");
+}
+
 struct fresh_result {
 	int step;
 	int err;

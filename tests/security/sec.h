@@ -158,6 +158,11 @@ pid_t sec_daemon_pid(void);
 bool sec_daemon_alive(void);
 /* A /proc/PID/status field of the daemon in kB (VmRSS, VmHWM), or -1. */
 long sec_daemon_kb(const char *field);
+/*
+ * Reset the daemon's peak RSS (VmHWM) to its current RSS, so that the next
+ * VmHWM shows the peak of what follows; returns that VmHWM in kB, or -1.
+ */
+long sec_daemon_peak_reset(void);
 
 /*
  * One round of IOAS_ALLOC, MAP of a shared page, UNMAP and DESTROY by a
