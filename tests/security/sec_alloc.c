@@ -21,7 +21,8 @@
 #define RANGES_BYTES (1ULL << 30) /* readable zeroes behind the ranges */
 #define FAST_S 1.0 /* "fast": well below a second */
 #define RSS_JUMP_KB (256UL << 10) /* what an ALLOW_IOVAS may cost */
-#define UNBOUNDED_MAX (1UL << 20) /* objects/areas tried before giving up */
+/* Objects or areas tried before giving up: a default limit of 2^20 passes. */
+#define UNBOUNDED_MAX ((1UL << 20) + 1)
 #define UNBOUNDED_RSS_KB (512UL << 10) /* daemon growth allowed before ENOMEM */
 #define MIB (1ULL << 20)
 
