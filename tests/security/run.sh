@@ -230,6 +230,32 @@ sanitizer_scan() {
 	[ -z "$hit" ] || dns_err "sanitizer report in $(dns_pretty "$log"): $hit"
 }
 
+# run_logged OUT ERR CMD...: run CMD with its stdout in OUT and its stderr
+# in ERR (files, not pipes: a child the program leaves stuck in the kernel
+# must not keep us waiting for EOF), then show both. Returns CMD's status.
+run_logged() {
+	local out=$1 err=$2 st=0
+	shift 2
+	(cd "$rt/cwd" && exec "$@") >"$out" 2>"$err" || st=$?
+	cat "$out" "$err"
+	return "$st"
+}
+
+# kill_leftovers [ALL]: SIGKILL what the program left running in our pid
+# namespace (attackers stuck in an ioctl, FUSE servers), except the daemon
+# unless ALL is given. We are pid 1 here.
+kill_leftovers() {
+	local p pid
+	for p in /proc/[0-9]*; do
+		pid=${p#/proc/}
+		if [ "$pid" = 1 ] || [ "$pid" = "$BASHPID" ] ||
+			{ [ -z "${1:-}" ] && [ "$pid" = "${dns_daemon_pid:-}" ]; }; then
+			continue
+		fi
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+}
+
 # --- the programs --------------------------------------------------------------
 if [ -n "$asan_daemon" ] && [ -x "$asan_daemon" ]; then
 	# Keep serving after a UBSan report, so that every report is logged;
@@ -257,7 +283,7 @@ for r in "${runs[@]}"; do
 		rc=0
 		# dns_daemon_pid: the library has no accessor for it.
 		# shellcheck disable=SC2154
-		dns_run_logged "$tap" "$log_dir/$label.stderr" \
+		run_logged "$tap" "$log_dir/$label.stderr" \
 			env SECURITY_DAEMON_PID="$dns_daemon_pid" \
 			IOMMUFDD_RUN_DIR="$(dns_run_dir)" \
 			SECURITY_DAEMON_LOG="$dlog" \
@@ -276,7 +302,13 @@ for r in "${runs[@]}"; do
 		*) dns_err "$label exited with unexpected status $rc" ;;
 		esac
 		dns_check_daemon "while $label was running"
+		# What the attackers left stuck may hold the daemon (a FUSE
+		# server that never answers): they go first, then the daemon,
+		# then whatever only the daemon's end could release.
+		kill_leftovers
+		sleep 0.2
 		dns_stop_daemon
+		kill_leftovers all
 		sanitizer_scan "$dlog"
 	fi
 

@@ -525,7 +525,7 @@ int sec_ctl(char *out, size_t len, const char *const args[])
 		_exit(127);
 	}
 	close(pfd[1]);
-	deadline = sec_now() + 30;
+	deadline = sec_now() + 10;
 	while (sec_now() < deadline) {
 		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
 		char sink[4096];
@@ -548,19 +548,31 @@ int sec_ctl(char *out, size_t len, const char *const args[])
 	return sec_wait(pid, deadline > sec_now() ? deadline - sec_now() : 1);
 }
 
-long sec_ctl_status(const char *key)
+static long json_number(const char *json, const char *key)
 {
-	const char *const args[] = { "status", NULL };
-	char buf[4096], pattern[64], *p;
+	char pattern[64];
+	const char *p;
 
-	if (sec_ctl(buf, sizeof(buf), args) != 0)
-		return -1;
 	snprintf(pattern, sizeof(pattern), "\"%s\"", key);
-	p = strstr(buf, pattern);
+	p = strstr(json, pattern);
 	if (!p)
 		return -1;
 	p = strchr(p + strlen(pattern), ':');
 	return p ? strtol(p + 1, NULL, 10) : -1;
+}
+
+int sec_ctl_status(struct sec_status *st)
+{
+	const char *const args[] = { "status", NULL };
+	char buf[4096];
+
+	st->clients = st->objects = st->pinned_pages = -1;
+	if (sec_ctl(buf, sizeof(buf), args) != 0)
+		return -1;
+	st->clients = json_number(buf, "clients");
+	st->objects = json_number(buf, "objects");
+	st->pinned_pages = json_number(buf, "pinned_pages");
+	return 0;
 }
 
 /* ---- files ------------------------------------------------------------ */

@@ -173,11 +173,16 @@ int sec_fresh_client(double timeout_s);
 
 /*
  * Run "iommufdctl --run-dir RUNDIR --json ARGS..." as root, its stdout in
- * @out (NUL-terminated, truncated to @len). Returns its exit status.
+ * @out (NUL-terminated, truncated to @len). Returns its exit status, -1 if
+ * it did not finish within 10 s.
  */
 int sec_ctl(char *out, size_t len, const char *const args[]);
-/* A number field "KEY": N of iommufdctl's "status" reply, or -1. */
-long sec_ctl_status(const char *key);
+/* What iommufdctl status says about a daemon's load. */
+struct sec_status {
+	long clients, objects, pinned_pages;
+};
+/* Fill @st from "iommufdctl status" (fields -1 if unknown); 0 or -1. */
+int sec_ctl_status(struct sec_status *st);
 
 /* ---- files ------------------------------------------------------------ */
 
