@@ -132,7 +132,7 @@ fi
 
 # --- outside the namespaces: preconditions, then re-exec ------------------------
 if ! dns_in_namespace; then
-	dns_require_host timeout setpriv mknod install
+	dns_require_host timeout setpriv mknod install mountpoint stat
 	mkdir -p "$log_dir"
 	log_dir=$(cd "$log_dir" && pwd -P)
 	mkdir -p "$log_dir/.runtime"
@@ -173,6 +173,11 @@ setup_pub() {
 		spec=$(stat -c '%t %T' "/dev/$node")
 		mknod -m 0666 "$pub/dev/$node" c "$((16#${spec% *}))" "$((16#${spec#* }))"
 	done
+	# fusectl, to end a daemon that deadlocks on its own mount
+	if [ -d /sys/fs/fuse/connections ] &&
+		! mountpoint -q /sys/fs/fuse/connections; then
+		mount -t fusectl fusectl /sys/fs/fuse/connections || true
+	fi
 	setpriv --reuid 65534 --regid 65534 --clear-groups -- \
 		test -x "$pub/bin/${IOMMUFD_RUN##*/}" ||
 		dns_die "uid 65534 cannot reach $pub: every directory above $log_dir must be searchable by others"
@@ -241,6 +246,45 @@ run_logged() {
 	return "$st"
 }
 
+# fuse_conns: the fusectl connection numbers of the daemon's FUSE mounts
+# (/dev/iommu and the object files), for abort_daemon_conns.
+fuse_conns() {
+	local m
+	for m in /dev/iommu "$(dns_run_dir)/objects"; do
+		dns_fuse_mounted "$m" || continue
+		# fusectl names a connection by its kernel dev_t: major << 20 | minor
+		stat -c '%Hd %Ld' "$m" 2>/dev/null |
+			awk '{ print $1 * 1048576 + $2 }'
+	done
+}
+
+# abort_daemon_conns CONN...: end the daemon's FUSE connections. A daemon
+# whose thread waits for an answer from its own mount (today's supervisor,
+# when the main thread is gone) can be ended no other way.
+abort_daemon_conns() {
+	local c
+	for c in "$@"; do
+		[ -w "/sys/fs/fuse/connections/$c/abort" ] || continue
+		echo "$dns_prog: aborting FUSE connection $c of a daemon that does not exit"
+		echo 1 >"/sys/fs/fuse/connections/$c/abort" || true
+	done
+}
+
+# stop_daemon: dns_stop_daemon, with a watchdog that aborts the daemon's
+# FUSE connections if it is still there 10 s later (it was SIGKILLed at 5).
+stop_daemon() {
+	local conns watchdog
+	mapfile -t conns < <(fuse_conns)
+	(
+		sleep 10
+		abort_daemon_conns "${conns[@]}"
+	) &
+	watchdog=$!
+	dns_stop_daemon
+	kill "$watchdog" 2>/dev/null || true
+	wait "$watchdog" 2>/dev/null || true
+}
+
 # kill_leftovers [ALL]: SIGKILL what the program left running in our pid
 # namespace (attackers stuck in an ioctl, FUSE servers), except the daemon
 # unless ALL is given. We are pid 1 here.
@@ -307,7 +351,7 @@ for r in "${runs[@]}"; do
 		# then whatever only the daemon's end could release.
 		kill_leftovers
 		sleep 0.2
-		dns_stop_daemon
+		stop_daemon
 		kill_leftovers all
 		sanitizer_scan "$dlog"
 	fi

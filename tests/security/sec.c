@@ -234,8 +234,11 @@ pid_t sec_role_start(const struct sec_user *u, bool launched, const char *role,
 		sec_become(u, SEC_MEMLOCK_DEFAULT);
 		close(p[0]);
 		fcntl(p[1], F_SETFD, 0);
-		if (keep_fd >= 0)
+		if (keep_fd >= 0) {
 			fcntl(keep_fd, F_SETFD, 0);
+			snprintf(fdnum, sizeof(fdnum), "%d", keep_fd);
+			setenv("SEC_KEEP_FD", fdnum, 1);
+		}
 		snprintf(fdnum, sizeof(fdnum), "%d", p[1]);
 		setenv("SEC_RESULT_FD", fdnum, 1);
 		if (launched)

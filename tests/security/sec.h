@@ -112,8 +112,8 @@ int sec_enter_userns(void);
 
 /*
  * Start "--role @role" as @u, under iommufd-run if @launched. The role
- * inherits @keep_fd too (-1: none). Returns its pid; *result_fd is where
- * its result arrives.
+ * inherits @keep_fd too (-1: none), its number in SEC_KEEP_FD. Returns its
+ * pid; *result_fd is where its result arrives.
  */
 pid_t sec_role_start(const struct sec_user *u, bool launched, const char *role,
 		     int keep_fd, int *result_fd);
