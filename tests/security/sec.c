@@ -295,7 +295,7 @@ void sec_role_reply(const void *result, size_t len)
 		_exit(99);
 }
 
-bool sec_daemon_log_report(char *hit, size_t len)
+int sec_daemon_log_reports(int skip, char *hit, size_t len)
 {
 	static const char *const marks[] = {
 		"runtime error:",
@@ -304,19 +304,20 @@ bool sec_daemon_log_report(char *hit, size_t len)
 		"SUMMARY: UndefinedBehaviorSanitizer",
 	};
 	char line[1024];
-	bool found = false;
+	int found = 0;
 	FILE *f = fopen(sec_env("SECURITY_DAEMON_LOG"), "re");
 
 	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
 		for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
-			if (strstr(line, marks[i])) {
+			if (!strstr(line, marks[i]))
+				continue;
+			if (found++ == skip) {
 				line[strcspn(line, "\n")] = '\0';
 				snprintf(hit, len, "%s", line);
-				found = true;
-				break;
 			}
+			break;
 		}
 	}
 	fclose(f);

@@ -129,10 +129,10 @@ const char *sec_role(int argc, char **argv);
 void sec_role_reply(const void *result, size_t len);
 
 /*
- * The first sanitizer report in the daemon's log (SECURITY_DAEMON_LOG),
- * copied to @hit; false if there is none.
+ * How many sanitizer report lines the daemon's log (SECURITY_DAEMON_LOG)
+ * holds; the first after the first @skip of them is copied to @hit.
  */
-bool sec_daemon_log_report(char *hit, size_t len);
+int sec_daemon_log_reports(int skip, char *hit, size_t len);
 
 /* Memory shared with children forked afterwards. */
 void *sec_shared(size_t len);

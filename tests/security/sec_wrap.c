@@ -114,7 +114,7 @@ int main(int argc, char **argv)
 		      (unsigned long long)wrap_vas[i], answer(r.access[i]));
 	sec_check_serving("the wrapping MAP/COPY/ACCESS_PAGES");
 	if (getenv("SECURITY_DAEMON_LOG")) {
-		bool report = sec_daemon_log_report(hit, sizeof(hit));
+		bool report = sec_daemon_log_reports(0, hit, sizeof(hit)) > 0;
 
 		check(!report, "no sanitizer report in the daemon's log%s%s",
 		      report ? ": " : "", hit);
