@@ -54,6 +54,7 @@ set -euo pipefail
 self=$(readlink -f "${BASH_SOURCE[0]}")
 script_dir=${self%/*}
 
+# shellcheck disable=SC2034 # the prefix of daemon-ns.sh messages
 dns_prog=security
 # shellcheck source=SCRIPTDIR/../lib/daemon-ns.sh disable=SC1091
 . "$script_dir/../lib/daemon-ns.sh"
