@@ -22,6 +22,9 @@
 #   --asan-daemon P    the sanitizer build (default $SECURITY_ASAN_DAEMON)
 #   --helper FILE      an extra program the tests run (copied next to them)
 #   --group GID        the daemon's group (default 4242)
+#   --iommufd-run P    the launcher (default $IOMMUFD_RUN)
+#   --iommufdctl P     the control tool (default $IOMMUFDCTL)
+#   --timeout SEC      per-program timeout (default $SECURITY_TIMEOUT or 300)
 #   --log-dir DIR      logs (default: security-logs next to the first
 #                      program): LABEL.tap, LABEL.stderr, LABEL.iommufdd.log
 #
@@ -45,9 +48,18 @@
 # sanitizer report; 77 if every program was skipped; 1 otherwise; 2 on
 # usage errors. The last line is "N passed, N failed, N skipped".
 #
-# Environment: IOMMUFD_RUN (iommufd-run) and IOMMUFDCTL (iommufdctl), both
-# required; SECURITY_TIMEOUT per-program timeout in seconds (default 300);
-# IOMMUFDD_EXTRA_ARGS extra daemon arguments.
+# Environment: IOMMUFD_RUN, IOMMUFDCTL, SECURITY_ASAN_DAEMON and
+# SECURITY_TIMEOUT as defaults for the options above; IOMMUFDD_EXTRA_ARGS
+# extra daemon arguments.
+#
+# In a QEMU guest (tests/vm/run-in-guest.sh passes only IOMMUFD_* and
+# IOMMUFDD_* variables through), give the paths as options, e.g.
+#   run.sh --transport cuse --log-dir "$log_root/security" \
+#       --iommufd-run B/tools/iommufd-run --iommufdctl B/tools/iommufdctl \
+#       --asan-daemon B-asan/daemon/iommufdd \
+#       --helper B/tests/security/sec_suid_secret B/daemon/iommufdd \
+#       B/tests/security/sec_open ... --variant asan B/tests/security/sec_wrap \
+#       B/tests/security/sec_introspect --variant vfio B/tests/security/sec_open
 
 set -euo pipefail
 
@@ -60,7 +72,7 @@ dns_prog=security
 . "$script_dir/../lib/daemon-ns.sh"
 
 usage() {
-	sed -n '6,31p' "$self" | sed 's/^# \{0,1\}//' >&2
+	sed -n '6,34p' "$self" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -76,7 +88,8 @@ log_dir=
 orig_args=("$@")
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--variant | --transport | --asan-daemon | --helper | --group | --log-dir)
+	--variant | --transport | --asan-daemon | --helper | --group | --log-dir | \
+		--iommufd-run | --iommufdctl | --timeout)
 		[ $# -ge 2 ] || usage
 		case "$1" in
 		--variant)
@@ -91,6 +104,9 @@ while [ $# -gt 0 ]; do
 		--helper) helpers+=("$(readlink -f "$2")") ;;
 		--group) group=$2 ;;
 		--log-dir) log_dir=$2 ;;
+		--iommufd-run) IOMMUFD_RUN=$2 ;;
+		--iommufdctl) IOMMUFDCTL=$2 ;;
+		--timeout) SECURITY_TIMEOUT=$2 ;;
 		esac
 		shift 2
 		;;
@@ -118,8 +134,11 @@ done
 for r in "${runs[@]}"; do
 	[ -x "${r#* }" ] || dns_die "'${r#* }' is not an executable file"
 done
-: "${IOMMUFD_RUN:?IOMMUFD_RUN must name iommufd-run}"
-: "${IOMMUFDCTL:?IOMMUFDCTL must name iommufdctl}"
+if [ -z "${IOMMUFD_RUN:-}" ] || [ -z "${IOMMUFDCTL:-}" ]; then
+	dns_die "give --iommufd-run and --iommufdctl (or IOMMUFD_RUN, IOMMUFDCTL)"
+fi
+IOMMUFD_RUN=$(readlink -f "$IOMMUFD_RUN")
+IOMMUFDCTL=$(readlink -f "$IOMMUFDCTL")
 first=${runs[0]#* }
 log_dir=${log_dir:-${first%/*}/security-logs}
 timeout_s=${SECURITY_TIMEOUT:-300}

@@ -286,9 +286,12 @@ static void test_wedge(void)
 	sec_tell(sv[0], 'g');
 	check_client("a program another user was running already",
 		     finish_client(waiting, rfd, t0, PROMPT_S, &r), &r);
-	kill_all(&wedger, 1);
-	if (server > 0)
-		kill_all(&server, 1);
+	{
+		/* The server too: the attacker may wait on it itself. */
+		pid_t attacker[2] = { wedger, server };
+
+		kill_all(attacker, 2);
+	}
 	close(sv[0]);
 	close(sock[0]);
 	run_client("another user's program, once the attacker is gone");
