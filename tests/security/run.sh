@@ -34,7 +34,8 @@
 # mounts a tmpfs every user may search (without nosuid), copies the test
 # programs, iommufd-run and the helpers into it, and makes 0666 nodes of
 # /dev/fuse and /dev/userfaultfd there for the test users (as distributions
-# ship /dev/fuse; a host that lets users handle kernel faults). Each
+# ship /dev/fuse, also bound over /dev/fuse for fusermount3; a host that
+# lets users handle kernel faults). Each
 # program gets a fresh daemon,
 #   IOMMUFDD --backend mock --transport fuse --path /dev/iommu --run-dir R \
 #       --foreground --log-level info --group GID [--backend vfio]
@@ -193,6 +194,12 @@ setup_pub() {
 		spec=$(stat -c '%t %T' "/dev/$node")
 		mknod -m 0666 "$pub/dev/$node" c "$((16#${spec% *}))" "$((16#${spec#* }))"
 	done
+	# fusermount3 opens /dev/fuse itself, as the user: in this mount
+	# namespace it is 0666, as distributions ship it.
+	if [ -c "$pub/dev/fuse" ]; then
+		mount --bind "$pub/dev/fuse" /dev/fuse ||
+			dns_die "cannot bind a 0666 /dev/fuse over /dev/fuse"
+	fi
 	# fusectl, to end a daemon that deadlocks on its own mount
 	if [ -d /sys/fs/fuse/connections ] &&
 		! mountpoint -q /sys/fs/fuse/connections; then

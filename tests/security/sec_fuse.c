@@ -8,12 +8,15 @@
 #include <linux/fuse.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sec_fuse.h"
@@ -146,27 +149,16 @@ static void __attribute__((noreturn)) serve(int dev, int notify, uint64_t size)
 	}
 }
 
-int sec_fuse_mount(struct sec_fuse *f, const char *fuse_dev, const char *dir,
-		   uint64_t size, int notify_fd)
+/* Fork the server on channel @dev; only the server keeps it open. */
+static int start_server(struct sec_fuse *f, int dev, const char *dir,
+			uint64_t size, int notify_fd)
 {
-	char opts[128];
-	int dev, err;
-
-	dev = open(fuse_dev, O_RDWR | O_CLOEXEC);
-	if (dev < 0)
-		return -errno;
-	snprintf(opts, sizeof(opts),
-		 "fd=%d,rootmode=40000,user_id=0,group_id=0", dev);
-	if (mount("sec-stuck", dir, "fuse", MS_NOSUID | MS_NODEV, opts)) {
-		err = -errno;
-		close(dev);
-		return err;
-	}
 	snprintf(f->path, sizeof(f->path), "%s/%s", dir, FILE_NAME);
 	fflush(NULL);
 	f->server = fork();
 	if (f->server < 0) {
-		err = -errno;
+		int err = -errno;
+
 		close(dev);
 		return err;
 	}
@@ -187,4 +179,88 @@ int sec_fuse_mount(struct sec_fuse *f, const char *fuse_dev, const char *dir,
 	/* Only the server holds the channel: its death aborts the mount. */
 	close(dev);
 	return 0;
+}
+
+int sec_fuse_mount(struct sec_fuse *f, const char *fuse_dev, const char *dir,
+		   uint64_t size, int notify_fd)
+{
+	char opts[128];
+	int dev, err;
+
+	dev = open(fuse_dev, O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		return -errno;
+	snprintf(opts, sizeof(opts),
+		 "fd=%d,rootmode=40000,user_id=0,group_id=0", dev);
+	if (mount("sec-stuck", dir, "fuse", MS_NOSUID | MS_NODEV, opts)) {
+		err = -errno;
+		close(dev);
+		return err;
+	}
+	return start_server(f, dev, dir, size, notify_fd);
+}
+
+/* The channel fusermount3 sends back over @sock, or -errno. */
+static int receive_channel(int sock)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	char byte;
+	struct iovec iov = { &byte, 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *cmsg;
+	int fd;
+
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0)
+		return -EIO;
+	cmsg = CMSG_FIRSTHDR(&msg);
+	if (!cmsg || cmsg->cmsg_level != SOL_SOCKET ||
+	    cmsg->cmsg_type != SCM_RIGHTS)
+		return -EIO;
+	memcpy(&fd, CMSG_DATA(cmsg), sizeof(fd));
+	return fd;
+}
+
+int sec_fuse_mount_user(struct sec_fuse *f, const char *dir, uint64_t size,
+			int notify_fd)
+{
+	int sv[2], dev, status;
+	char commfd[16];
+	pid_t pid;
+
+	/* fusermount3's protocol: it sends the channel to _FUSE_COMMFD. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		fcntl(sv[1], F_SETFD, 0);
+		snprintf(commfd, sizeof(commfd), "%d", sv[1]);
+		setenv("_FUSE_COMMFD", commfd, 1);
+		execlp("fusermount3", "fusermount3", "--", dir, (char *)NULL);
+		_exit(127);
+	}
+	close(sv[1]);
+	dev = receive_channel(sv[0]);
+	close(sv[0]);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status)) {
+		if (dev >= 0)
+			close(dev);
+		return WIFEXITED(status) && WEXITSTATUS(status) == 127 ?
+			       -ENOENT :
+			       -EPERM;
+	}
+	if (dev < 0)
+		return dev;
+	return start_server(f, dev, dir, size, notify_fd);
 }

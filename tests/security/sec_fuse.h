@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A file system whose server never answers: what an unprivileged user can
- * mount in a user namespace of their own (FUSE is FS_USERNS_MOUNT) to make
- * any access to one file hang. Our own minimal server speaking the raw
- * /dev/fuse protocol: it answers what open() needs (INIT, LOOKUP, GETATTR,
- * OPEN, RELEASE) and holds READ, FLUSH and IOCTL forever. Killing the
- * server process ends the connection, which fails every held request.
+ * mount to make accesses to one file hang. Our own minimal server speaking
+ * the raw /dev/fuse protocol: it answers what open() needs (INIT, LOOKUP,
+ * GETATTR, OPEN, RELEASE) and holds READ, FLUSH and IOCTL forever. Killing
+ * the server process ends the connection, which fails every held request.
+ *
+ * Two ways to mount it, as a user can: in a user namespace of one's own
+ * (FUSE is FS_USERNS_MOUNT), or with the setuid fusermount3 in the user's
+ * current namespaces. The kernel sends requests on behalf of a process
+ * only if its ids map into the mount's user namespace: a root daemon's page
+ * fault on a user-namespace mount fails at once (EOVERFLOW, so EFAULT),
+ * while one on a fusermount3 mount waits for the server. FLUSH is sent
+ * either way.
  */
 #ifndef IOMMUFDD_SECURITY_SEC_FUSE_H
 #define IOMMUFDD_SECURITY_SEC_FUSE_H
@@ -27,5 +34,13 @@ struct sec_fuse {
  */
 int sec_fuse_mount(struct sec_fuse *f, const char *fuse_dev, const char *dir,
 		   uint64_t size, int notify_fd);
+
+/*
+ * The same, mounted by fusermount3 (from PATH) on @dir, a directory the
+ * calling user owns, in the current user namespace. 0 or -errno (-ENOENT:
+ * no fusermount3).
+ */
+int sec_fuse_mount_user(struct sec_fuse *f, const char *dir, uint64_t size,
+			int notify_fd);
 
 #endif

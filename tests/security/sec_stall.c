@@ -3,8 +3,8 @@
  * Finding 7 (and the issue's stall test): no client waits for another.
  * Two attackers make the daemon read an ioctl struct that never arrives:
  * one whose struct lies on a userfaultfd page nobody serves, one whose
- * struct lies on a mapping of a file on its own FUSE mount whose server
- * never answers. Meanwhile another user's IOAS_ALLOC/MAP/UNMAP/DESTROY
+ * struct lies on a mapping of a file on its own FUSE mount (mounted with
+ * fusermount3, as any user can) whose server never answers. Meanwhile another user's IOAS_ALLOC/MAP/UNMAP/DESTROY
  * loop must keep its pace: its median may grow at most 10x over the
  * undisturbed median (both are printed). Killing the stalled clients and
  * the FUSE server must release everything they held: the daemon's
@@ -34,6 +34,7 @@ struct shared {
 	unsigned int loops_done;
 	int step, err; /* of the stalled client that failed to set up */
 	pid_t fuse_server;
+	int returned; /* a stalled client's ioctl returned: 1 + errno */
 };
 
 static struct shared *sh;
@@ -149,13 +150,14 @@ static int uffd_client(void *arg)
 		_exit(0);
 	}
 	close(events[1]);
-	ioctl(fd, IOMMU_IOAS_ALLOC, page);
+	sh->returned = 1 + (ioctl(fd, IOMMU_IOAS_ALLOC, page) ? errno : 0);
 	return 0;
 }
 
+/* Its struct on a file of its own FUSE mount (by fusermount3). */
 static int fuse_client(void *arg)
 {
-	int fd = hold_resources(), file;
+	int fd = hold_resources(), file, err;
 	char mnt[512];
 	struct sec_fuse f;
 	void *page;
@@ -164,13 +166,13 @@ static int fuse_client(void *arg)
 	if (fd < 0)
 		return 1;
 	sh->step = 3;
-	if ((sh->err = -sec_enter_userns()))
-		return 1;
+	sec_pub_path(mnt, sizeof(mnt), "tmp/stall-XXXXXX");
+	if (!mkdtemp(mnt))
+		return sh->err = errno, 1;
 	sh->step = 4;
-	sec_pub_path(mnt, sizeof(mnt), "mnt");
-	if ((sh->err = -sec_fuse_mount(&f, getenv("SECURITY_FUSE_DEV"), mnt,
-				       SEC_PAGE, events[1])))
-		return 1;
+	err = sec_fuse_mount_user(&f, mnt, SEC_PAGE, events[1]);
+	if (err)
+		return sh->err = -err, 1;
 	sh->fuse_server = f.server;
 	sh->step = 5;
 	file = open(f.path, O_RDONLY | O_CLOEXEC);
@@ -180,7 +182,7 @@ static int fuse_client(void *arg)
 	if (page == MAP_FAILED)
 		return sh->err = errno, 1;
 	close(events[1]);
-	ioctl(fd, IOMMU_IOAS_ALLOC, page);
+	sh->returned = 1 + (ioctl(fd, IOMMU_IOAS_ALLOC, page) ? errno : 0);
 	return 0;
 }
 
@@ -199,12 +201,15 @@ static bool start_stalled(int (*fn)(void *), char event, const char *what,
 	int c;
 
 	sh->step = 0;
+	sh->returned = 0;
 	*pid = sec_spawn(&sec_attacker, fn, NULL);
 	c = sec_hear(events[0], 10);
 	if (c != event)
 		sec_note("%s: no sign that the daemon reached its struct "
-			 "within 10 s (setup step %d: %s)",
-			 what, sh->step, strerror(sh->err));
+			 "within 10 s (setup step %d: %s; %s%s)",
+			 what, sh->step, strerror(sh->err),
+			 sh->returned ? "its ioctl returned " : "no return",
+			 sh->returned ? strerror(sh->returned - 1) : "");
 	return c == event;
 }
 
@@ -227,6 +232,11 @@ static void release_and_check(pid_t *pids, unsigned int n,
 			break;
 		sec_sleep(0.2);
 	}
+	for (unsigned int i = 0; i < n; i++)
+		if (pids[i] > 0 && kill(pids[i], 0) == 0)
+			sec_note("the %s client (pid %d) has not exited: its "
+				 "ioctl still holds it in the kernel",
+				 i ? "FUSE" : "userfaultfd", (int)pids[i]);
 	check(same(&now, base),
 	      "killing the stalled clients and the FUSE server releases what "
 	      "they held within 10 s (clients %ld, objects %ld, pinned pages "
