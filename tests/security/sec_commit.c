@@ -143,12 +143,12 @@ int main(int argc, char **argv)
 	pid = sec_role_start(&sec_attacker, true, "attacker", -1, &rfd);
 	st = sec_role_finish(pid, rfd, &r, sizeof(r), 120);
 	check(st == 0 && r.done, "the attack ran (exit status %d)", st);
-	check(r.readonly_err == EFAULT,
+	check(r.done && r.readonly_err == EFAULT,
 	      "FAULT_QUEUE_ALLOC with its struct on a read-only page is "
 	      "EFAULT (%s)",
-	      r.readonly_err < 0 ? "not run" :
-	      r.readonly_err	 ? strerror(r.readonly_err) :
-				   "it returned 0");
+	      !r.done || r.readonly_err < 0 ? "not run" :
+	      r.readonly_err		    ? strerror(r.readonly_err) :
+					      "it returned 0");
 	sec_note("%u rounds: page made read-only after the daemon's first "
 		 "write while the ioctl was in flight in %u; EFAULT %u, 0 "
 		 "with a descriptor %u, other errors %u (last %s)",
