@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fuse.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,71 +88,136 @@ static void answer_lookup(int dev, const struct fuse_in_header *in,
 	reply(dev, in, 0, &out, sizeof(out));
 }
 
+/* READ requests held until the server is told to let them go. */
+struct held_reads {
+	unsigned int flags; /* SEC_FUSE_HOLD_FLUSH */
+	struct fuse_in_header in[64];
+	struct fuse_read_in arg[64];
+	unsigned int n;
+};
+
+static volatile sig_atomic_t release_reads;
+
+static void on_release(int sig)
+{
+	(void)sig;
+	release_reads = 1;
+}
+
+/* Answer a READ with zeroes, as far as the file goes. */
+static void answer_read(int dev, const struct fuse_in_header *in,
+			const struct fuse_read_in *arg, uint64_t size)
+{
+	static const char zeroes[1 << 18];
+	uint64_t len = arg->offset >= size ? 0 : size - arg->offset;
+
+	if (len > arg->size)
+		len = arg->size;
+	if (len > sizeof(zeroes))
+		len = sizeof(zeroes);
+	reply(dev, in, 0, len ? zeroes : NULL, len);
+}
+
+static void let_reads_go(int dev, struct held_reads *h, uint64_t size)
+{
+	for (unsigned int i = 0; i < h->n; i++)
+		answer_read(dev, &h->in[i], &h->arg[i], size);
+	h->n = 0;
+}
+
+/* One request; returns what it holds ('R', 'F', 'I') or 0. */
+static char handle(int dev, const struct fuse_in_header *in, const void *arg,
+		   uint64_t size, struct held_reads *h)
+{
+	switch (in->opcode) {
+	case FUSE_INIT:
+		answer_init(dev, in, arg);
+		return 0;
+	case FUSE_LOOKUP:
+		answer_lookup(dev, in, arg, size);
+		return 0;
+	case FUSE_GETATTR: {
+		struct fuse_attr_out out = { .attr_valid = ATTR_TTL };
+
+		fill_attr(&out.attr, in->nodeid, size);
+		reply(dev, in, 0, &out, sizeof(out));
+		return 0;
+	}
+	case FUSE_OPEN: {
+		struct fuse_open_out out = { .fh = 1 };
+
+		reply(dev, in, 0, &out, sizeof(out));
+		return 0;
+	}
+	case FUSE_RELEASE:
+		reply(dev, in, 0, NULL, 0);
+		return 0;
+	case FUSE_FORGET:
+	case FUSE_BATCH_FORGET:
+	case FUSE_INTERRUPT:
+		return 0; /* no reply expected */
+	case FUSE_READ:
+		if (release_reads || h->n == 64) {
+			answer_read(dev, in, arg, size);
+			return 0;
+		}
+		h->in[h->n] = *in;
+		memcpy(&h->arg[h->n++], arg, sizeof(h->arg[0]));
+		return 'R';
+	case FUSE_FLUSH:
+		if (h->flags & SEC_FUSE_HOLD_FLUSH)
+			return 'F';
+		reply(dev, in, 0, NULL, 0);
+		return 0;
+	case FUSE_IOCTL:
+		return 'I';
+	default:
+		reply(dev, in, -ENOSYS, NULL, 0);
+		return 0;
+	}
+}
+
 /* The server's loop; never returns. */
-static void __attribute__((noreturn)) serve(int dev, int notify, uint64_t size)
+static void __attribute__((noreturn))
+serve(int dev, int notify, uint64_t size, unsigned int flags)
 {
 	static char buf[FUSE_MIN_READ_BUFFER + 65536];
+	static struct held_reads held;
+	struct sigaction sa = { .sa_handler = on_release };
+	struct pollfd pfd = { .fd = dev, .events = POLLIN };
+	sigset_t usr1, none;
 
+	held.flags = flags;
+	/* SIGUSR1 gets through only while we wait in ppoll(). */
+	sigemptyset(&none);
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	for (;;) {
 		const struct fuse_in_header *in = (const void *)buf;
-		const void *arg = buf + sizeof(*in);
-		ssize_t n = read(dev, buf, sizeof(buf));
-		char held = 0;
+		ssize_t n;
+		char c;
 
+		if (release_reads)
+			let_reads_go(dev, &held, size);
+		if (ppoll(&pfd, 1, NULL, &none) < 0)
+			continue; /* EINTR: released */
+		n = read(dev, buf, sizeof(buf));
 		if (n < 0 &&
 		    (errno == EINTR || errno == ENOENT || errno == EAGAIN))
 			continue;
 		if (n < (ssize_t)sizeof(*in))
 			_exit(0); /* unmounted or aborted */
-
-		switch (in->opcode) {
-		case FUSE_INIT:
-			answer_init(dev, in, arg);
-			break;
-		case FUSE_LOOKUP:
-			answer_lookup(dev, in, arg, size);
-			break;
-		case FUSE_GETATTR: {
-			struct fuse_attr_out out = { .attr_valid = ATTR_TTL };
-
-			fill_attr(&out.attr, in->nodeid, size);
-			reply(dev, in, 0, &out, sizeof(out));
-			break;
-		}
-		case FUSE_OPEN: {
-			struct fuse_open_out out = { .fh = 1 };
-
-			reply(dev, in, 0, &out, sizeof(out));
-			break;
-		}
-		case FUSE_RELEASE:
-			reply(dev, in, 0, NULL, 0);
-			break;
-		case FUSE_FORGET:
-		case FUSE_BATCH_FORGET:
-		case FUSE_INTERRUPT:
-			break; /* no reply expected */
-		case FUSE_READ:
-			held = 'R';
-			break;
-		case FUSE_FLUSH:
-			held = 'F';
-			break;
-		case FUSE_IOCTL:
-			held = 'I';
-			break;
-		default:
-			reply(dev, in, -ENOSYS, NULL, 0);
-			break;
-		}
-		if (held && notify >= 0 && write(notify, &held, 1) != 1)
+		c = handle(dev, in, buf + sizeof(*in), size, &held);
+		if (c && notify >= 0 && write(notify, &c, 1) != 1)
 			notify = -1;
 	}
 }
 
 /* Fork the server on channel @dev; only the server keeps it open. */
 static int start_server(struct sec_fuse *f, int dev, const char *dir,
-			uint64_t size, int notify_fd)
+			uint64_t size, int notify_fd, unsigned int flags)
 {
 	snprintf(f->path, sizeof(f->path), "%s/%s", dir, FILE_NAME);
 	fflush(NULL);
@@ -174,7 +240,7 @@ static int start_server(struct sec_fuse *f, int dev, const char *dir,
 			_exit(2);
 		syscall(SYS_close_range, n >= 0 ? 5 : 4, ~0U, 0);
 		prctl(PR_SET_PDEATHSIG, 0);
-		serve(3, n >= 0 ? 4 : -1, size);
+		serve(3, n >= 0 ? 4 : -1, size, flags);
 	}
 	/* Only the server holds the channel: its death aborts the mount. */
 	close(dev);
@@ -182,7 +248,7 @@ static int start_server(struct sec_fuse *f, int dev, const char *dir,
 }
 
 int sec_fuse_mount(struct sec_fuse *f, const char *fuse_dev, const char *dir,
-		   uint64_t size, int notify_fd)
+		   uint64_t size, int notify_fd, unsigned int flags)
 {
 	char opts[128];
 	int dev, err;
@@ -197,7 +263,7 @@ int sec_fuse_mount(struct sec_fuse *f, const char *fuse_dev, const char *dir,
 		close(dev);
 		return err;
 	}
-	return start_server(f, dev, dir, size, notify_fd);
+	return start_server(f, dev, dir, size, notify_fd, flags);
 }
 
 /* The channel fusermount3 sends back over @sock, or -errno. */
@@ -229,7 +295,7 @@ static int receive_channel(int sock)
 }
 
 int sec_fuse_mount_user(struct sec_fuse *f, const char *dir, uint64_t size,
-			int notify_fd)
+			int notify_fd, unsigned int flags)
 {
 	int sv[2], dev, status;
 	char commfd[16];
@@ -262,5 +328,5 @@ int sec_fuse_mount_user(struct sec_fuse *f, const char *dir, uint64_t size,
 	}
 	if (dev < 0)
 		return dev;
-	return start_server(f, dev, dir, size, notify_fd);
+	return start_server(f, dev, dir, size, notify_fd, flags);
 }

@@ -3,8 +3,11 @@
  * A file system whose server never answers: what an unprivileged user can
  * mount to make accesses to one file hang. Our own minimal server speaking
  * the raw /dev/fuse protocol: it answers what open() needs (INIT, LOOKUP,
- * GETATTR, OPEN, RELEASE) and holds READ, FLUSH and IOCTL forever. Killing
- * the server process ends the connection, which fails every held request.
+ * GETATTR, OPEN, RELEASE), holds READ until it gets SIGUSR1 (then answers
+ * every READ with zeroes), holds IOCTL forever and FLUSH (the request
+ * every close() sends) forever with SEC_FUSE_HOLD_FLUSH, else answers it.
+ * Killing the server process ends the connection, which fails every held
+ * request.
  *
  * Two ways to mount it, as a user can: in a user namespace of one's own
  * (FUSE is FS_USERNS_MOUNT), or with the setuid fusermount3 in the user's
@@ -20,6 +23,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#define SEC_FUSE_HOLD_FLUSH (1 << 0)
+
 struct sec_fuse {
 	pid_t server; /* the server process */
 	char path[512]; /* the one file */
@@ -29,11 +34,12 @@ struct sec_fuse {
  * In a process that is root of its own user and mount namespace
  * (sec_enter_userns()): mount the file system on directory @dir through
  * @fuse_dev (a /dev/fuse node) and fork its server. The file is @size
- * bytes. For each request it holds, the server writes one byte to
- * @notify_fd (-1: none): 'R' READ, 'F' FLUSH, 'I' IOCTL. 0 or -errno.
+ * bytes; @flags: SEC_FUSE_HOLD_FLUSH or 0. For each request it holds, the
+ * server writes one byte to @notify_fd (-1: none): 'R' READ, 'F' FLUSH,
+ * 'I' IOCTL. 0 or -errno.
  */
 int sec_fuse_mount(struct sec_fuse *f, const char *fuse_dev, const char *dir,
-		   uint64_t size, int notify_fd);
+		   uint64_t size, int notify_fd, unsigned int flags);
 
 /*
  * The same, mounted by fusermount3 (from PATH) on @dir, a directory the
@@ -41,6 +47,6 @@ int sec_fuse_mount(struct sec_fuse *f, const char *fuse_dev, const char *dir,
  * no fusermount3).
  */
 int sec_fuse_mount_user(struct sec_fuse *f, const char *dir, uint64_t size,
-			int notify_fd);
+			int notify_fd, unsigned int flags);
 
 #endif

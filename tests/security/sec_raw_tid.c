@@ -3,15 +3,20 @@
  * Finding 9: a reply must reach the caller that asked, never whoever holds
  * its thread id later. A thread of a program under iommufd-run issues an
  * fd-returning ioctl (IOMMU_TEST_OP_CREATE_ACCESS) whose struct straddles
- * into a userfaultfd page that a helper serves only when told, so the
+ * into a page mapped from a file of the attacker's own FUSE mount
+ * (fusermount3), whose server answers the read only when told. So the
  * request is still being read when the program is SIGKILLed: the thread's
  * seccomp wait is interruptible, and a thread that is not the leader is
  * reaped as soon as it exits (the leader may stay behind in the FLUSH of
  * its close()). A victim of another user then gets the thread's tid (the
  * harness sets ns_last_pid in the runner's private pid namespace, standing
  * for the pid wrap-around an attacker would wait for) and maps memory at
- * the struct's address; then the helper lets the read complete. Nothing
+ * the struct's address; then the server lets the read complete. Nothing
  * may be written into the victim.
+ *
+ * A FUSE page rather than a userfaultfd one: a read of /proc/PID/mem does
+ * not wait for a userfaultfd (it fails with EFAULT), but any read waits for
+ * a page that a FUSE server has not delivered yet.
  *
  * The same attack on a plain ioctl cannot happen with FUSE or CUSE: a
  * thread killed while the daemon handles its request stays in the kernel
@@ -32,34 +37,42 @@
 #include <iommufd/iommufd_test.h>
 
 #include "sec.h"
+#include "sec_fuse.h"
 #include "sec_ioctl.h"
-#include "sec_uffd.h"
 
 #define STRUCT_VA 0x5f0000000000ULL
 /* The struct's header (size, op, id) on the first page, the rest after. */
 #define STRUCT_OFFSET (SEC_PAGE - 16)
 #define VICTIM_BYTE 0xa5
 
-/* ---- the caller and its helper (roles, as the attacker) ---------------- */
+/* ---- the attacker's FUSE file ------------------------------------------ */
 
-/*
- * The helper holds the userfaultfd: it reports the fault, and serves it
- * when the harness sends SIGUSR1 (blocked here since before the fork).
- */
-static void __attribute__((noreturn)) helper(int sock, int uffd)
+struct slow_file {
+	char path[512];
+	pid_t server;
+	int err;
+};
+
+static int events[2]; /* the FUSE server says 'R' when it holds a READ */
+
+static int mount_slow_file(void *arg)
 {
-	struct timespec wait = { .tv_sec = 120 };
-	uint64_t addr = sec_uffd_wait_fault(uffd, 30);
-	sigset_t usr1;
+	struct slow_file *sf = arg;
+	struct sec_fuse f;
+	char dir[512];
 
-	sec_tell(sock, addr ? 'F' : 'f');
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	if (sigtimedwait(&usr1, NULL, &wait) == SIGUSR1)
-		sec_tell(sock,
-			 sec_uffd_zero(uffd, STRUCT_VA + SEC_PAGE) ? 'e' : 'Z');
-	_exit(0);
+	sec_pub_path(dir, sizeof(dir), "tmp/raw-tid-XXXXXX");
+	if (!mkdtemp(dir))
+		return sf->err = errno, 1;
+	sf->err = -sec_fuse_mount_user(&f, dir, SEC_PAGE, events[1], 0);
+	if (sf->err)
+		return 1;
+	snprintf(sf->path, sizeof(sf->path), "%s", f.path);
+	sf->server = f.server;
+	return 0;
 }
+
+/* ---- the caller (a role under iommufd-run, as the attacker) ------------- */
 
 struct issuer {
 	int fd, sock;
@@ -71,28 +84,36 @@ static void *issue(void *arg)
 {
 	struct issuer *is = arg;
 	pid_t tid = gettid();
+	int err;
 
 	if (write(is->sock, &tid, sizeof(tid)) != sizeof(tid))
 		return NULL;
-	ioctl(is->fd, IOMMU_TEST_CMD, is->cmd);
-	sec_tell(is->sock, 'r'); /* returned: not expected before the kill */
+	err = ioctl(is->fd, IOMMU_TEST_CMD, is->cmd) ? errno : 0;
+	/* Returned: not expected before the kill. Say how. */
+	sec_tell(is->sock, 'r');
+	if (write(is->sock, &err, sizeof(err)) != sizeof(err))
+		return NULL;
 	return NULL;
 }
 
-/* Map the two pages, the second one unserved, with the struct across. */
-static struct iommu_test_cmd *straddling_struct(int uffd, uint32_t ioas)
+/* Two pages at STRUCT_VA, the second from the slow file; the struct across. */
+static struct iommu_test_cmd *straddling_struct(uint32_t ioas)
 {
+	const char *path = getenv("SEC_SLOW_FILE");
 	struct iommu_test_cmd *cmd;
 	char *region;
+	int file;
 
 	region = mmap((void *)(uintptr_t)STRUCT_VA, 2 * SEC_PAGE,
 		      PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-	if (region == MAP_FAILED)
+	file = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	if (region == MAP_FAILED || file < 0 ||
+	    mmap(region + SEC_PAGE, SEC_PAGE, PROT_READ,
+		 MAP_PRIVATE | MAP_FIXED, file, 0) != region + SEC_PAGE)
 		return NULL;
+	close(file);
 	memset(region, 0, SEC_PAGE);
-	if (sec_uffd_register(uffd, region + SEC_PAGE, SEC_PAGE))
-		return NULL;
 	cmd = (void *)(region + STRUCT_OFFSET);
 	cmd->size = sizeof(*cmd);
 	cmd->op = IOMMU_TEST_OP_CREATE_ACCESS;
@@ -101,9 +122,8 @@ static struct iommu_test_cmd *straddling_struct(int uffd, uint32_t ioas)
 }
 
 /*
- * Protocol on the socket: the caller sends 'C', the helper's pid and the
- * asking thread's tid; the helper 'F' once the daemon touched the second
- * page. On 'k' the leader closes a duplicate of its /dev/iommu descriptor:
+ * Protocol on the socket: the caller sends 'C' and the asking thread's
+ * tid. On 'k' the leader closes a duplicate of its /dev/iommu descriptor:
  * while the daemon is busy that close waits in FLUSH, so the leader
  * outlives the asking thread when both are killed.
  */
@@ -112,36 +132,24 @@ static int role_caller(void)
 	const char *keep = getenv("SEC_KEEP_FD");
 	struct issuer is = { .sock = keep ? atoi(keep) : -1 };
 	pthread_t thread;
-	sigset_t usr1;
 	uint32_t ioas;
-	pid_t helper_pid;
-	int uffd, dup_fd;
+	int dup_fd;
 
 	is.fd = open(sec_dev, O_RDWR | O_CLOEXEC);
 	if (is.sock < 0 || is.fd < 0 || sec_ioas_alloc(is.fd, &ioas))
 		return sec_tell(is.sock, '1'), 1;
-	uffd = sec_uffd_open(getenv("SECURITY_UFFD_DEV"));
-	is.cmd = uffd < 0 ? NULL : straddling_struct(uffd, ioas);
+	is.cmd = straddling_struct(ioas);
 	dup_fd = dup(is.fd);
 	if (!is.cmd || dup_fd < 0)
 		return sec_tell(is.sock, '2'), 1;
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &usr1, NULL);
-	fflush(NULL);
-	helper_pid = fork();
-	if (helper_pid == 0)
-		helper(is.sock, uffd);
-	close(uffd);
 	sec_tell(is.sock, 'C');
-	if (write(is.sock, &helper_pid, sizeof(helper_pid)) !=
-		    sizeof(helper_pid) ||
-	    pthread_create(&thread, NULL, issue, &is))
+	if (pthread_create(&thread, NULL, issue, &is))
 		return 1;
 	if (sec_hear(is.sock, 120) == 'k')
 		close(dup_fd);
 	for (;;)
 		pause();
+	return 0;
 }
 
 /* ---- the victim --------------------------------------------------------- */
@@ -217,16 +225,7 @@ static bool thread_gone(pid_t tid, double timeout_s)
 	return access(path, F_OK) != 0;
 }
 
-/* The caller's messages: 'C', the helper's pid, the asking thread's tid. */
-static bool hear_caller(int sock, pid_t *helper_pid, pid_t *tid)
-{
-	return sec_hear(sock, 20) == 'C' &&
-	       read(sock, helper_pid, sizeof(*helper_pid)) ==
-		       sizeof(*helper_pid) &&
-	       read(sock, tid, sizeof(*tid)) == sizeof(*tid);
-}
-
-/* Is @pid in uninterruptible sleep? */
+/* Is @pid in uninterruptible sleep (within @timeout_s)? */
 static bool in_d_state(pid_t pid, double timeout_s)
 {
 	double deadline = sec_now() + timeout_s;
@@ -251,7 +250,7 @@ static bool in_d_state(pid_t pid, double timeout_s)
 }
 
 /* Kill the caller, give its tid to a victim, then let the request go on. */
-static void recycle(pid_t caller, pid_t helper_pid, pid_t tid, int sock)
+static void recycle(pid_t caller, pid_t tid, int sock, pid_t server)
 {
 	int vsock = -1, c;
 	pid_t vpid;
@@ -269,12 +268,11 @@ static void recycle(pid_t caller, pid_t helper_pid, pid_t tid, int sock)
 	      "a victim of another user got the dead thread's "
 	      "tid %d",
 	      (int)tid);
-	kill(helper_pid, SIGUSR1);
-	c = sec_hear(sock, 10);
-	sec_note("the helper served the fault: %c", c > 0 ? c : '?');
+	kill(server, SIGUSR1);
 	if (vpid != tid)
 		return;
 	/* Once a fresh client is served, the dead caller's request is done. */
+	sec_sleep(0.5);
 	sec_fresh_client(20);
 	sec_tell(vsock, 'c');
 	c = sec_hear(vsock, 10);
@@ -289,27 +287,35 @@ static void recycle(pid_t caller, pid_t helper_pid, pid_t tid, int sock)
 	close(vsock);
 }
 
-static void attack(void)
+static void attack(const struct slow_file *sf)
 {
-	pid_t caller, helper_pid, tid;
-	int sv[2], rfd, c;
+	int sv[2], rfd, c, err;
+	pid_t caller, tid;
 	char unused;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
 		sec_bail("socketpair: %s", strerror(errno));
+	setenv("SEC_SLOW_FILE", sf->path, 1);
 	caller = sec_role_start(&sec_attacker, true, "caller", sv[1], &rfd);
 	close(sv[1]);
-	if (!hear_caller(sv[0], &helper_pid, &tid)) {
-		check(0, "the caller set up its straddling struct");
+	c = sec_hear(sv[0], 20);
+	if (c != 'C' || read(sv[0], &tid, sizeof(tid)) != sizeof(tid)) {
+		check(0, "the caller set up its straddling struct (%c)",
+		      c > 0 ? c : '?');
 	} else {
-		c = sec_hear(sv[0], 10);
-		check(c == 'F', "the caller's fd-returning ioctl is being "
-				"served (its struct faulted)");
-		if (c == 'F')
-			recycle(caller, helper_pid, tid, sv[0]);
-		else
-			kill(helper_pid, SIGKILL);
+		c = sec_hear(events[0], 10);
+		if (c != 'R' && sec_hear(sv[0], 0.1) == 'r' &&
+		    read(sv[0], &err, sizeof(err)) == sizeof(err))
+			sec_note("the ioctl returned %s before its struct's "
+				 "second page was read",
+				 err ? strerror(err) : "0");
+		check(c == 'R', "the caller's fd-returning ioctl is being "
+				"served (its struct's second page is being "
+				"read)");
+		if (c == 'R')
+			recycle(caller, tid, sv[0], sf->server);
 	}
+	kill(sf->server, SIGKILL);
 	sec_role_finish(caller, rfd, &unused, 0, 10);
 	close(sv[0]);
 }
@@ -317,20 +323,30 @@ static void attack(void)
 int main(int argc, char **argv)
 {
 	const char *role = sec_role(argc, argv);
-	const char *uffd = getenv("SECURITY_UFFD_DEV");
+	const char *fuse = getenv("SECURITY_FUSE_DEV");
+	struct slow_file *sf;
+	int st;
 
 	if (role)
 		return role_caller();
 	sec_init(argc, argv);
-	if (!getenv("SECURITY_PIDNS"))
+	if (pipe2(events, O_CLOEXEC))
+		sec_bail("pipe: %s", strerror(errno));
+	sf = sec_shared(sizeof(*sf));
+	if (!getenv("SECURITY_PIDNS")) {
 		sec_skip("not in a pid namespace of the runner's",
 			 "a recycled tid gets no reply");
-	else if (!uffd || !*uffd)
-		sec_skip("no userfaultfd node", "a recycled tid gets no reply");
-	else
-		attack();
+	} else if (!fuse || !*fuse) {
+		sec_skip("no /dev/fuse node", "a recycled tid gets no reply");
+	} else {
+		st = sec_run_as(&sec_attacker, mount_slow_file, sf, 20);
+		check(st == 0,
+		      "the attacker mounted its FUSE file with "
+		      "fusermount3 (%s)",
+		      strerror(sf->err));
+		if (st == 0)
+			attack(sf);
+	}
 	sec_check_serving("the recycled tid");
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
 	return sec_done();
 }

@@ -170,7 +170,7 @@ static int fuse_client(void *arg)
 	if (!mkdtemp(mnt))
 		return sh->err = errno, 1;
 	sh->step = 4;
-	err = sec_fuse_mount_user(&f, mnt, SEC_PAGE, events[1]);
+	err = sec_fuse_mount_user(&f, mnt, SEC_PAGE, events[1], 0);
 	if (err)
 		return sh->err = -err, 1;
 	sh->fuse_server = f.server;

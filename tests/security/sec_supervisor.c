@@ -95,8 +95,8 @@ static int role_wedger(void)
 
 	sec_pub_path(mnt, sizeof(mnt), "mnt");
 	if (sec_enter_userns() ||
-	    sec_fuse_mount(&f, getenv("SECURITY_FUSE_DEV"), mnt, SEC_PAGE,
-			   sock))
+	    sec_fuse_mount(&f, getenv("SECURITY_FUSE_DEV"), mnt, SEC_PAGE, sock,
+			   SEC_FUSE_HOLD_FLUSH))
 		return sec_tell(sock, 'x'), 1;
 	file = open(f.path, O_RDWR | O_CLOEXEC);
 	if (file < 0)
