@@ -7,8 +7,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -164,8 +166,79 @@ out:
 	close(f.mfd);
 }
 
+/* IOMMU_TEST_OP_DMABUF_GET: the new dma-buf fd is the ioctl's result. */
+static int dmabuf_get(int fd, uint32_t len)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_DMABUF_GET,
+		.dmabuf_get = { .length = len, .open_flags = O_CLOEXEC },
+	};
+	int ret = ioctl(fd, IOMMU_TEST_CMD, &cmd);
+
+	return ret < 0 ? -errno : ret;
+}
+
+static long dmabuf_revoke(int fd, int dfd, bool revoked)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_DMABUF_REVOKE,
+		.dmabuf_revoke = { .dmabuf_fd = dfd, .revoked = revoked },
+	};
+
+	return test_op(fd, &cmd);
+}
+
+/*
+ * iommufd_ioas.dmabuf_simple and dmabuf_revoke (7.2, newest-uapi.md §3.7
+ * and §12): MAP_FILE of the selftest's dma-buf.
+ */
+static void dmabuf(void)
+{
+	const uint64_t len = 4 * page_size;
+	uint64_t iova, iova2;
+	uint32_t ioas;
+	int fd, dfd;
+
+	note("iommufd_ioas.dmabuf_simple, dmabuf_revoke (7.2)");
+	fd = open_dev();
+	if (fd < 0)
+		return;
+	if (!setup_ok(ioas_alloc(fd, &ioas), "IOAS"))
+		goto out;
+	check(dmabuf_get(fd, 0) == -EINVAL, "DMABUF_GET of 0 bytes is EINVAL");
+	dfd = dmabuf_get(fd, (uint32_t)len);
+	if (!check(dfd >= 0, "DMABUF_GET of 4 pages returns an fd (%d)", dfd))
+		goto out;
+	check(ioas_map_file(fd, ioas, dfd, 0, 0, &iova) == -EINVAL,
+	      "MAP_FILE of 0 bytes of it is EINVAL");
+	check(ioas_map_file(fd, ioas, dfd, len, len, &iova) == -EINVAL,
+	      "MAP_FILE from its end is EINVAL");
+	check(ioas_map_file(fd, ioas, dfd, 0, len + 1, &iova) == -EINVAL,
+	      "MAP_FILE of one byte more than it has is EINVAL");
+	if (!check(ioas_map_file(fd, ioas, dfd, 0, len, &iova) == 0,
+		   "MAP_FILE of the whole dma-buf"))
+		goto close_dfd;
+	check(dmabuf_revoke(fd, dfd, true) == 0, "DMABUF_REVOKE");
+	check(ioas_map_file(fd, ioas, dfd, 0, len, &iova2) == -ENODEV,
+	      "MAP_FILE of a revoked dma-buf is ENODEV");
+	check(dmabuf_revoke(fd, dfd, false) == 0 &&
+		      ioas_map_file(fd, ioas, dfd, 0, len, &iova2) == 0,
+	      "restored, it maps again");
+	check(ioas_unmap(fd, ioas, iova, len) == 0, "the first mapping unmaps");
+	check(dmabuf_revoke(fd, -1, true) == -EBADF,
+	      "DMABUF_REVOKE of fd -1 is EBADF");
+	check(dmabuf_revoke(fd, fd, true) == -EINVAL,
+	      "DMABUF_REVOKE of a file that is no dma-buf is EINVAL");
+close_dfd:
+	close(dfd);
+out:
+	teardown(fd, NULL, 0, "dmabuf");
+}
+
 void test_map_file(void)
 {
 	file_variant(false);
 	file_variant(true);
+	dmabuf();
 }
