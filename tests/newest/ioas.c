@@ -250,6 +250,62 @@ static void reserved_overflow(int fd)
 	munmap(raw, len + align);
 }
 
+/* The 7.2 selftest data: iommu_hwpt_selftest grew a page table type. */
+struct hwpt_selftest_72 {
+	uint32_t iotlb;
+	uint32_t pagetable_type;
+};
+
+static long hwpt_alloc_72(int fd, uint32_t idev, uint32_t pt, uint32_t flags,
+			  uint32_t table, uint32_t *out)
+{
+	struct hwpt_selftest_72 data = { IOMMU_TEST_IOTLB_DEFAULT, table };
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = idev,
+		.pt_id = pt,
+		.data_type = IOMMU_HWPT_DATA_SELFTEST,
+		.data_len = sizeof(data),
+		.data_uptr = (uintptr_t)&data,
+	};
+	long ret = ioc(fd, IOMMU_HWPT_ALLOC, &cmd);
+
+	if (!ret)
+		*out = cmd.out_hwpt_id;
+	return ret;
+}
+
+/* newest-uapi.md §11 rows marked 7.2 (and §12). */
+static void mock_72(int fd, uint32_t ioas, uint32_t idev)
+{
+	struct iommu_test_hw_info data;
+	struct iommu_hw_info info;
+	uint32_t huge = 0, parent = 0, nested = 0;
+
+	check(hw_info(fd, idev, 0, 0, &info, &data) == 0 &&
+		      (info.out_capabilities &
+		       IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED),
+	      "7.2: a mock device reports PCI_ATS_NOT_SUPPORTED");
+	check(mock_domain(fd, ioas, MOCK_FLAGS_DEVICE_HUGE_IOVA, NULL, NULL,
+			  NULL) == -EINVAL,
+	      "7.2: MOCK_FLAGS_DEVICE_HUGE_IOVA is an unknown flag, EINVAL");
+	if (check(hwpt_alloc_72(fd, idev, ioas, 0, MOCK_IOMMUPT_HUGE, &huge) ==
+			  0,
+		  "7.2: a paging HWPT with selftest data, huge page table"))
+		destroy(fd, huge);
+	if (check(hwpt_alloc_72(fd, idev, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT,
+				MOCK_IOMMUPT_DEFAULT, &parent) == 0,
+		  "7.2: a nesting parent with selftest data")) {
+		check(hwpt_alloc_72(fd, idev, parent, 0, 0, &nested) == 0 &&
+			      destroy(fd, nested) == 0,
+		      "7.2: 8 bytes of nested selftest data");
+		destroy(fd, parent);
+	}
+	check(hwpt_alloc_72(fd, idev, ioas, 0, 2, &huge) == -EOPNOTSUPP,
+	      "7.2: an unknown page table type is EOPNOTSUPP");
+}
+
 void test_ioas_newest(void)
 {
 	uint32_t ioas, stdev, hwpt, idev, pasid_idev = 0;
@@ -277,6 +333,7 @@ void test_ioas_newest(void)
 	dev_cache_ops(fd, ioas, idev, pasid_idev);
 	hw_info_newest(fd, idev, pasid_idev);
 	hwpt_newest(fd, ioas, idev);
+	mock_72(fd, ioas, idev);
 	reserved_overflow(fd);
 	teardown(fd, buf, len, "iommufd_ioas");
 	munmap(buf, len);
