@@ -612,6 +612,37 @@ int iommufd_hw_queue_alloc(struct iommufd *h, uint32_t viommu_id, uint32_t type,
 			   uint32_t index, uint64_t nesting_parent_iova,
 			   uint64_t length, uint32_t *out_hw_queue_id);
 
+/* One vEVENTQ record, as iommufd_vevent_next() parses it. */
+struct iommufd_vevent {
+	uint32_t flags; /* enum iommu_veventq_flag bits */
+	uint32_t sequence; /* 0..INT_MAX, wrapping; a gap means lost events */
+	const void *data; /* the event, inside the caller's buffer; NULL for
+			   * a lost-events marker */
+	size_t data_len; /* bytes at @data */
+};
+
+/**
+ * iommufd_vevent_next() - parse the next record of a vEVENTQ read
+ * @cursor: in: where the next record starts in the buffer read(2) filled;
+ *          advanced past it on success
+ * @left: in: bytes left from @cursor (what read(2) returned, minus what
+ *        earlier calls consumed); decreased on success
+ * @data_len: size of one event of the queue's type, e.g. 32 for
+ *            struct iommu_vevent_arm_smmuv3; a record flagged
+ *            IOMMU_VEVENTQ_FLAG_LOST_EVENTS carries no data whatever this is
+ * @out: receives the record; its @data points into the buffer
+ *
+ * A vEVENTQ read returns whole records back to back: an 8-byte
+ * struct iommufd_vevent_header, then the event unless the header is the
+ * lost-events marker. Nothing is read here; the caller reads the
+ * descriptor and walks the bytes with this.
+ *
+ * Return: 1 with @out filled, 0 when @left is 0, or -EINVAL for a NULL
+ * argument or a record cut short (which the kernel never produces).
+ */
+int iommufd_vevent_next(const void **cursor, size_t *left, size_t data_len,
+			struct iommufd_vevent *out);
+
 /*
  * ---- test extension: IOMMU_TEST_CMD -----------------------------------------
  *
@@ -744,6 +775,92 @@ int iommufd_test_check_iotlb(struct iommufd *h, uint32_t hwpt_id,
 int iommufd_test_trigger_iopf(struct iommufd *h, uint32_t dev_id,
 			      uint32_t pasid, uint32_t grpid, uint32_t perm,
 			      uint64_t addr);
+
+/**
+ * iommufd_test_dev_check_cache() - compare one cache entry of a mock device
+ * @h: handle
+ * @dev_id: bound mock device
+ * @cache_id: entry, at most MOCK_DEV_CACHE_ID_MAX
+ * @expected: value it should hold; every entry starts as
+ *            IOMMU_TEST_DEV_CACHE_DEFAULT and vIOMMU invalidation zeroes it
+ *
+ * Return: 0 when it matches, -EINVAL otherwise, -ENOENT for an unknown
+ * device, -EOPNOTSUPP where the op is unknown (6.12 test kernels, iommufdd
+ * today).
+ */
+int iommufd_test_dev_check_cache(struct iommufd *h, uint32_t dev_id,
+				 uint32_t cache_id, uint32_t expected);
+
+/**
+ * iommufd_test_trigger_vevent() - raise one selftest vEVENT for a device
+ * @h: handle
+ * @dev_id: bound mock device, attached to a nested HWPT of a vIOMMU in
+ *          which it has a vDEVICE
+ *
+ * The event, struct iommu_viommu_event_selftest holding the vDEVICE's
+ * virtual ID, is queued on the vIOMMU's IOMMU_VEVENTQ_TYPE_SELFTEST queue;
+ * a full queue records a loss instead, which is not an error.
+ *
+ * Return: 0, -ENOENT when the device has no such attachment,
+ * -EOPNOTSUPP when the vIOMMU has no selftest vEVENTQ, or another -errno.
+ */
+int iommufd_test_trigger_vevent(struct iommufd *h, uint32_t dev_id);
+
+/**
+ * iommufd_test_pasid_attach() - attach a PASID of a mock device
+ * @h: handle
+ * @stdev_id: selftest object from iommufd_test_mock_domain()
+ * @pasid: PASID; the device needs MOCK_FLAGS_DEVICE_PASID
+ * @pt_id: HWPT allocated with IOMMU_HWPT_ALLOC_PASID
+ * @out_hwpt_id: receives the HWPT attached; may be NULL
+ *
+ * Return: 0, -EBUSY when @pasid is already attached, -EINVAL for a HWPT
+ * (or device) that cannot serve PASIDs, or another -errno.
+ */
+int iommufd_test_pasid_attach(struct iommufd *h, uint32_t stdev_id,
+			      uint32_t pasid, uint32_t pt_id,
+			      uint32_t *out_hwpt_id);
+
+/**
+ * iommufd_test_pasid_replace() - move an attached PASID to another HWPT
+ * @h: handle
+ * @stdev_id: selftest object
+ * @pasid: attached PASID
+ * @pt_id: new HWPT
+ * @out_hwpt_id: receives the HWPT attached; may be NULL
+ *
+ * On failure the PASID stays on its old HWPT.
+ *
+ * Return: 0, -EINVAL when @pasid is not attached or @pt_id cannot serve
+ * it, or another -errno (the mock fails the replace of PASID 1024 with
+ * -ENOMEM on purpose).
+ */
+int iommufd_test_pasid_replace(struct iommufd *h, uint32_t stdev_id,
+			       uint32_t pasid, uint32_t pt_id,
+			       uint32_t *out_hwpt_id);
+
+/**
+ * iommufd_test_pasid_detach() - detach a PASID of a mock device
+ * @h: handle
+ * @stdev_id: selftest object
+ * @pasid: PASID; detaching one that is not attached is not an error
+ *
+ * Return: 0, or -ENOENT for an unknown selftest object.
+ */
+int iommufd_test_pasid_detach(struct iommufd *h, uint32_t stdev_id,
+			      uint32_t pasid);
+
+/**
+ * iommufd_test_pasid_check_hwpt() - check what a PASID is attached to
+ * @h: handle
+ * @stdev_id: selftest object
+ * @pasid: PASID
+ * @hwpt_id: expected HWPT, or 0 to expect no attachment
+ *
+ * Return: 0 when it matches, -EINVAL when it does not, or another -errno.
+ */
+int iommufd_test_pasid_check_hwpt(struct iommufd *h, uint32_t stdev_id,
+				  uint32_t pasid, uint32_t hwpt_id);
 
 #ifdef __cplusplus
 }

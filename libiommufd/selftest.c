@@ -173,3 +173,94 @@ IOMMUFD_EXPORT int iommufd_test_trigger_iopf(struct iommufd *h, uint32_t dev_id,
 
 	return libiommufd_err(test_cmd(h, &cmd));
 }
+
+/* ---- newest ops: device caches, vEVENTs, PASIDs ------------------------ */
+
+IOMMUFD_EXPORT int iommufd_test_dev_check_cache(struct iommufd *h,
+						uint32_t dev_id,
+						uint32_t cache_id,
+						uint32_t expected)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_DEV_CHECK_CACHE,
+		.id = dev_id,
+		.check_dev_cache = { .id = cache_id, .cache = expected },
+	};
+
+	return libiommufd_err(test_cmd(h, &cmd));
+}
+
+IOMMUFD_EXPORT int iommufd_test_trigger_vevent(struct iommufd *h,
+					       uint32_t dev_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_TRIGGER_VEVENT,
+		.trigger_vevent = { .dev_id = dev_id },
+	};
+
+	return libiommufd_err(test_cmd(h, &cmd));
+}
+
+/*
+ * PASID_ATTACH and PASID_REPLACE share a layout and both hand back the
+ * HWPT the PASID ended up on (an IOAS resolves to one).
+ */
+static int pasid_set(struct iommufd *h, uint32_t op, uint32_t stdev_id,
+		     uint32_t pasid, uint32_t pt_id, uint32_t *out_hwpt_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = op,
+		.id = stdev_id,
+		.pasid_attach = { .pasid = pasid, .pt_id = pt_id },
+	};
+	int ret;
+
+	ret = test_cmd(h, &cmd);
+	if (!ret && out_hwpt_id)
+		*out_hwpt_id = cmd.pasid_attach.pt_id;
+	return libiommufd_err(ret);
+}
+
+IOMMUFD_EXPORT int iommufd_test_pasid_attach(struct iommufd *h,
+					     uint32_t stdev_id, uint32_t pasid,
+					     uint32_t pt_id,
+					     uint32_t *out_hwpt_id)
+{
+	return pasid_set(h, IOMMU_TEST_OP_PASID_ATTACH, stdev_id, pasid, pt_id,
+			 out_hwpt_id);
+}
+
+IOMMUFD_EXPORT int iommufd_test_pasid_replace(struct iommufd *h,
+					      uint32_t stdev_id, uint32_t pasid,
+					      uint32_t pt_id,
+					      uint32_t *out_hwpt_id)
+{
+	return pasid_set(h, IOMMU_TEST_OP_PASID_REPLACE, stdev_id, pasid, pt_id,
+			 out_hwpt_id);
+}
+
+IOMMUFD_EXPORT int iommufd_test_pasid_detach(struct iommufd *h,
+					     uint32_t stdev_id, uint32_t pasid)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_PASID_DETACH,
+		.id = stdev_id,
+		.pasid_detach = { .pasid = pasid },
+	};
+
+	return libiommufd_err(test_cmd(h, &cmd));
+}
+
+IOMMUFD_EXPORT int iommufd_test_pasid_check_hwpt(struct iommufd *h,
+						 uint32_t stdev_id,
+						 uint32_t pasid,
+						 uint32_t hwpt_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_PASID_CHECK_HWPT,
+		.id = stdev_id,
+		.pasid_check = { .pasid = pasid, .hwpt_id = hwpt_id },
+	};
+
+	return libiommufd_err(test_cmd(h, &cmd));
+}

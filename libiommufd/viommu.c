@@ -4,6 +4,7 @@
  * and hardware queues that belong to it.
  */
 #include <errno.h>
+#include <string.h>
 
 #include <iommufd/iommufd.h>
 
@@ -105,4 +106,42 @@ IOMMUFD_EXPORT int iommufd_hw_queue_alloc(struct iommufd *h, uint32_t viommu_id,
 	if (!ret)
 		*out_hw_queue_id = cmd.out_hw_queue_id;
 	return libiommufd_err(ret);
+}
+
+/*
+ * vEVENTQ records: an 8-byte header, then the event data unless the header
+ * is the lost-events marker. The data length depends on the queue's type,
+ * which the reader knows and the stream does not say, so the caller passes
+ * it; a record cut short is an error rather than something to skip, since
+ * the kernel only ever delivers whole records.
+ */
+IOMMUFD_EXPORT int iommufd_vevent_next(const void **cursor, size_t *left,
+				       size_t data_len,
+				       struct iommufd_vevent *out)
+{
+	struct iommufd_vevent_header hdr;
+	const unsigned char *p;
+	size_t need;
+
+	if (!cursor || !left || !out || (*left && !*cursor))
+		return libiommufd_err(-EINVAL);
+	if (!*left)
+		return 0;
+	if (*left < sizeof(hdr))
+		return libiommufd_err(-EINVAL);
+	p = *cursor;
+	memcpy(&hdr, p, sizeof(hdr));
+	need = sizeof(hdr);
+	if (!(hdr.flags & IOMMU_VEVENTQ_FLAG_LOST_EVENTS))
+		need += data_len;
+	if (*left < need)
+		return libiommufd_err(-EINVAL);
+
+	out->flags = hdr.flags;
+	out->sequence = hdr.sequence;
+	out->data = need > sizeof(hdr) ? p + sizeof(hdr) : NULL;
+	out->data_len = need - sizeof(hdr);
+	*cursor = p + need;
+	*left -= need;
+	return 1;
 }

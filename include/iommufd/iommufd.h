@@ -4,9 +4,10 @@
  *
  * Written from the documented facts (docs/uapi.md), not from the kernel's
  * header. Identifiers, values and layouts match Linux's
- * include/uapi/linux/iommufd.h up to IOMMU_HW_QUEUE_ALLOC, so code written
- * against the kernel names builds unchanged; tests/unit/test_uapi.c locks
- * every number and offset.
+ * include/uapi/linux/iommufd.h up to IOMMU_HW_QUEUE_ALLOC (the 6.18 level),
+ * plus the later purely additive values marked "after 6.18"
+ * (docs/newest-uapi.md §12), so code written against the kernel names
+ * builds unchanged; tests/unit/test_uapi.c locks every number and offset.
  *
  * Every command is _IO(';', nr): the number carries no size, the size lives
  * in the first __u32 of each argument struct. Structs only ever grow at the
@@ -349,15 +350,25 @@ struct iommu_hwpt_arm_smmuv3 {
 };
 
 /**
+ * struct iommu_hwpt_amd_guest - IOMMU_HWPT_DATA_AMD_GUEST payload
+ * @dte: the guest's 256-bit device table entry, as four u64 words
+ */
+struct iommu_hwpt_amd_guest {
+	__aligned_u64 dte[4];
+};
+
+/**
  * enum iommu_hwpt_data_type - format of IOMMU_HWPT_ALLOC driver data
  * @IOMMU_HWPT_DATA_NONE: no data, a kernel-managed (paging) HWPT
  * @IOMMU_HWPT_DATA_VTD_S1: struct iommu_hwpt_vtd_s1
  * @IOMMU_HWPT_DATA_ARM_SMMUV3: struct iommu_hwpt_arm_smmuv3
+ * @IOMMU_HWPT_DATA_AMD_GUEST: struct iommu_hwpt_amd_guest (after 6.18)
  */
 enum iommu_hwpt_data_type {
 	IOMMU_HWPT_DATA_NONE = 0,
 	IOMMU_HWPT_DATA_VTD_S1 = 1,
 	IOMMU_HWPT_DATA_ARM_SMMUV3 = 2,
+	IOMMU_HWPT_DATA_AMD_GUEST = 3,
 };
 
 /**
@@ -445,12 +456,23 @@ struct iommu_hw_info_tegra241_cmdqv {
 };
 
 /**
+ * struct iommu_hw_info_amd - IOMMU_HW_INFO_TYPE_AMD data
+ * @efr: raw Extended Feature Register
+ * @efr2: raw Extended Feature 2 Register
+ */
+struct iommu_hw_info_amd {
+	__aligned_u64 efr;
+	__aligned_u64 efr2;
+};
+
+/**
  * enum iommu_hw_info_type - format of IOMMU_GET_HW_INFO data
  * @IOMMU_HW_INFO_TYPE_NONE: the driver reports no data
  * @IOMMU_HW_INFO_TYPE_DEFAULT: as input, ask for the driver's default type
  * @IOMMU_HW_INFO_TYPE_INTEL_VTD: struct iommu_hw_info_vtd
  * @IOMMU_HW_INFO_TYPE_ARM_SMMUV3: struct iommu_hw_info_arm_smmuv3
  * @IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV: struct iommu_hw_info_tegra241_cmdqv
+ * @IOMMU_HW_INFO_TYPE_AMD: struct iommu_hw_info_amd (after 6.18)
  */
 enum iommu_hw_info_type {
 	IOMMU_HW_INFO_TYPE_NONE = 0,
@@ -458,6 +480,7 @@ enum iommu_hw_info_type {
 	IOMMU_HW_INFO_TYPE_INTEL_VTD = 1,
 	IOMMU_HW_INFO_TYPE_ARM_SMMUV3 = 2,
 	IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV = 3,
+	IOMMU_HW_INFO_TYPE_AMD = 4,
 };
 
 /**
@@ -466,11 +489,15 @@ enum iommu_hw_info_type {
  * @IOMMU_HW_CAP_PCI_PASID_EXEC: PASID execute permission; meaningless when
  *                               out_max_pasid_log2 is 0
  * @IOMMU_HW_CAP_PCI_PASID_PRIV: PASID privileged mode; likewise
+ * @IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED: the device cannot use ATS; a negative
+ *                                      bit so that kernels that predate it
+ *                                      (and report 0) read as "may use ATS"
  */
 enum iommufd_hw_capabilities {
 	IOMMU_HW_CAP_DIRTY_TRACKING = 1 << 0,
 	IOMMU_HW_CAP_PCI_PASID_EXEC = 1 << 1,
 	IOMMU_HW_CAP_PCI_PASID_PRIV = 1 << 2,
+	IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED = 1 << 3,
 };
 
 /**
@@ -724,11 +751,13 @@ struct iommu_fault_alloc {
  * @IOMMU_VIOMMU_TYPE_DEFAULT: reserved, refused
  * @IOMMU_VIOMMU_TYPE_ARM_SMMUV3: ARM SMMUv3
  * @IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV: SMMUv3 with the Tegra241 CMDQV extension
+ * @IOMMU_VIOMMU_TYPE_AMD: AMD hardware vIOMMU (after 6.18)
  */
 enum iommu_viommu_type {
 	IOMMU_VIOMMU_TYPE_DEFAULT = 0,
 	IOMMU_VIOMMU_TYPE_ARM_SMMUV3 = 1,
 	IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV = 2,
+	IOMMU_VIOMMU_TYPE_AMD = 3,
 };
 
 /**

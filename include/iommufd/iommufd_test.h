@@ -38,6 +38,23 @@ enum {
 	IOMMU_TEST_OP_PASID_REPLACE = 19,
 	IOMMU_TEST_OP_PASID_DETACH = 20,
 	IOMMU_TEST_OP_PASID_CHECK_HWPT = 21,
+	/* After 6.18: a test dma-buf, returned as the ioctl's result */
+	IOMMU_TEST_OP_DMABUF_GET = 22,
+	IOMMU_TEST_OP_DMABUF_REVOKE = 23,
+};
+
+/*
+ * After 6.18 the mock paging domain is a real (AMD v1 format) page table
+ * and its format is chosen per HWPT: iommu_hwpt_selftest.pagetable_type,
+ * given as IOMMU_HWPT_DATA_SELFTEST data to a paging HWPT_ALLOC, replaces
+ * the device flag MOCK_FLAGS_DEVICE_HUGE_IOVA. That grows
+ * struct iommu_hwpt_selftest to 8 bytes; this header keeps the 4-byte
+ * (6.18) layout, which the 6.12 suite and iommufdd's mock use, and names
+ * only the values here (docs/newest-uapi.md, "after 6.18").
+ */
+enum {
+	MOCK_IOMMUPT_DEFAULT = 0,
+	MOCK_IOMMUPT_HUGE = 1,
 };
 
 /* Mock domain aperture; everything outside it becomes reserved IOVA. */
@@ -115,6 +132,9 @@ enum {
  * @pasid_replace: replace the HWPT on @pasid of stdev @id
  * @pasid_detach: detach @pasid of stdev @id
  * @pasid_check: expect @hwpt_id (0 for none) on @pasid of stdev @id
+ * @dmabuf_get: new test dma-buf of @length bytes; its fd, opened with
+ *              @open_flags, is the ioctl's return value
+ * @dmabuf_revoke: revoke (1) or restore (0) the test dma-buf @dmabuf_fd
  * @last: marks the end of the mandatory part, for min_size
  */
 struct iommu_test_cmd {
@@ -218,6 +238,14 @@ struct iommu_test_cmd {
 			__u32 pasid;
 			__u32 hwpt_id;
 		} pasid_check;
+		struct {
+			__u32 length;
+			__u32 open_flags;
+		} dmabuf_get;
+		struct {
+			__s32 dmabuf_fd;
+			__u32 revoked;
+		} dmabuf_revoke;
 	};
 	__u32 last;
 };

@@ -1048,6 +1048,162 @@ static void test_selftest_misc(void **state)
 	assert_err(iommufd_test_check_refs(h, buf + 1, page_size, 1), EINVAL);
 }
 
+/* ---- the newest uAPI: vEVENTQ records and test ops ------------------------ */
+
+/* Append one vEVENTQ record (header, then @data_len bytes of @data). */
+static size_t put_vevent(uint8_t *p, uint32_t flags, uint32_t seq,
+			 const void *data, size_t data_len)
+{
+	struct iommufd_vevent_header hdr = { .flags = flags, .sequence = seq };
+
+	memcpy(p, &hdr, sizeof(hdr));
+	if (data_len)
+		memcpy(p + sizeof(hdr), data, data_len);
+	return sizeof(hdr) + data_len;
+}
+
+static void test_vevent_next(void **state)
+{
+	struct iommu_viommu_event_selftest ev1 = { .virt_id = 0x99 },
+					   ev2 = { .virt_id = 0x88 };
+	uint8_t stream[64];
+	size_t len = 0, left;
+	const void *cur;
+	struct iommufd_vevent rec;
+
+	(void)state;
+	/* What a depth-2 queue holds after three events: two, then a loss. */
+	len += put_vevent(stream + len, 0, 0, &ev1, sizeof(ev1));
+	len += put_vevent(stream + len, 0, 1, &ev2, sizeof(ev2));
+	len += put_vevent(stream + len, IOMMU_VEVENTQ_FLAG_LOST_EVENTS, 2, NULL,
+			  0);
+	assert_int_equal(len, 2 * 12 + 8);
+
+	cur = stream;
+	left = len;
+	assert_int_equal(iommufd_vevent_next(&cur, &left, sizeof(ev1), &rec),
+			 1);
+	assert_int_equal(rec.flags, 0);
+	assert_int_equal(rec.sequence, 0);
+	assert_int_equal(rec.data_len, sizeof(ev1));
+	assert_ptr_equal(rec.data, stream + 8);
+	assert_int_equal(
+		((const struct iommu_viommu_event_selftest *)rec.data)->virt_id,
+		0x99);
+	assert_int_equal(left, len - 12);
+
+	assert_int_equal(iommufd_vevent_next(&cur, &left, sizeof(ev1), &rec),
+			 1);
+	assert_int_equal(rec.sequence, 1);
+	assert_int_equal(
+		((const struct iommu_viommu_event_selftest *)rec.data)->virt_id,
+		0x88);
+
+	/* The marker carries no data whatever the queue's event size. */
+	assert_int_equal(iommufd_vevent_next(&cur, &left, sizeof(ev1), &rec),
+			 1);
+	assert_int_equal(rec.flags, IOMMU_VEVENTQ_FLAG_LOST_EVENTS);
+	assert_int_equal(rec.sequence, 2);
+	assert_null(rec.data);
+	assert_int_equal(rec.data_len, 0);
+	assert_int_equal(left, 0);
+	assert_ptr_equal(cur, stream + len);
+	assert_int_equal(iommufd_vevent_next(&cur, &left, sizeof(ev1), &rec),
+			 0);
+
+	/* A record cut short, in the header or in the data, is refused. */
+	cur = stream;
+	left = 5;
+	assert_err(iommufd_vevent_next(&cur, &left, sizeof(ev1), &rec), EINVAL);
+	left = 11;
+	assert_err(iommufd_vevent_next(&cur, &left, sizeof(ev1), &rec), EINVAL);
+	assert_ptr_equal(cur, stream); /* nothing consumed on failure */
+	assert_int_equal(left, 11);
+	/* The same bytes read with a larger event size no longer fit. */
+	left = len;
+	assert_err(iommufd_vevent_next(&cur, &left, 32, &rec), EINVAL);
+	assert_err(iommufd_vevent_next(NULL, &left, 4, &rec), EINVAL);
+	assert_err(iommufd_vevent_next(&cur, &left, 4, NULL), EINVAL);
+}
+
+/*
+ * The newest test ops. iommufdd's mock may not know them yet: then the
+ * encoding is what the test checks, plus the EOPNOTSUPP a kernel without
+ * the op gives; once it does, the mock's documented answers are checked
+ * (docs/newest-uapi.md §6).
+ */
+static void test_newest_selftest_ops(void **state)
+{
+	uint32_t ioas = ioas_alloc(), stdev = 0, idev = 0, hwpt = 0, got = 0;
+	const struct iommu_test_cmd *c = SEEN(struct iommu_test_cmd);
+	int ret;
+
+	(void)state;
+	assert_int_equal(iommufd_test_mock_domain(h, ioas,
+						  MOCK_FLAGS_DEVICE_PASID,
+						  &stdev, &hwpt, &idev),
+			 0);
+
+	ret = iommufd_test_dev_check_cache(h, idev, 2,
+					   IOMMU_TEST_DEV_CACHE_DEFAULT);
+	assert_int_equal(seen.cmd, IOMMU_TEST_CMD);
+	assert_int_equal(c->size, sizeof(struct iommu_test_cmd));
+	assert_int_equal(c->op, IOMMU_TEST_OP_DEV_CHECK_CACHE);
+	assert_int_equal(c->id, idev);
+	assert_int_equal(c->check_dev_cache.id, 2);
+	assert_int_equal(c->check_dev_cache.cache,
+			 IOMMU_TEST_DEV_CACHE_DEFAULT);
+	if (ret == -EOPNOTSUPP) {
+		assert_int_equal(errno, EOPNOTSUPP);
+	} else {
+		assert_int_equal(ret, 0);
+		assert_err(iommufd_test_dev_check_cache(h, idev, 2, 0), EINVAL);
+		assert_err(iommufd_test_dev_check_cache(
+				   h, idev, 4, IOMMU_TEST_DEV_CACHE_DEFAULT),
+			   EINVAL);
+	}
+
+	/* Attached to a paging HWPT only: nothing to report the event to. */
+	ret = iommufd_test_trigger_vevent(h, idev);
+	assert_int_equal(c->op, IOMMU_TEST_OP_TRIGGER_VEVENT);
+	assert_int_equal(c->trigger_vevent.dev_id, idev);
+	assert_true(ret == -EOPNOTSUPP || ret == -ENOENT);
+
+	ret = iommufd_test_pasid_check_hwpt(h, stdev, 100, 0);
+	assert_int_equal(c->op, IOMMU_TEST_OP_PASID_CHECK_HWPT);
+	assert_int_equal(c->id, stdev);
+	assert_int_equal(c->pasid_check.pasid, 100);
+	assert_int_equal(c->pasid_check.hwpt_id, 0);
+	if (ret == -EOPNOTSUPP) {
+		got = 77;
+		assert_err(iommufd_test_pasid_attach(h, stdev, 100, hwpt, &got),
+			   EOPNOTSUPP);
+		assert_int_equal(c->op, IOMMU_TEST_OP_PASID_ATTACH);
+		assert_int_equal(c->pasid_attach.pasid, 100);
+		assert_int_equal(c->pasid_attach.pt_id, hwpt);
+		assert_int_equal(got, 77); /* untouched on failure */
+		assert_err(iommufd_test_pasid_replace(h, stdev, 100, hwpt,
+						      NULL),
+			   EOPNOTSUPP);
+		assert_int_equal(c->op, IOMMU_TEST_OP_PASID_REPLACE);
+		assert_err(iommufd_test_pasid_detach(h, stdev, 100),
+			   EOPNOTSUPP);
+		assert_int_equal(c->op, IOMMU_TEST_OP_PASID_DETACH);
+		assert_int_equal(c->pasid_detach.pasid, 100);
+		return;
+	}
+	/* Implemented: nothing is on PASID 100, an automatic domain cannot
+	 * serve a PASID, and detaching an unattached PASID is fine. */
+	assert_int_equal(ret, 0);
+	assert_err(iommufd_test_pasid_check_hwpt(h, stdev, 100, hwpt), EINVAL);
+	assert_err(iommufd_test_pasid_attach(h, stdev, 100, ioas, NULL),
+		   EINVAL);
+	assert_err(iommufd_test_pasid_replace(h, stdev, 100, hwpt, NULL),
+		   EINVAL);
+	assert_int_equal(iommufd_test_pasid_detach(h, stdev, 100), 0);
+	assert_err(iommufd_test_pasid_detach(h, 99, 100), ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1079,6 +1235,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fd_and_viommu_family,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_selftest_misc, setup,
+						teardown),
+		cmocka_unit_test(test_vevent_next),
+		cmocka_unit_test_setup_teardown(test_newest_selftest_ops, setup,
 						teardown),
 	};
 

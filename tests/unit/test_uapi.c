@@ -637,6 +637,41 @@ static void test_selftest_constants(void **state)
 	FIELD(iommu_viommu_event_selftest, virt_id, 0, 4);
 }
 
+/*
+ * Additions after the 6.18 level (docs/newest-uapi.md §12): AMD data
+ * formats, the ATS capability bit and the dma-buf selftest ops. Values
+ * from the newest upstream uAPI header and iommufd_test.h.
+ */
+static void test_after_6_18(void **state)
+{
+	(void)state;
+
+	assert_int_equal(IOMMU_HWPT_DATA_AMD_GUEST, 3);
+	assert_int_equal(IOMMU_HW_INFO_TYPE_AMD, 4);
+	assert_int_equal(IOMMU_VIOMMU_TYPE_AMD, 3);
+	assert_int_equal(IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED, 8);
+
+	SIZE(iommu_hwpt_amd_guest, 32);
+	FIELD(iommu_hwpt_amd_guest, dte, 0, 32);
+	FIELD(iommu_hwpt_amd_guest, dte[3], 24, 8);
+
+	SIZE(iommu_hw_info_amd, 16);
+	FIELD(iommu_hw_info_amd, efr, 0, 8);
+	FIELD(iommu_hw_info_amd, efr2, 8, 8);
+
+	assert_int_equal(IOMMU_TEST_OP_DMABUF_GET, 22);
+	assert_int_equal(IOMMU_TEST_OP_DMABUF_REVOKE, 23);
+	assert_int_equal(MOCK_IOMMUPT_DEFAULT, 0);
+	assert_int_equal(MOCK_IOMMUPT_HUGE, 1);
+
+	FIELD(iommu_test_cmd, dmabuf_get.length, 16, 4);
+	FIELD(iommu_test_cmd, dmabuf_get.open_flags, 20, 4);
+	FIELD(iommu_test_cmd, dmabuf_revoke.dmabuf_fd, 16, 4);
+	FIELD(iommu_test_cmd, dmabuf_revoke.revoked, 20, 4);
+	/* New union members never grow the command. */
+	SIZE(iommu_test_cmd, 72);
+}
+
 static void test_vfio_compat(void **state)
 {
 	(void)state;
@@ -740,6 +775,7 @@ int main(void)
 		cmocka_unit_test(test_selftest_cmd),
 		cmocka_unit_test(test_selftest_constants),
 		cmocka_unit_test(test_vfio_compat),
+		cmocka_unit_test(test_after_6_18),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
