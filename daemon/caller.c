@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +118,37 @@ int caller_read_status(const struct ucaller *caller, struct caller_status *st)
 		return -ESRCH;
 	st->in_daemon_userns = same_userns_as_daemon(caller);
 	return 0;
+}
+
+/* SIGKILL, as the SigPnd and ShdPnd masks of /proc/TID/status show it. */
+#define SIGKILL_MASK (1ULL << (SIGKILL - 1))
+
+bool caller_is_dying(const struct ucaller *caller)
+{
+	bool dying = false;
+	char line[256];
+	FILE *f;
+	int fd;
+
+	fd = caller_proc_open(caller, "status", O_RDONLY);
+	if (fd < 0)
+		return false;
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return false;
+	}
+	while (!dying && fgets(line, sizeof(line), f)) {
+		unsigned long long mask;
+
+		/* A fatal signal is queued on every thread of the group. */
+		if ((sscanf(line, "SigPnd: %llx", &mask) == 1 ||
+		     sscanf(line, "ShdPnd: %llx", &mask) == 1) &&
+		    (mask & SIGKILL_MASK))
+			dying = true;
+	}
+	fclose(f);
+	return dying;
 }
 
 int caller_getfd(const struct ucaller *caller, int fd)

@@ -40,6 +40,12 @@ int caller_read_status(const struct ucaller *caller, struct caller_status *st);
 int caller_proc_open(const struct ucaller *caller, const char *name,
 		     int flags);
 
+/*
+ * Has the calling thread been killed (SIGKILL pending)? Then it only waits
+ * for our reply to die, and the reply's content no longer matters.
+ */
+bool caller_is_dying(const struct ucaller *caller);
+
 /* A duplicate of the caller's descriptor @fd (pidfd_getfd), or -EBADF. */
 int caller_getfd(const struct ucaller *caller, int fd);
 

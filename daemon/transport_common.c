@@ -9,21 +9,21 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/event.h>
 
+#include "caller.h"
 #include "iommufd_private.h"
 #include "log.h"
 #include "objfile.h"
 #include "permission.h"
+#include "session_readers.h"
 #include "transport_common.h"
 #include "uaccess.h"
 #include "workqueue.h"
-
-/* Bound one wake-up so that signal events get a turn under heavy load. */
-#define REQUESTS_PER_WAKEUP 64
 
 /* How long stopping waits for requests still running. */
 #define STOP_TIMEOUT_MS 3000
@@ -50,71 +50,9 @@ void transport_log_to_daemon_log(void)
 	fuse_set_log_func(fuse_log_to_daemon_log);
 }
 
-/* The kernel side is gone: nothing more can arrive, so end the loop. */
-static void connection_lost(struct transport_session *ts, int err)
-{
-	if (err < 0)
-		log_warnx("%s: reading requests for %s failed: %s", ts->name,
-			  ts->path, strerror(-err));
-	else
-		log_warnx("%s: the kernel connection for %s is gone (unmounted or aborted)",
-			  ts->name, ts->path);
-	event_del(ts->readable);
-	event_base_loopbreak(ts->base);
-}
-
-static void session_readable(evutil_socket_t fd, short what, void *arg)
-{
-	struct transport_session *ts = arg;
-
-	(void)fd;
-	(void)what;
-	for (int i = 0; i < REQUESTS_PER_WAKEUP; i++) {
-		int n = fuse_session_receive_buf(ts->session, &ts->request_buf);
-
-		/* The fd is non-blocking: EAGAIN means the queue is empty. */
-		if (n == -EINTR || n == -EAGAIN)
-			return;
-		/* libfuse turns ENODEV (unmount, abort) into 0 + exited. */
-		if (n <= 0 || fuse_session_exited(ts->session)) {
-			connection_lost(ts, n);
-			return;
-		}
-		fuse_session_process_buf(ts->session, &ts->request_buf);
-		if (fuse_session_exited(ts->session)) {
-			connection_lost(ts, 0);
-			return;
-		}
-	}
-}
-
 int transport_session_watch(struct transport_session *ts)
 {
-	int fd = fuse_session_fd(ts->session);
-	int flags;
-
-	/*
-	 * A queued request can vanish between poll and read (its caller was
-	 * killed); a blocking read would then stall the whole loop.
-	 */
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-		int err = errno;
-
-		log_err("%s: cannot make the session fd non-blocking: %s",
-			ts->name, strerror(err));
-		return -err;
-	}
-	ts->readable = event_new(ts->base, fd, EV_READ | EV_PERSIST,
-				 session_readable, ts);
-	if (!ts->readable || event_add(ts->readable, NULL) < 0) {
-		log_err("%s: cannot watch the session fd", ts->name);
-		if (ts->readable)
-			event_free(ts->readable);
-		ts->readable = NULL;
-		return -ENOMEM;
-	}
-	return 0;
+	return session_readers_start(ts);
 }
 
 /* Runs on the context's queue (or at stop, with the pool idle). */
@@ -133,15 +71,13 @@ bool transport_session_cleanup(struct transport_session *ts)
 {
 	bool idle;
 
-	if (ts->readable)
-		event_free(ts->readable);
-	ts->readable = NULL;
 	/*
 	 * No new requests now. Let the running ones finish (they reply on
 	 * this session), then release the files whose RELEASE never came.
 	 * A request stuck for good keeps its context and the session.
 	 */
-	idle = wq_stop(STOP_TIMEOUT_MS);
+	idle = session_readers_stop(ts, STOP_TIMEOUT_MS);
+	idle = wq_stop(STOP_TIMEOUT_MS) && idle;
 	for (;;) {
 		struct transport_file *file;
 
@@ -256,6 +192,11 @@ void transport_open(fuse_req_t req, struct fuse_file_info *fi)
 struct request_job {
 	struct wq_job job;
 	fuse_req_t req;
+	/* Replied to: by the job, or early for a caller that was killed. */
+	atomic_bool answered;
+	/* The job's reference, and request_interrupted's while registered. */
+	atomic_int refs;
+	bool watched;
 	struct transport_file *file;
 	struct iommufd_ctx *ictx; /* held while queued */
 	struct ucaller caller;
@@ -270,12 +211,17 @@ struct request_job {
 	unsigned char copies[];
 };
 
-static void request_done(struct wq_job *job)
+static void request_put(struct request_job *r)
 {
-	struct request_job *r = container_of(job, struct request_job, job);
-
+	if (atomic_fetch_sub(&r->refs, 1) != 1)
+		return;
 	iommufd_ctx_unhold(r->ictx);
 	free(r);
+}
+
+static void request_done(struct wq_job *job)
+{
+	request_put(container_of(job, struct request_job, job));
 }
 
 static struct request_job *request_new(struct fuse_file_info *fi,
@@ -289,6 +235,7 @@ static struct request_job *request_new(struct fuse_file_info *fi,
 	r->ictx = r->file->ictx;
 	r->copies_len = copies_len;
 	r->job.done = request_done;
+	atomic_init(&r->refs, 1);
 	iommufd_ctx_hold(r->ictx);
 	return r;
 }
@@ -322,7 +269,7 @@ void transport_release(fuse_req_t req, struct fuse_file_info *fi)
 	r->job.run = release_run;
 	r->job.uid = r->ictx->opener.uid;
 	r->job.release = true;
-	wq_submit(&r->ictx->queue, &r->job);
+	wq_submit_here(&r->ictx->queue, &r->job);
 }
 
 /* Sent on every close() of a FUSE file; iommufd has nothing to do then. */
@@ -360,6 +307,67 @@ void transport_reply_result(fuse_req_t req, unsigned int cmd, long ret,
 	fuse_reply_ioctl_iov(req, (int)ret, iov, (int)n);
 }
 
+/*
+ * Interrupted requests to fail with EINTR once libfuse has let go of them
+ * (request_interrupted runs with the request's lock held, and when it runs
+ * from fuse_req_interrupt_func a reply there would free the request under
+ * that lock). Only the reader threads process requests, so it is theirs.
+ */
+#define DEFERRED_MAX 8
+static __thread struct request_job *deferred_eintr[DEFERRED_MAX];
+static __thread unsigned int nr_deferred_eintr;
+
+void transport_reply_deferred(void)
+{
+	while (nr_deferred_eintr) {
+		struct request_job *r = deferred_eintr[--nr_deferred_eintr];
+
+		/* Frees the request: request_interrupted cannot run again. */
+		fuse_reply_err(r->req, EINTR);
+		request_put(r);
+	}
+}
+
+/*
+ * The kernel tells us a caller waiting for this request got a signal. The
+ * kernel's ioctls run to the end whatever arrives, and so does ours; but a
+ * caller that was killed only waits for our reply to die, and while its
+ * request waits for the caller's own memory (a userfaultfd page that only
+ * it could serve, say), it would wait for good. So such a caller is let go
+ * at once with EINTR; the job runs on and its reply is dropped.
+ */
+static void request_interrupted(fuse_req_t req, void *data)
+{
+	struct request_job *r = data;
+
+	(void)req;
+	if (nr_deferred_eintr == DEFERRED_MAX || !caller_is_dying(&r->caller))
+		return;
+	if (atomic_exchange(&r->answered, true))
+		return;
+	/* r stays ours (our reference) until the deferred reply is sent. */
+	log_info("pid %d was killed while its ioctl 0x%x ran; letting it go",
+		 (int)r->caller.pid, r->cmd);
+	deferred_eintr[nr_deferred_eintr++] = r;
+}
+
+/*
+ * Whether the job may still reply. If request_interrupted got there first,
+ * the request may already be freed and must not be touched. Otherwise
+ * unregistering waits for a running request_interrupted (libfuse holds the
+ * request's lock through it), which then finds the request answered.
+ */
+static bool request_claim_reply(struct request_job *r)
+{
+	if (atomic_exchange(&r->answered, true))
+		return false;
+	if (r->watched) {
+		fuse_req_interrupt_func(r->req, NULL, NULL);
+		request_put(r);
+	}
+	return true;
+}
+
 static void ioctl_run(struct wq_job *job)
 {
 	struct request_job *r = container_of(job, struct request_job, job);
@@ -370,7 +378,8 @@ static void ioctl_run(struct wq_job *job)
 
 	if (!r->copied) {
 		ret = iommufd_ctx_ioctl(r->ictx, &r->caller, r->cmd, r->arg);
-		transport_reply_result(r->req, r->cmd, ret, NULL, 0);
+		if (request_claim_reply(r))
+			transport_reply_result(r->req, r->cmd, ret, NULL, 0);
 		return;
 	}
 	/* The handler writes into the copies; the reply carries them back. */
@@ -384,7 +393,8 @@ static void ioctl_run(struct wq_job *job)
 		ret = -ENOMEM;
 	}
 	n = uwindow_out_iov(&window, iov);
-	transport_reply_result(r->req, r->cmd, ret, iov, n);
+	if (request_claim_reply(r))
+		transport_reply_result(r->req, r->cmd, ret, iov, n);
 }
 
 /* Object files closed before this ioctl are closed before it runs. */
@@ -393,7 +403,13 @@ static void submit_ioctl(struct request_job *r)
 	objfile_drain();
 	r->job.run = ioctl_run;
 	r->job.uid = r->caller.uid;
-	wq_submit(&r->ictx->queue, &r->job);
+	/* Only a caller we can look at can be seen dying. */
+	if (r->caller.pid > 0) {
+		r->watched = true;
+		atomic_fetch_add(&r->refs, 1);
+		fuse_req_interrupt_func(r->req, request_interrupted, r);
+	}
+	wq_submit_here(&r->ictx->queue, &r->job);
 }
 
 void transport_ioctl_direct(fuse_req_t req, struct fuse_file_info *fi,
@@ -419,7 +435,7 @@ void transport_ioctl_copied(fuse_req_t req, struct fuse_file_info *fi,
 			    const void *in_buf, size_t in_bufsz,
 			    const char *unreachable, uint64_t limit)
 {
-	/* The request buffer is the loop's: the job gets its own copy. */
+	/* The request buffer is the reader's: the job gets its own copy. */
 	struct request_job *r = request_new(fi, in_bufsz);
 
 	if (!r) {

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the FUSE-file and CUSE transports share: a libfuse session read from
- * the daemon's event loop, one core context per open file, and the replies
- * to the requests that mean the same on both (open, release, flush, an
- * ioctl).
+ * What the FUSE-file and CUSE transports share: a libfuse session read by
+ * reader threads, one core context per open file, and the replies to the
+ * requests that mean the same on both (open, release, flush, an ioctl).
  *
- * The event loop only reads requests: an ioctl or a release is a job on
- * the file's context queue (workqueue.h), run on a worker, which replies.
- * So a request that blocks (a caller's memory nobody serves) holds one
- * worker and its own context, never the loop or another client.
+ * An ioctl or a release is a job on the file's context queue (workqueue.h):
+ * the reader runs it at once when the context is idle, else a worker runs
+ * it in turn; whoever runs it replies. A request that blocks (a caller's
+ * memory nobody serves) holds one thread and its own context; the readers'
+ * watchdog hands the session to another thread (session_readers.h).
  *
  * Both transports pass their struct transport_session to libfuse as the
  * session's userdata, so fuse_req_userdata() finds it in every request.
@@ -31,8 +31,8 @@
 #include "core.h"
 #include "ioctl_regions.h"
 
-struct event;
 struct event_base;
+struct session_readers;
 
 struct transport_session;
 
@@ -47,9 +47,9 @@ struct transport_session {
 	const char *name; /* "fuse" or "cuse": prefixes log lines */
 	char *path;	  /* what clients open */
 	struct fuse_session *session;
-	struct event_base *base;
-	struct event *readable;
-	struct fuse_buf request_buf;
+	struct event_base *base;	 /* its loop stops when the kernel side goes */
+	struct session_readers *readers; /* session_readers.h */
+	struct fuse_buf request_buf;	 /* for a transport's own setup reads */
 	/* Released on stop if the kernel never sends their RELEASE. */
 	pthread_mutex_t files_lock;
 	LIST_HEAD(, transport_file) files;
@@ -59,10 +59,9 @@ struct transport_session {
 void transport_log_to_daemon_log(void);
 
 /*
- * Read requests from @ts->session whenever its fd is readable, one at a
- * time, each handled to completion before the next (the kernel's queue
- * order matters: RELEASE is sent after the last close() and a client may
- * reopen at once). Makes the fd non-blocking. 0 or -errno.
+ * Read and serve @ts->session's requests on reader threads
+ * (session_readers.h); the kernel's queue order is kept, and each context
+ * sees its requests in that order (its queue). 0 or -errno.
  */
 int transport_session_watch(struct transport_session *ts);
 
@@ -113,6 +112,12 @@ void transport_ioctl_copied(fuse_req_t req, struct fuse_file_info *fi,
  */
 void transport_reply_result(fuse_req_t req, unsigned int cmd, long ret,
 			    const struct iovec *iov, unsigned int n);
+
+/*
+ * Send the replies that handling the last request deferred (an EINTR for a
+ * killed caller). Reader threads call it after each request.
+ */
+void transport_reply_deferred(void);
 
 /* Reply with errno @err (positive), which must be one libfuse accepts. */
 void transport_reply_errno(fuse_req_t req, long err);

@@ -189,22 +189,25 @@ static struct serial_queue *pick_queue(void)
 	return NULL;
 }
 
-/* Under the lock, returns with it held: run @q's first job. */
-static void run_one(struct serial_queue *q)
+/* Under the lock: mark @q running a job for user @u. */
+static void start_running(struct serial_queue *q, struct uid_state *u)
 {
-	struct wq_job *job = list_first_entry(&q->jobs, struct wq_job, item);
-	struct uid_state *u = uid_get(q->uid);
-	bool release = job->release;
-	uid_t job_uid = job->uid;
-
-	list_del(&job->item);
-	list_del(&q->runnable);
-	q->on_runnable = false;
 	q->running = true;
-	pool.queued--;
 	pool.running++;
 	if (u)
 		u->running++;
+}
+
+/*
+ * Under the lock, returns with it held: run @job of @q, which
+ * start_running marked, then let the queue and the job go.
+ */
+static void run_job(struct serial_queue *q, struct wq_job *job)
+{
+	struct uid_state *u;
+	bool release = job->release;
+	uid_t job_uid = job->uid;
+
 	pthread_mutex_unlock(&pool.lock);
 
 	pthread_mutex_lock(&q->exec_lock);
@@ -238,6 +241,47 @@ static void run_one(struct serial_queue *q)
 		job->done(job);
 		pthread_mutex_lock(&pool.lock);
 	}
+}
+
+/* Under the lock, returns with it held: run @q's first job. */
+static void run_one(struct serial_queue *q)
+{
+	struct wq_job *job = list_first_entry(&q->jobs, struct wq_job, item);
+
+	list_del(&job->item);
+	list_del(&q->runnable);
+	q->on_runnable = false;
+	pool.queued--;
+	start_running(q, uid_get(q->uid));
+	run_job(q, job);
+}
+
+bool wq_submit_here(struct serial_queue *q, struct wq_job *job)
+{
+	struct uid_state *owner, *asker;
+
+	pthread_mutex_lock(&pool.lock);
+	owner = uid_get(q->uid);
+	asker = uid_get(job->uid);
+	/*
+	 * Only what a worker would start right now: the queue idle, nothing
+	 * held back for the user who asks, the queue's user under its cap.
+	 * Anything else waits its turn as wq_submit makes it.
+	 */
+	if (pool.stopping || q->running || q->on_runnable ||
+	    !list_empty(&q->jobs) || !owner || !asker || asker->releases ||
+	    !list_empty(&asker->held) || owner->running >= WQ_PER_UID_RUNNING) {
+		pthread_mutex_unlock(&pool.lock);
+		wq_submit(q, job);
+		return false;
+	}
+	/* Later jobs of the user wait for it, even while it runs here. */
+	if (job->release)
+		asker->releases++;
+	start_running(q, owner);
+	run_job(q, job);
+	pthread_mutex_unlock(&pool.lock);
+	return true;
 }
 
 static void *worker_main(void *arg)

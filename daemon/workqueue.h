@@ -66,6 +66,23 @@ void serial_queue_destroy(struct serial_queue *q);
 /* Queue @job on @q; it runs on a worker after the jobs before it. */
 void wq_submit(struct serial_queue *q, struct wq_job *job);
 
+/*
+ * Run @job on the calling thread when a worker would start it at once (its
+ * queue idle, its user under the cap, nothing held back), else queue it as
+ * wq_submit does. Saves the hand-off to a worker, which on a quiet machine
+ * is most of a request's latency. True when it ran here.
+ */
+bool wq_submit_here(struct serial_queue *q, struct wq_job *job);
+
+/*
+ * Run @job on the calling thread when a worker would start it at once (its
+ * queue idle, its user under the cap, nothing held back), else queue it as
+ * wq_submit does. This saves the hand-off to a worker, which on an idle
+ * machine is most of a request's latency; the caller must cope with the
+ * job blocking (session_readers.h). True when it ran here.
+ */
+bool wq_submit_here(struct serial_queue *q, struct wq_job *job);
+
 /* Is the calling thread running a job of @q? */
 bool wq_current_is(const struct serial_queue *q);
 
