@@ -306,7 +306,7 @@ while read -r b st num name; do
 	seen[$name]=$st
 	listed=${expected[$name]+x}
 	case $st in
-	pass)
+	pass | xpass)
 		cnt[$b.pass]=$((cnt[$b.pass] + 1))
 		if [ -n "$listed" ]; then
 			cnt[$b.upass]=$((cnt[$b.upass] + 1))
@@ -317,7 +317,7 @@ while read -r b st num name; do
 		cnt[$b.skip]=$((cnt[$b.skip] + 1))
 		[ -z "$listed" ] || xskip_names+=("$name")
 		;;
-	fail)
+	fail | xfail)
 		if [ -n "$listed" ]; then
 			cnt[$b.xfail]=$((cnt[$b.xfail] + 1))
 		else

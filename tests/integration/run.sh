@@ -158,7 +158,7 @@ for t in "${tests[@]}"; do
 		case $st in
 		pass) pass=$((pass + 1)) ;;
 		skip) skip=$((skip + 1)) ;;
-		fail)
+		fail | xfail | xpass)
 			fail=$((fail + 1))
 			failed+=("not ok $num - $desc")
 			;;

@@ -383,14 +383,19 @@ for r in "${runs[@]}"; do
 		sanitizer_scan "$dlog"
 	fi
 
-	pass=0 fail=0 skip=0 plan=-1 got=0
+	pass=0 fail=0 skip=0 xfail=0 plan=-1 got=0
 	failed=()
 	while read -r _ st num desc; do
 		case $st in
 		pass) pass=$((pass + 1)) ;;
 		skip) skip=$((skip + 1)) ;;
-		fail)
+		xfail)
+			xfail=$((xfail + 1))
+			failed+=("expected failure: not ok $num - $desc")
+			;;
+		fail | xpass)
 			fail=$((fail + 1))
+			[ "$st" = fail ] || desc="$desc (passes now: remove its TODO)"
 			failed+=("not ok $num - $desc")
 			;;
 		plan)
@@ -432,7 +437,7 @@ for r in "${runs[@]}"; do
 		fi
 	fi
 	[ "$plan" -ge 0 ] || plan=none
-	results+=("$label: $verdict: $pass passed, $fail failed, $skip skipped (plan $plan, exit status ${rc:-none: not run})")
+	results+=("$label: $verdict: $pass passed, $fail failed, $xfail expected failures, $skip skipped (plan $plan, exit status ${rc:-none: not run})")
 	for f in "${failed[@]}"; do results+=("  $f"); done
 	while IFS= read -r e; do
 		results+=("  ERROR $e")

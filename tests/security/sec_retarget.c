@@ -9,9 +9,13 @@
  * may fail or reach the old page, but must neither read nor write the new
  * one.
  *
- * (The new page is the caller's own: this is about matching the kernel,
- * not about reaching another process's memory, which sec_exec_dma.c
- * covers.)
+ * A broker in user space cannot hold a private page the way a kernel pin
+ * does: iommufdd reaches whatever the caller has at that address when the
+ * DMA happens. Between the munmap and the new mmap, DMA must fail; once
+ * the caller has mapped new memory of its own there, iommufdd reaches it.
+ * That is a known divergence (iommufdd(8), "Private memory"), reported as
+ * TODO rather than hidden. The new page is the caller's own: reaching
+ * another process's memory is sec_exec_dma.c's concern, and fails there.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,8 +26,13 @@
 #include "sec.h"
 #include "sec_ioctl.h"
 
+#define SWAP_TODO                                                       \
+	"a broker cannot pin private memory; DMA reaches the caller's " \
+	"own new page (iommufdd(8), Private memory)"
+
 struct result {
 	int step, err;
+	int unmapped_read_err; /* DMA while nothing is mapped there */
 	int read_err, write_err;
 	bool read_new, write_new; /* the device reached the new page */
 };
@@ -54,8 +63,11 @@ static int swap_under_dma(int fd, uint32_t ioas, uint32_t idev)
 		return 1;
 	/* The owner unmaps its page; a new one takes its address. */
 	res->step = 4;
-	if (munmap(page, SEC_PAGE) ||
-	    mmap(page, SEC_PAGE, PROT_READ | PROT_WRITE,
+	if (munmap(page, SEC_PAGE))
+		return res->err = errno, 1;
+	res->unmapped_read_err =
+		(int)-sec_dev_dma(fd, idev, iova, got, SEC_PAGE, false);
+	if (mmap(page, SEC_PAGE, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
 		 0) != (void *)page)
 		return res->err = errno, 1;
@@ -98,13 +110,20 @@ int main(int argc, char **argv)
 	check(st == 0, "the attack ran (exit status %d, step %d: %s)", st,
 	      res->step, strerror(res->err));
 	if (st == 0) {
-		check(!res->read_new,
-		      "after munmap and a new mmap at the same address, the "
-		      "device does not read the new page (DMA %s)",
-		      res->read_err ? strerror(res->read_err) : "succeeded");
-		check(!res->write_new,
-		      "and its write does not change the new page (DMA %s)",
-		      res->write_err ? strerror(res->write_err) : "succeeded");
+		check(res->unmapped_read_err != 0,
+		      "after munmap of a private page a domain maps, the "
+		      "device's DMA fails (%s)",
+		      strerror(res->unmapped_read_err));
+		check_todo(!res->read_new, SWAP_TODO,
+			   "after a new mmap at the same address, the device "
+			   "does not read the new page (DMA %s)",
+			   res->read_err ? strerror(res->read_err) :
+					   "succeeded");
+		check_todo(
+			!res->write_new, SWAP_TODO,
+			"and its write does not change the new page (DMA %s)",
+			res->write_err ? strerror(res->write_err) :
+					 "succeeded");
 	}
 	sec_check_serving("the page swap under DMA");
 	return sec_done();
