@@ -22,6 +22,7 @@
 #include "log.h"
 #include "pages.h"
 #include "uaccess.h"
+#include "user_budget.h"
 
 struct list_head iommufd_contexts = { &iommufd_contexts, &iommufd_contexts };
 
@@ -331,7 +332,10 @@ struct iommufd_ctx *iommufd_ctx_open(const struct ucaller *opener)
 	char path[64];
 	FILE *f;
 
-	if (!ictx) {
+	if (ictx)
+		ictx->budget.user = user_budget_get(opener->uid);
+	if (!ictx || !ictx->budget.user) {
+		free(ictx);
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -377,6 +381,7 @@ void iommufd_ctx_unhold(struct iommufd_ctx *ictx)
 	if (atomic_fetch_sub(&ictx->holds, 1) != 1)
 		return;
 	serial_queue_destroy(&ictx->queue);
+	user_budget_put(ictx->budget.user);
 	free(ictx);
 }
 

@@ -15,6 +15,7 @@
 #include "io_pagetable.h"
 #include "log.h"
 #include "pages.h"
+#include "user_budget.h"
 
 struct iopt_allowed {
 	struct itree_node node;
@@ -106,8 +107,20 @@ static int budget_area(struct io_pagetable *iopt)
 		b->warned = true;
 		return -ENOMEM;
 	}
+	if (user_budget_charge(b->user, USER_BUDGET_AREAS, 1))
+		return -ENOMEM;
 	b->areas++;
 	return 0;
+}
+
+static void budget_area_free(struct io_pagetable *iopt)
+{
+	struct iopt_budget *b = iopt->budget;
+
+	if (!b)
+		return;
+	user_budget_uncharge(b->user, USER_BUDGET_AREAS, 1);
+	b->areas--;
 }
 
 /* Pin or unpin @n pages for the context, if it may pin them. */
@@ -411,8 +424,7 @@ static void area_free(struct iopt_area *area)
 	itree_remove(&area->iopt->area_itree, &area->node);
 	iopt_pages_put(area->pages);
 	mapper_put(area->mapper);
-	if (area->iopt->budget)
-		area->iopt->budget->areas--;
+	budget_area_free(area->iopt);
 	free(area);
 }
 
@@ -421,8 +433,7 @@ static void area_discard(struct iopt_area *area)
 {
 	iopt_pages_put(area->pages);
 	mapper_put(area->mapper);
-	if (area->iopt->budget)
-		area->iopt->budget->areas--;
+	budget_area_free(area->iopt);
 	free(area);
 }
 
@@ -437,8 +448,7 @@ static struct iopt_area *area_new(struct io_pagetable *iopt,
 		return NULL;
 	area = calloc(1, sizeof(*area));
 	if (!area) {
-		if (iopt->budget)
-			iopt->budget->areas--;
+		budget_area_free(iopt);
 		return NULL;
 	}
 	area->node.start = start;

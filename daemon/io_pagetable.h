@@ -32,6 +32,7 @@ struct pin_user;
  * out of what a request needs.
  */
 struct iopt_budget {
+	struct user_budget *user; /* what all the user's files hold */
 	uint64_t areas, max_areas;
 	uint64_t pinned, max_pinned; /* pages pinned for areas and accesses */
 	uint32_t max_ranges;	     /* allowed + reserved ranges per IOAS */

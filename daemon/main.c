@@ -36,6 +36,7 @@
 #include "log.h"
 #include "permission.h"
 #include "transport.h"
+#include "user_budget.h"
 #include "workqueue.h"
 
 #ifndef IOMMUFDD_VERSION
@@ -110,6 +111,9 @@ static void usage(FILE *out)
 		"      --max-iova-ranges N allowed or reserved ranges per IOAS (default 65536)\n"
 		"      --max-pinned BYTES  memory one open file may pin, with K, M, G or T\n"
 		"                          (default 0: only RLIMIT_MEMLOCK limits it)\n"
+		"      --max-user-objects N, --max-user-areas N\n"
+		"                          objects and IOVA mappings of all the open files\n"
+		"                          of one user (default 1048576 each)\n"
 		"  -f, --foreground        log to stderr (the daemon never forks)\n"
 		"  -l, --log-level LEVEL   error, warning, info or debug (default: info)\n"
 		"  -h, --help              show this help and exit\n"
@@ -136,6 +140,8 @@ enum {
 	OPT_MAX_AREAS,
 	OPT_MAX_RANGES,
 	OPT_MAX_PINNED,
+	OPT_MAX_USER_OBJECTS,
+	OPT_MAX_USER_AREAS,
 };
 
 static uint64_t parse_count(const char *arg, const char *what, uint64_t max)
@@ -192,6 +198,9 @@ static void parse_options(int argc, char **argv, struct daemon_options *opts)
 		{ "max-areas", required_argument, NULL, OPT_MAX_AREAS },
 		{ "max-iova-ranges", required_argument, NULL, OPT_MAX_RANGES },
 		{ "max-pinned", required_argument, NULL, OPT_MAX_PINNED },
+		{ "max-user-objects", required_argument, NULL,
+		  OPT_MAX_USER_OBJECTS },
+		{ "max-user-areas", required_argument, NULL, OPT_MAX_USER_AREAS },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -239,6 +248,14 @@ static void parse_options(int argc, char **argv, struct daemon_options *opts)
 		case OPT_MAX_RANGES:
 			iommufd_default_limits.iova_ranges = (uint32_t)parse_count(
 				optarg, "--max-iova-ranges", UINT32_MAX);
+			break;
+		case OPT_MAX_USER_OBJECTS:
+			user_budget_max[USER_BUDGET_OBJECTS] = parse_count(
+				optarg, "--max-user-objects", UINT64_MAX);
+			break;
+		case OPT_MAX_USER_AREAS:
+			user_budget_max[USER_BUDGET_AREAS] = parse_count(
+				optarg, "--max-user-areas", UINT64_MAX);
 			break;
 		case OPT_MAX_PINNED:
 			iommufd_default_limits.pinned_pages =

@@ -13,6 +13,7 @@
 
 #include "iommufd_private.h"
 #include "log.h"
+#include "user_budget.h"
 
 static const struct {
 	const char *name;
@@ -59,25 +60,25 @@ struct iommufd_object *iommufd_object_alloc(struct iommufd_ctx *ictx,
 		errno = ENOMEM;
 		return NULL;
 	}
+	if (user_budget_charge(ictx->budget.user, USER_BUDGET_OBJECTS, 1)) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	if (id >= ictx->nr_slots) {
 		unsigned int n = ictx->nr_slots ? ictx->nr_slots * 2 : 16;
 		struct iommufd_object **objects =
 			reallocarray(ictx->objects, n, sizeof(*objects));
 
-		if (!objects) {
-			errno = ENOMEM;
-			return NULL;
-		}
+		if (!objects)
+			goto no_memory;
 		ictx->objects = objects;
 		for (unsigned int i = ictx->nr_slots; i < n; i++)
 			ictx->objects[i] = NULL;
 		ictx->nr_slots = n;
 	}
 	obj = calloc(1, size);
-	if (!obj) {
-		errno = ENOMEM;
-		return NULL;
-	}
+	if (!obj)
+		goto no_memory;
 	obj->id = id;
 	obj->type = type;
 	obj->users = 1;
@@ -85,6 +86,11 @@ struct iommufd_object *iommufd_object_alloc(struct iommufd_ctx *ictx,
 	ictx->nr_objects++;
 	ictx->lowest_free = id + 1;
 	return obj;
+
+no_memory:
+	user_budget_uncharge(ictx->budget.user, USER_BUDGET_OBJECTS, 1);
+	errno = ENOMEM;
+	return NULL;
 }
 
 void iommufd_object_finalize(struct iommufd_ctx *ictx,
@@ -99,6 +105,7 @@ static void object_release_id(struct iommufd_ctx *ictx,
 {
 	ictx->objects[obj->id] = NULL;
 	ictx->nr_objects--;
+	user_budget_uncharge(ictx->budget.user, USER_BUDGET_OBJECTS, 1);
 	if (obj->id < ictx->lowest_free)
 		ictx->lowest_free = obj->id;
 }
@@ -212,6 +219,10 @@ void iommufd_object_destroy_all(struct iommufd_ctx *ictx)
 		if (!progress) {
 			log_warnx("context release: %u objects still referenced",
 				  ictx->nr_objects);
+			/* Lost to the context, not to its user's budget. */
+			user_budget_uncharge(ictx->budget.user,
+					     USER_BUDGET_OBJECTS,
+					     ictx->nr_objects);
 			break;
 		}
 	}

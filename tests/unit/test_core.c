@@ -27,6 +27,7 @@
 #include "core.h"
 #include "iommufd_private.h"
 #include "pages.h"
+#include "user_budget.h"
 
 #define BUF_SIZE (16 * PAGE_SIZE)
 
@@ -575,6 +576,42 @@ static void test_vfio_compat(void **state)
 	assert_int_equal(um.size, 0);
 }
 
+/* The budget of a user holds over all its open files, and comes back. */
+static long other_ioc(struct iommufd_ctx *other, unsigned int cmd, void *arg)
+{
+	return iommufd_ctx_ioctl(other, &self, cmd, (uint64_t)(uintptr_t)arg);
+}
+
+static void test_user_budget(void **state)
+{
+	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
+	struct iommu_destroy destroy = { .size = sizeof(destroy) };
+	uint64_t saved = user_budget_max[USER_BUDGET_OBJECTS];
+	struct iommufd_ctx *other;
+
+	(void)state;
+	user_budget_max[USER_BUDGET_OBJECTS] = 4;
+	other = iommufd_ctx_open(&self);
+	assert_non_null(other);
+	ioas_alloc();
+	ioas_alloc();
+	assert_int_equal(other_ioc(other, IOMMU_IOAS_ALLOC, &cmd), 0);
+	assert_int_equal(other_ioc(other, IOMMU_IOAS_ALLOC, &cmd), 0);
+	/* 4 objects over the two files: a fifth on either is ENOMEM. */
+	assert_int_equal(ioc(IOMMU_IOAS_ALLOC, &cmd), -ENOMEM);
+	assert_int_equal(other_ioc(other, IOMMU_IOAS_ALLOC, &cmd), -ENOMEM);
+	/* A destroy on one file makes room on the other. */
+	destroy.id = 1;
+	assert_int_equal(other_ioc(other, IOMMU_DESTROY, &destroy), 0);
+	ioas_alloc();
+	assert_int_equal(ioc(IOMMU_IOAS_ALLOC, &cmd), -ENOMEM);
+	/* Closing a file gives back what it held. */
+	iommufd_ctx_release(other);
+	ioas_alloc();
+	assert_int_equal(ioc(IOMMU_IOAS_ALLOC, &cmd), -ENOMEM);
+	user_budget_max[USER_BUDGET_OBJECTS] = saved;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -600,6 +637,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mock_dma_dirty, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_vfio_compat, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_user_budget, setup,
 						teardown),
 	};
 
