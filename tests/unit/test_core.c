@@ -27,6 +27,7 @@
 #include "core.h"
 #include "iommufd_private.h"
 #include "pages.h"
+#include "cannot_run.h"
 
 #define BUF_SIZE (16 * PAGE_SIZE)
 
@@ -603,10 +604,8 @@ int main(void)
 						teardown),
 	};
 
-	if (geteuid() != 0) {
-		/* frame numbers and map_files need root: meson's SKIP */
-		return 77;
-	}
+	if (geteuid() != 0)
+		return cannot_run("frame numbers and map_files need root");
 	self.pid = gettid();
 	buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
