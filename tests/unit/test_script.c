@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * The ioctl-script engine (tools/script.c) checked on its own, against
- * /dev/null, where every ioctl is ENOTTY: a wrong expectation must fail
- * the script (else no script could ever catch a bug), and what a script may
- * legally ask for (fields past the struct, a struct in a read-only region)
- * must not crash the engine.
+ * The ioctl-script engine (tools/script_*.c), through its public API, on
+ * its own against /dev/null, where every ioctl is ENOTTY: a wrong
+ * expectation must fail the script (else no script could ever catch a
+ * bug), and what a script may legally ask for (fields past the struct, a
+ * struct in a read-only region) must not crash the engine.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
