@@ -19,8 +19,8 @@
 #include "pages.h"
 #include "util.h"
 
-#define MOCK_DEV_FLAGS_VALID                                                \
-	(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_HUGE_IOVA |         \
+#define MOCK_DEV_FLAGS_VALID                                        \
+	(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_HUGE_IOVA | \
 	 MOCK_FLAGS_DEVICE_PASID)
 
 struct mock_dev {
@@ -30,7 +30,7 @@ struct mock_dev {
 
 struct mock_domain {
 	struct iommu_domain domain;
-	struct mock_pgtable *pt;	/* paging */
+	struct mock_pgtable *pt; /* paging */
 	bool dirty_enabled;
 	uint32_t iotlb[MOCK_NESTED_DOMAIN_IOTLB_NUM]; /* nested */
 };
@@ -131,10 +131,9 @@ mock_domain_alloc_nested(struct iommu_device *dev, struct iommu_domain *parent,
 		*err = -EINVAL;
 		return NULL;
 	}
-	ret = iommu_copy_struct_from_user(data, &cfg, IOMMU_HWPT_DATA_SELFTEST,
-					  offsetofend(struct iommu_hwpt_selftest,
-						      iotlb),
-					  sizeof(cfg));
+	ret = iommu_copy_struct_from_user(
+		data, &cfg, IOMMU_HWPT_DATA_SELFTEST,
+		offsetofend(struct iommu_hwpt_selftest, iotlb), sizeof(cfg));
 	if (ret) {
 		*err = ret;
 		return NULL;
@@ -262,11 +261,9 @@ static int mock_set_dirty_tracking(struct iommu_domain *domain, bool enable)
 	return 0;
 }
 
-static int mock_read_and_clear_dirty(struct iommu_domain *domain,
-				     uint64_t iova, uint64_t len, bool keep,
-				     void (*fn)(void *arg, uint64_t iova,
-						uint64_t size),
-				     void *arg)
+static int mock_read_and_clear_dirty(
+	struct iommu_domain *domain, uint64_t iova, uint64_t len, bool keep,
+	void (*fn)(void *arg, uint64_t iova, uint64_t size), void *arg)
 {
 	return mock_pgtable_read_and_clear_dirty(to_mock_domain(domain)->pt,
 						 iova, len, keep, fn, arg);
@@ -355,7 +352,8 @@ int mock_dev_dma(struct iommu_device *dev, uint64_t iova, void *buf,
 	mock = to_mock_domain(domain);
 
 	while (len) {
-		uint64_t paddr, n = MOCK_IO_PAGE_SIZE - iova % MOCK_IO_PAGE_SIZE;
+		uint64_t paddr,
+			n = MOCK_IO_PAGE_SIZE - iova % MOCK_IO_PAGE_SIZE;
 		unsigned int flags;
 		int ret;
 

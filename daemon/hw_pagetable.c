@@ -65,10 +65,10 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	struct iommufd_hwpt_paging *hwpt_paging;
 	int ret;
 
-	hwpt_paging = container_of(
-		iommufd_object_alloc(ictx, sizeof(*hwpt_paging),
-				     IOMMUFD_OBJ_HWPT_PAGING),
-		struct iommufd_hwpt_paging, common.obj);
+	hwpt_paging =
+		container_of(iommufd_object_alloc(ictx, sizeof(*hwpt_paging),
+						  IOMMUFD_OBJ_HWPT_PAGING),
+			     struct iommufd_hwpt_paging, common.obj);
 	if (!hwpt_paging) {
 		*err = -ENOMEM;
 		return NULL;
@@ -78,8 +78,8 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	iommufd_object_get(&ioas->obj);
 	hwpt_paging->nest_parent = flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
 
-	hwpt_paging->common.domain = ops->domain_alloc_paging(idev->dev, flags,
-							      &ret);
+	hwpt_paging->common.domain =
+		ops->domain_alloc_paging(idev->dev, flags, &ret);
 	if (!hwpt_paging->common.domain)
 		goto err_abort;
 	hwpt_paging->enforce_cache_coherency =
@@ -125,10 +125,10 @@ iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
 		return NULL;
 	}
 
-	hwpt_nested = container_of(
-		iommufd_object_alloc(ictx, sizeof(*hwpt_nested),
-				     IOMMUFD_OBJ_HWPT_NESTED),
-		struct iommufd_hwpt_nested, common.obj);
+	hwpt_nested =
+		container_of(iommufd_object_alloc(ictx, sizeof(*hwpt_nested),
+						  IOMMUFD_OBJ_HWPT_NESTED),
+			     struct iommufd_hwpt_nested, common.obj);
 	if (!hwpt_nested) {
 		*err = -ENOMEM;
 		return NULL;
@@ -140,7 +140,8 @@ iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
 		idev->dev, parent->common.domain,
 		flags & ~IOMMU_HWPT_FAULT_ID_VALID, data, err);
 	if (!hwpt_nested->common.domain) {
-		iommufd_object_abort_and_destroy(ictx, &hwpt_nested->common.obj);
+		iommufd_object_abort_and_destroy(ictx,
+						 &hwpt_nested->common.obj);
 		return NULL;
 	}
 	return hwpt_nested;
@@ -166,8 +167,8 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 	    (cmd->data_type != IOMMU_HWPT_DATA_NONE && !cmd->data_len))
 		return -EINVAL;
 
-	idev_obj = iommufd_get_object(ucmd->ictx, cmd->dev_id,
-				      IOMMUFD_OBJ_DEVICE);
+	idev_obj =
+		iommufd_get_object(ucmd->ictx, cmd->dev_id, IOMMUFD_OBJ_DEVICE);
 	if (!idev_obj)
 		return -ENOENT;
 	idev = container_of(idev_obj, struct iommufd_device, obj);
@@ -223,7 +224,8 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 			goto out_abort;
 		}
 		/* The lookup's reference becomes the HWPT's. */
-		hwpt->fault = container_of(fault_obj, struct iommufd_fault, obj);
+		hwpt->fault =
+			container_of(fault_obj, struct iommufd_fault, obj);
 	}
 
 	cmd->out_hwpt_id = hwpt->obj.id;
@@ -328,8 +330,8 @@ int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd)
 /* One window of the caller's bitmap, gathered here and OR-ed back. */
 struct dirty_window {
 	uint8_t *bits;
-	uint64_t iova;	/* IOVA of bit 0 of the window */
-	uint64_t last;	/* last IOVA the window covers */
+	uint64_t iova; /* IOVA of bit 0 of the window */
+	uint64_t last; /* last IOVA the window covers */
 	uint64_t page_size;
 };
 
@@ -400,11 +402,11 @@ int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd)
 		ret = copy_from_user(ucmd->caller, w.bits, uptr, bytes);
 		if (ret)
 			break;
-		iopt_read_and_clear_dirty(iopt, hwpt_paging->common.domain,
-					  w.iova, n * cmd->page_size,
-					  cmd->flags &
-						  IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR,
-					  dirty_window_set, &w);
+		iopt_read_and_clear_dirty(
+			iopt, hwpt_paging->common.domain, w.iova,
+			n * cmd->page_size,
+			cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR,
+			dirty_window_set, &w);
 		ret = copy_to_user(ucmd->caller, uptr, w.bits, bytes);
 		if (ret)
 			break;

@@ -34,8 +34,8 @@ struct pin_user;
 struct iopt_budget {
 	uint64_t areas, max_areas;
 	uint64_t pinned, max_pinned; /* pages pinned for areas and accesses */
-	uint32_t max_ranges;	     /* allowed + reserved ranges per IOAS */
-	bool warned;		     /* a limit was hit and logged */
+	uint32_t max_ranges; /* allowed + reserved ranges per IOAS */
+	bool warned; /* a limit was hit and logged */
 };
 
 struct io_pagetable {
@@ -55,7 +55,7 @@ struct io_pagetable {
 };
 
 /* What a mapping of page storage carries from its MAP (struct iopt_area). */
-#define IOPT_AREA_USER (1 << 0)		  /* user VA: needs its mapper alive */
+#define IOPT_AREA_USER (1 << 0) /* user VA: needs its mapper alive */
 #define IOPT_AREA_PAGES_WRITABLE (1 << 1) /* the MAP allowed writes */
 
 struct iopt_area {
@@ -63,9 +63,9 @@ struct iopt_area {
 	struct iopt_pages *pages;
 	struct io_pagetable *iopt;
 	struct mapper *mapper; /* charged for the area's pins */
-	uint64_t start_byte;   /* offset of node.start inside pages */
-	uint64_t uaddr;	       /* what the MAP named for node.start */
-	uint32_t origin;       /* the MAP this comes from (COPY keeps it) */
+	uint64_t start_byte; /* offset of node.start inside pages */
+	uint64_t uaddr; /* what the MAP named for node.start */
+	uint32_t origin; /* the MAP this comes from (COPY keeps it) */
 	int iommu_prot;
 	unsigned int num_accesses;
 	uint8_t flags;
@@ -181,8 +181,8 @@ int iopt_unmap_iova(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 		    uint64_t *unmapped);
 int iopt_unmap_all(struct io_pagetable *iopt, uint64_t *unmapped);
 
-int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start,
-		      uint64_t last, const void *owner);
+int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start, uint64_t last,
+		      const void *owner);
 void iopt_remove_reserved_iova(struct io_pagetable *iopt, const void *owner);
 
 int iopt_table_add_domain(struct io_pagetable *iopt,
@@ -199,12 +199,10 @@ int iopt_cut_iova(struct io_pagetable *iopt, const uint64_t *iovas,
 
 int iopt_set_dirty_tracking(struct io_pagetable *iopt,
 			    struct iommu_domain *domain, bool enable);
-int iopt_read_and_clear_dirty(struct io_pagetable *iopt,
-			      struct iommu_domain *domain, uint64_t iova,
-			      uint64_t length, bool keep,
-			      void (*fn)(void *arg, uint64_t iova,
-					 uint64_t size),
-			      void *arg);
+int iopt_read_and_clear_dirty(
+	struct io_pagetable *iopt, struct iommu_domain *domain, uint64_t iova,
+	uint64_t length, bool keep,
+	void (*fn)(void *arg, uint64_t iova, uint64_t size), void *arg);
 
 /* Byte access through the table, for in-daemon users (accesses). */
 int iopt_rw(struct io_pagetable *iopt, uint64_t iova, void *data,

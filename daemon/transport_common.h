@@ -45,7 +45,7 @@ struct transport_file {
 
 struct transport_session {
 	const char *name; /* "fuse" or "cuse": prefixes log lines */
-	char *path;	  /* what clients open */
+	char *path; /* what clients open */
 	struct fuse_session *session;
 	struct event_base *base;
 	struct event *readable;
