@@ -68,7 +68,9 @@ static int map(uint64_t *iova, bool fixed)
 static int unmap(uint64_t iova)
 {
 	struct iommu_ioas_unmap cmd = {
-		.size = sizeof(cmd), .ioas_id = ioas_id, .iova = iova,
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.iova = iova,
 		.length = MAP_LEN,
 	};
 

@@ -36,10 +36,10 @@ struct mapper {
 	atomic_uint refs;
 	pid_t tgid;
 	uid_t uid;
-	int pidfd;			/* the process, for liveness */
+	int pidfd; /* the process, for liveness */
 	enum pages_account mode;
-	struct charge_bucket *bucket;	/* NULL: privileged, never charged */
-	uint64_t limit_pages;		/* RLIMIT_MEMLOCK at the last map */
+	struct charge_bucket *bucket; /* NULL: privileged, never charged */
+	uint64_t limit_pages; /* RLIMIT_MEMLOCK at the last map */
 };
 
 static pthread_mutex_t account_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -294,7 +294,8 @@ void account_uncharge(struct mapper *m, uint64_t npages)
 		return;
 	pthread_mutex_lock(&account_lock);
 	if (b->pages < npages) {
-		log_err("uncharging %" PRIu64 " pages from %s %u, which has %" PRIu64,
+		log_err("uncharging %" PRIu64
+			" pages from %s %u, which has %" PRIu64,
 			npages, b->mode == PAGES_ACCOUNT_USER ? "uid" : "pid",
 			b->key, b->pages);
 		npages = b->pages;

@@ -27,7 +27,7 @@
 
 enum pages_account {
 	PAGES_ACCOUNT_USER, /* per user: user->locked_vm */
-	PAGES_ACCOUNT_MM,   /* per process: mm->pinned_vm */
+	PAGES_ACCOUNT_MM, /* per process: mm->pinned_vm */
 };
 
 struct mapper;

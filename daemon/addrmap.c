@@ -130,8 +130,8 @@ int safe_copy(void *dst, const void *src, uint64_t len, bool to_mapping)
 		} else {
 			local = (struct iovec){ dst, n };
 			remote = (struct iovec){ (void *)src, n };
-			done = process_vm_readv(getpid(), &local, 1, &remote,
-						1, 0);
+			done = process_vm_readv(getpid(), &local, 1, &remote, 1,
+						0);
 		}
 		if (done != (ssize_t)n)
 			return -EFAULT;

@@ -47,8 +47,7 @@ void addrmap_remove(struct addr_range *r);
  * Reserve @len bytes (a multiple of the page size, aligned to @align) of
  * the private-memory number space for @r and register it. 0 or -ENOMEM.
  */
-int addrmap_insert_private(struct addr_range *r, uint64_t len,
-			   uint64_t align);
+int addrmap_insert_private(struct addr_range *r, uint64_t len, uint64_t align);
 
 /* DMA on physical addresses, across ranges. 0, or -EFAULT for a hole. */
 int phys_rw(uint64_t paddr, void *buf, uint64_t length, bool write);

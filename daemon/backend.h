@@ -90,7 +90,8 @@ struct iommu_backend_ops {
 			  uint64_t len);
 
 	/* Attach @dev to @domain, or block its DMA when @domain is NULL. */
-	int (*attach_dev)(struct iommu_domain *domain, struct iommu_device *dev);
+	int (*attach_dev)(struct iommu_domain *domain,
+			  struct iommu_device *dev);
 
 	int (*cache_invalidate_user)(struct iommu_domain *domain,
 				     struct iommu_user_data_array *array);

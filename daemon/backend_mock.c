@@ -19,8 +19,8 @@
 #include "pages.h"
 #include "util.h"
 
-#define MOCK_DEV_FLAGS_VALID                                                \
-	(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_HUGE_IOVA |         \
+#define MOCK_DEV_FLAGS_VALID                                        \
+	(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_HUGE_IOVA | \
 	 MOCK_FLAGS_DEVICE_PASID)
 
 struct mock_dev {
@@ -30,7 +30,7 @@ struct mock_dev {
 
 struct mock_domain {
 	struct iommu_domain domain;
-	struct mock_pgtable *pt;	/* paging */
+	struct mock_pgtable *pt; /* paging */
 	bool dirty_enabled;
 	uint32_t iotlb[MOCK_NESTED_DOMAIN_IOTLB_NUM]; /* nested */
 };
@@ -131,10 +131,9 @@ mock_domain_alloc_nested(struct iommu_device *dev, struct iommu_domain *parent,
 		*err = -EINVAL;
 		return NULL;
 	}
-	ret = iommu_copy_struct_from_user(data, &cfg, IOMMU_HWPT_DATA_SELFTEST,
-					  offsetofend(struct iommu_hwpt_selftest,
-						      iotlb),
-					  sizeof(cfg));
+	ret = iommu_copy_struct_from_user(
+		data, &cfg, IOMMU_HWPT_DATA_SELFTEST,
+		offsetofend(struct iommu_hwpt_selftest, iotlb), sizeof(cfg));
 	if (ret) {
 		*err = ret;
 		return NULL;
@@ -302,11 +301,9 @@ static void discard_dirty(void *arg, uint64_t iova, uint64_t size)
  * IOPTE's size. Its answers (which bits, which EPROTO) follow from that
  * walk, so it is reproduced here, holes skipped in one step.
  */
-static int mock_read_and_clear_dirty(struct iommu_domain *domain,
-				     uint64_t iova, uint64_t len, bool keep,
-				     void (*fn)(void *arg, uint64_t iova,
-						uint64_t size),
-				     void *arg)
+static int mock_read_and_clear_dirty(
+	struct iommu_domain *domain, uint64_t iova, uint64_t len, bool keep,
+	void (*fn)(void *arg, uint64_t iova, uint64_t size), void *arg)
 {
 	struct mock_domain *mock = to_mock_domain(domain);
 	uint64_t pos = iova, last;
@@ -329,7 +326,8 @@ static int mock_read_and_clear_dirty(struct iommu_domain *domain,
 		pgsize = e.flags & MOCK_PT_HUGE ? MOCK_HUGE_PAGE_SIZE :
 						  MOCK_IO_PAGE_SIZE;
 		head = pos & ~(pgsize - 1);
-		mock_pgtable_for_each(mock->pt, head, pgsize, note_dirty, &dirty);
+		mock_pgtable_for_each(mock->pt, head, pgsize, note_dirty,
+				      &dirty);
 		if (dirty) {
 			if (!keep)
 				mock_pgtable_read_and_clear_dirty(
@@ -438,7 +436,8 @@ int mock_dev_dma(struct iommu_device *dev, uint64_t iova, void *buf,
 	mock = to_mock_domain(domain);
 
 	while (len) {
-		uint64_t paddr, n = MOCK_IO_PAGE_SIZE - iova % MOCK_IO_PAGE_SIZE;
+		uint64_t paddr,
+			n = MOCK_IO_PAGE_SIZE - iova % MOCK_IO_PAGE_SIZE;
 		unsigned int flags;
 		int ret;
 

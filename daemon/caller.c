@@ -223,8 +223,8 @@ static int vma_query_text(int maps_fd, uint64_t addr, bool or_next,
 	bool any = false;
 
 	for (;;) {
-		ssize_t n = pread(maps_fd, buf + have, sizeof(buf) - 1 - have,
-				  pos);
+		ssize_t n =
+			pread(maps_fd, buf + have, sizeof(buf) - 1 - have, pos);
 		char *line, *nl;
 
 		if (n < 0)
@@ -252,8 +252,7 @@ static int vma_query_text(int maps_fd, uint64_t addr, bool or_next,
 	}
 }
 
-static int query(int maps_fd, uint64_t addr, bool or_next,
-		 struct vma_info *vma)
+static int query(int maps_fd, uint64_t addr, bool or_next, struct vma_info *vma)
 {
 	int ret;
 
@@ -264,7 +263,8 @@ static int query(int maps_fd, uint64_t addr, bool or_next,
 		/* EINVAL is also what an unknown size would get: fall back. */
 		if (ret == -ENOTTY) {
 			atomic_store(&have_procmap_query, false);
-			log_info("no PROCMAP_QUERY in this kernel; parsing /proc/PID/maps instead (slower)");
+			log_info(
+				"no PROCMAP_QUERY in this kernel; parsing /proc/PID/maps instead (slower)");
 		}
 	}
 	return vma_query_text(maps_fd, addr, or_next, vma);

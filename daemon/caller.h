@@ -37,8 +37,7 @@ struct caller_status {
 int caller_read_status(const struct ucaller *caller, struct caller_status *st);
 
 /* open("/proc/TID/@name", @flags | O_CLOEXEC): an fd, or -errno. */
-int caller_proc_open(const struct ucaller *caller, const char *name,
-		     int flags);
+int caller_proc_open(const struct ucaller *caller, const char *name, int flags);
 
 /*
  * Has the calling thread been killed (SIGKILL pending)? Then it only waits
@@ -52,7 +51,7 @@ int caller_getfd(const struct ucaller *caller, int fd);
 /* One VMA of an address space, as /proc/PID/maps describes it. */
 struct vma_info {
 	uint64_t start, end; /* [start, end) */
-	uint64_t offset;     /* file offset of start, in bytes */
+	uint64_t offset; /* file offset of start, in bytes */
 	uint64_t inode;
 	dev_t dev;
 	bool read, write, shared;

@@ -64,17 +64,17 @@ struct out_msg {
  * through @out, which the loop writes when @wake fires.
  */
 struct control_client {
-	struct list_head item;	/* on ctl.clients, under ctl.lock */
+	struct list_head item; /* on ctl.clients, under ctl.lock */
 	struct bufferevent *bev;
 	struct event *wake;
 	struct serial_queue queue;
-	atomic_uint refs;	/* the connection, and each queued job */
+	atomic_uint refs; /* the connection, and each queued job */
 	unsigned int inflight;
-	bool follows_events;	/* under ctl.lock */
+	bool follows_events; /* under ctl.lock */
 	pthread_mutex_t out_lock;
 	struct list_head out;
 	size_t out_bytes;
-	bool drop;		/* under out_lock: too far behind */
+	bool drop; /* under out_lock: too far behind */
 };
 
 static struct {
@@ -267,9 +267,8 @@ static void handle_request(struct control_client *c, const char *line)
 	else
 		send_error(c, id, -err,
 			   err == -EOPNOTSUPP ? "unknown command" :
-			   err == -EBUSY ?
-					"the client is busy in a request" :
-					"no such object");
+			   err == -EBUSY ? "the client is busy in a request" :
+					   "no such object");
 out:
 	json_object_put(req);
 }
@@ -339,7 +338,8 @@ static void client_wake(evutil_socket_t fd, short what, void *arg)
 		free(m);
 	}
 	if (drop) {
-		log_warnx("control: dropping an events follower that does not read");
+		log_warnx(
+			"control: dropping an events follower that does not read");
 		client_close(c);
 		return;
 	}
@@ -352,8 +352,7 @@ static bool output_full(struct control_client *c)
 	       CONTROL_OUTPUT_MAX;
 }
 
-static void submit_line(struct control_client *c, const char *line,
-			size_t len)
+static void submit_line(struct control_client *c, const char *line, size_t len)
 {
 	struct request_job *r = malloc(sizeof(*r) + len + 1);
 
@@ -408,9 +407,8 @@ static void client_event(struct bufferevent *bev, short what, void *arg)
 		client_close(arg);
 }
 
-static void control_accept(struct evconnlistener *listener,
-			   evutil_socket_t fd, struct sockaddr *addr,
-			   int socklen, void *arg)
+static void control_accept(struct evconnlistener *listener, evutil_socket_t fd,
+			   struct sockaddr *addr, int socklen, void *arg)
 {
 	struct event_base *base = evconnlistener_get_base(listener);
 	struct control_client *c = calloc(1, sizeof(*c));

@@ -30,7 +30,7 @@ struct caller_handles {
 
 /* Who issued a request: the calling thread as the daemon's pid namespace sees it. */
 struct ucaller {
-	pid_t pid;	/* thread id of the caller, 0 if unknown */
+	pid_t pid; /* thread id of the caller, 0 if unknown */
 	uid_t uid;
 	gid_t gid;
 	/*

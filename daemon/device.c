@@ -71,7 +71,8 @@ static int device_reserve_regions(struct iommufd_device *idev,
 	return 0;
 }
 
-static void hwpt_put(struct iommufd_ctx *ictx, struct iommufd_hw_pagetable *hwpt)
+static void hwpt_put(struct iommufd_ctx *ictx,
+		     struct iommufd_hw_pagetable *hwpt)
 {
 	if (hwpt_is_paging(hwpt) && to_hwpt_paging(hwpt)->auto_domain)
 		iommufd_object_put_and_try_destroy(ictx, &hwpt->obj);

@@ -53,13 +53,13 @@ struct iommufd_ioctl_op {
 	int (*execute)(struct iommufd_ucmd *ucmd);
 };
 
-#define IOCTL_OP(_ioctl, _fn, _struct, _last)                               \
-	[_IOC_NR(_ioctl) - IOMMUFD_CMD_BASE] = {                            \
-		.size = sizeof(_struct),                                    \
-		.min_size = offsetofend(_struct, _last),                    \
-		.ioctl_num = _ioctl,                                        \
-		.name = #_ioctl,                                            \
-		.execute = _fn,                                             \
+#define IOCTL_OP(_ioctl, _fn, _struct, _last)            \
+	[_IOC_NR(_ioctl) - IOMMUFD_CMD_BASE] = {         \
+		.size = sizeof(_struct),                 \
+		.min_size = offsetofend(_struct, _last), \
+		.ioctl_num = _ioctl,                     \
+		.name = #_ioctl,                         \
+		.execute = _fn,                          \
 	}
 
 static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
@@ -74,8 +74,7 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 		 struct iommu_hwpt_get_dirty_bitmap, data),
 	IOCTL_OP(IOMMU_HWPT_INVALIDATE, iommufd_hwpt_invalidate,
 		 struct iommu_hwpt_invalidate, __reserved),
-	IOCTL_OP(IOMMU_HWPT_SET_DIRTY_TRACKING,
-		 iommufd_hwpt_set_dirty_tracking,
+	IOCTL_OP(IOMMU_HWPT_SET_DIRTY_TRACKING, iommufd_hwpt_set_dirty_tracking,
 		 struct iommu_hwpt_set_dirty_tracking, __reserved),
 	IOCTL_OP(IOMMU_IOAS_ALLOC, iommufd_ioas_alloc_ioctl,
 		 struct iommu_ioas_alloc, out_ioas_id),
@@ -85,8 +84,7 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 		 src_iova),
 	IOCTL_OP(IOMMU_IOAS_IOVA_RANGES, iommufd_ioas_iova_ranges,
 		 struct iommu_ioas_iova_ranges, out_iova_alignment),
-	IOCTL_OP(IOMMU_IOAS_MAP, iommufd_ioas_map, struct iommu_ioas_map,
-		 iova),
+	IOCTL_OP(IOMMU_IOAS_MAP, iommufd_ioas_map, struct iommu_ioas_map, iova),
 	IOCTL_OP(IOMMU_IOAS_MAP_FILE, iommufd_ioas_map_file,
 		 struct iommu_ioas_map_file, iova),
 	IOCTL_OP(IOMMU_IOAS_UNMAP, iommufd_ioas_unmap, struct iommu_ioas_unmap,
@@ -293,7 +291,6 @@ static long dispatch(struct iommufd_ucmd *ucmd, unsigned int cmd)
 			  strerror(-ret));
 	return ret;
 }
-
 
 int iommufd_core_init(const char *backend_name)
 {

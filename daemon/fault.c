@@ -115,7 +115,8 @@ static unsigned int fault_poll(void *priv)
 {
 	struct iommufd_fault *fault = fault_of(priv);
 
-	return POLLOUT | (list_empty(&fault->deliver) ? 0 : POLLIN | POLLRDNORM);
+	return POLLOUT |
+	       (list_empty(&fault->deliver) ? 0 : POLLIN | POLLRDNORM);
 }
 
 static void fault_file_open(void *priv)
@@ -207,8 +208,9 @@ int iommufd_fault_report(struct iommufd_fault *fault,
 
 	/* Faults nobody reads must not pile up in the daemon without end. */
 	if (fault->pending >= FAULT_PENDING_MAX) {
-		log_info("fault queue %u: %u faults unread or unanswered; refusing more",
-			 fault->obj.id, fault->pending);
+		log_info(
+			"fault queue %u: %u faults unread or unanswered; refusing more",
+			fault->obj.id, fault->pending);
 		return -ENOMEM;
 	}
 	group = calloc(1, sizeof(*group));

@@ -130,9 +130,9 @@ static int fd_abort(struct iommufd_ctx *ictx, struct iommufdd_priv_fd *req)
 void iommufd_fd_abort_pending(struct iommufd_ctx *ictx)
 {
 	while (!list_empty(&ictx->pending_installs))
-		install_abort(ictx,
-			      list_first_entry(&ictx->pending_installs,
-					       struct iommufd_fd_install, item));
+		install_abort(ictx, list_first_entry(&ictx->pending_installs,
+						     struct iommufd_fd_install,
+						     item));
 }
 
 long iommufd_priv_ioctl(struct iommufd_ctx *ictx, const struct ucaller *caller,

@@ -65,10 +65,10 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	struct iommufd_hwpt_paging *hwpt_paging;
 	int ret;
 
-	hwpt_paging = container_of(
-		iommufd_object_alloc(ictx, sizeof(*hwpt_paging),
-				     IOMMUFD_OBJ_HWPT_PAGING),
-		struct iommufd_hwpt_paging, common.obj);
+	hwpt_paging =
+		container_of(iommufd_object_alloc(ictx, sizeof(*hwpt_paging),
+						  IOMMUFD_OBJ_HWPT_PAGING),
+			     struct iommufd_hwpt_paging, common.obj);
 	if (!hwpt_paging) {
 		*err = -ENOMEM;
 		return NULL;
@@ -78,8 +78,8 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	iommufd_object_get(&ioas->obj);
 	hwpt_paging->nest_parent = flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
 
-	hwpt_paging->common.domain = ops->domain_alloc_paging(idev->dev, flags,
-							      &ret);
+	hwpt_paging->common.domain =
+		ops->domain_alloc_paging(idev->dev, flags, &ret);
 	if (!hwpt_paging->common.domain)
 		goto err_abort;
 	/*
@@ -133,10 +133,10 @@ iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
 		return NULL;
 	}
 
-	hwpt_nested = container_of(
-		iommufd_object_alloc(ictx, sizeof(*hwpt_nested),
-				     IOMMUFD_OBJ_HWPT_NESTED),
-		struct iommufd_hwpt_nested, common.obj);
+	hwpt_nested =
+		container_of(iommufd_object_alloc(ictx, sizeof(*hwpt_nested),
+						  IOMMUFD_OBJ_HWPT_NESTED),
+			     struct iommufd_hwpt_nested, common.obj);
 	if (!hwpt_nested) {
 		*err = -ENOMEM;
 		return NULL;
@@ -148,7 +148,8 @@ iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
 		idev->dev, parent->common.domain,
 		flags & ~IOMMU_HWPT_FAULT_ID_VALID, data, err);
 	if (!hwpt_nested->common.domain) {
-		iommufd_object_abort_and_destroy(ictx, &hwpt_nested->common.obj);
+		iommufd_object_abort_and_destroy(ictx,
+						 &hwpt_nested->common.obj);
 		return NULL;
 	}
 	return hwpt_nested;
@@ -174,8 +175,8 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 	    (cmd->data_type != IOMMU_HWPT_DATA_NONE && !cmd->data_len))
 		return -EINVAL;
 
-	idev_obj = iommufd_get_object(ucmd->ictx, cmd->dev_id,
-				      IOMMUFD_OBJ_DEVICE);
+	idev_obj =
+		iommufd_get_object(ucmd->ictx, cmd->dev_id, IOMMUFD_OBJ_DEVICE);
 	if (!idev_obj)
 		return -ENOENT;
 	idev = container_of(idev_obj, struct iommufd_device, obj);
@@ -231,7 +232,8 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 			goto out_abort;
 		}
 		/* The lookup's reference becomes the HWPT's. */
-		hwpt->fault = container_of(fault_obj, struct iommufd_fault, obj);
+		hwpt->fault =
+			container_of(fault_obj, struct iommufd_fault, obj);
 	}
 
 	cmd->out_hwpt_id = hwpt->obj.id;
@@ -342,10 +344,10 @@ int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd)
  */
 struct dirty_bits {
 	uint64_t base, length; /* the IOVA range the bitmap covers */
-	unsigned int shift;    /* log2 of the granule: __ffs(page_size) */
-	uint64_t (*runs)[2];   /* [first, last] bit numbers, merged */
+	unsigned int shift; /* log2 of the granule: __ffs(page_size) */
+	uint64_t (*runs)[2]; /* [first, last] bit numbers, merged */
 	size_t n, cap;
-	int err;	       /* first error recording: EPROTO, ENOMEM */
+	int err; /* first error recording: EPROTO, ENOMEM */
 };
 
 /* iova_bitmap_set(): a range outside the bitmap is EPROTO. */
@@ -454,8 +456,8 @@ int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd)
 	d.shift = ffs64(cmd->page_size) - 1;
 	ret = iopt_read_and_clear_dirty(
 		iopt, hwpt_paging->common.domain, cmd->iova, last,
-		cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR,
-		dirty_record, &d);
+		cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR, dirty_record,
+		&d);
 	/* What was found is in the bitmap whatever the answer, as in the kernel. */
 	for (size_t i = 0; i < d.n; i++)
 		dirty_write_run(ucmd->caller, cmd->data, d.runs[i][0],

@@ -46,7 +46,10 @@ struct itree {
 	size_t count;
 };
 
-#define ITREE_INIT { 0 }
+#define ITREE_INIT \
+	{          \
+		0  \
+	}
 
 /* @n->start and @n->last must be set; @n may overlap nodes already present. */
 void itree_insert(struct itree *t, struct itree_node *n);
@@ -73,7 +76,7 @@ struct itree_node *itree_next(const struct itree_node *n);
 
 /* @ptr must not be NULL. */
 #define itree_entry(ptr, type, member) \
-	((type *)((char *)(ptr) - offsetof(type, member)))
+	((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* Do not remove @node inside the loop; restart or collect first. */
 #define itree_for_each(node, tree, s, l)                \

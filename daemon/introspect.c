@@ -56,8 +56,10 @@ static json_object *client_json(const struct iommufd_ctx *ictx)
 	json_object_object_add(c, "client", jint(ictx->serial));
 	json_object_object_add(c, "pid", jint((uint64_t)ictx->opener.pid));
 	json_object_object_add(c, "uid", jint(ictx->opener.uid));
-	json_object_object_add(c, "command", json_object_new_string(ictx->comm));
-	json_object_object_add(c, "opened", jint((uint64_t)ictx->opened.tv_sec));
+	json_object_object_add(c, "command",
+			       json_object_new_string(ictx->comm));
+	json_object_object_add(c, "opened",
+			       jint((uint64_t)ictx->opened.tv_sec));
 	json_object_object_add(c, "objects", jint(client_objects(ictx)));
 	return c;
 }
@@ -127,8 +129,9 @@ json_object *introspect_status(const char *backend)
 	json_object_object_add(st, "workers", jint(threads));
 	json_object_object_add(st, "requests_running", jint(running));
 	json_object_object_add(st, "requests_queued", jint(queued));
-	json_object_object_add(st, "uptime_s",
-			       jint((uint64_t)(now.tv_sec - daemon_start.tv_sec)));
+	json_object_object_add(
+		st, "uptime_s",
+		jint((uint64_t)(now.tv_sec - daemon_start.tv_sec)));
 	json_object_object_add(st, "limits", limits_json());
 	walk_end(&w);
 	return st;
@@ -233,7 +236,8 @@ static void add_details(json_object *o, const struct iommufd_object *obj)
 				       json_object_new_boolean(p->nest_parent));
 		json_object_object_add(
 			o, "dirty_tracking",
-			json_object_new_boolean(p->common.domain->dirty_tracking));
+			json_object_new_boolean(
+				p->common.domain->dirty_tracking));
 	}
 }
 
@@ -244,9 +248,9 @@ static json_object *object_json(const struct iommufd_object *obj)
 	unsigned int ids[4], nlinks;
 
 	json_object_object_add(o, "id", jint(obj->id));
-	json_object_object_add(o, "type",
-			       json_object_new_string(
-				       iommufd_object_type_name(obj->type)));
+	json_object_object_add(
+		o, "type",
+		json_object_new_string(iommufd_object_type_name(obj->type)));
 	json_object_object_add(o, "users", jint(obj->users));
 	links = json_object_new_object();
 	nlinks = object_links(obj, kinds, ids);
@@ -261,8 +265,8 @@ static json_object *object_json(const struct iommufd_object *obj)
 static json_object *client_objects_json(const struct iommufd_ctx *ictx)
 {
 	json_object *list = json_object_new_array();
-	json_object **by_id = calloc(ictx->nr_slots ? ictx->nr_slots : 1,
-				     sizeof(*by_id));
+	json_object **by_id =
+		calloc(ictx->nr_slots ? ictx->nr_slots : 1, sizeof(*by_id));
 
 	for (unsigned int id = 1; id < ictx->nr_slots; id++) {
 		const struct iommufd_object *obj = ictx->objects[id];
@@ -280,8 +284,8 @@ static json_object *client_objects_json(const struct iommufd_ctx *ictx)
 	/* The reverse edges, so each object also says what points at it. */
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		json_object *o = json_object_array_get_idx(list, i);
-		int64_t from = json_object_get_int64(
-			json_object_object_get(o, "id"));
+		int64_t from =
+			json_object_get_int64(json_object_object_get(o, "id"));
 
 		json_object_object_foreach(json_object_object_get(o, "uses"),
 					   kind, target)
@@ -340,9 +344,9 @@ static json_object *area_json(const struct iopt_area *area)
 	json_object_object_add(a, "iova", jint(iopt_area_iova(area)));
 	json_object_object_add(a, "last", jint(iopt_area_last_iova(area)));
 	json_object_object_add(a, "length", jint(iopt_area_length(area)));
-	json_object_object_add(
-		a, "writable",
-		json_object_new_boolean(area->iommu_prot & IOMMU_WRITE));
+	json_object_object_add(a, "writable",
+			       json_object_new_boolean(area->iommu_prot &
+						       IOMMU_WRITE));
 	json_object_object_add(a, "accesses", jint(area->num_accesses));
 	return a;
 }
@@ -545,8 +549,8 @@ json_object *introspect_pages(uint64_t from, int64_t limit)
 				jint((uint64_t)(uintptr_t)u.v[i].pages));
 			break;
 		}
-		json_object_array_add(list, storage_json(&u.v[i], j - i,
-							 &pinned));
+		json_object_array_add(list,
+				      storage_json(&u.v[i], j - i, &pinned));
 	}
 	for (i = 0; i < u.n; i++)
 		iopt_pages_put(u.v[i].pages);
@@ -626,17 +630,18 @@ json_object *introspect_event(const struct iommufd_event *ev)
 	};
 	json_object *e = json_object_new_object();
 
-	json_object_object_add(e, "event", json_object_new_string(names[ev->kind]));
+	json_object_object_add(e, "event",
+			       json_object_new_string(names[ev->kind]));
 	json_object_object_add(e, "client", jint(ev->ictx->serial));
 	json_object_object_add(e, "pid", jint((uint64_t)ev->ictx->opener.pid));
 	json_object_object_add(e, "command",
 			       json_object_new_string(ev->ictx->comm));
 	if (ev->obj) {
 		json_object_object_add(e, "id", jint(ev->obj->id));
-		json_object_object_add(e, "type",
-				       json_object_new_string(
-					       iommufd_object_type_name(
-						       ev->obj->type)));
+		json_object_object_add(
+			e, "type",
+			json_object_new_string(
+				iommufd_object_type_name(ev->obj->type)));
 	}
 	return e;
 }

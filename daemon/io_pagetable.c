@@ -102,8 +102,9 @@ static int budget_area(struct io_pagetable *iopt)
 		return 0;
 	if (b->max_areas && b->areas >= b->max_areas) {
 		if (!b->warned)
-			log_info("a client reached its limit of %llu IOVA mappings (--max-areas)",
-				 (unsigned long long)b->max_areas);
+			log_info(
+				"a client reached its limit of %llu IOVA mappings (--max-areas)",
+				(unsigned long long)b->max_areas);
 		b->warned = true;
 		return -ENOMEM;
 	}
@@ -132,8 +133,9 @@ int iopt_budget_pin(struct io_pagetable *iopt, int64_t n)
 		return 0;
 	if (n > 0 && b->max_pinned && b->pinned + (uint64_t)n > b->max_pinned) {
 		if (!b->warned)
-			log_info("a client reached its limit of %llu pinned pages (--max-pinned)",
-				 (unsigned long long)b->max_pinned);
+			log_info(
+				"a client reached its limit of %llu pinned pages (--max-pinned)",
+				(unsigned long long)b->max_pinned);
 		b->warned = true;
 		return -ENOMEM;
 	}
@@ -157,7 +159,8 @@ void iopt_destroy(struct io_pagetable *iopt)
 
 	/* Domains and accesses are gone by now: their objects held the IOAS. */
 	iopt_unmap_all(iopt, &unmapped);
-	iopt_free_tree(&iopt->allowed_itree, offsetof(struct iopt_allowed, node));
+	iopt_free_tree(&iopt->allowed_itree,
+		       offsetof(struct iopt_allowed, node));
 	iopt_free_tree(&iopt->reserved_itree,
 		       offsetof(struct iopt_reserved, node));
 	free(iopt->domains);
@@ -356,8 +359,8 @@ static bool alloc_in_window(struct io_pagetable *iopt, uint64_t *iova,
 			      wstart, wlast);
 	     !itree_span_done(&used); itree_span_next(&used)) {
 		s = used.span_start;
-		if (used.is_hole &&
-		    alloc_fits(&s, used.span_last, length, align, page_offset)) {
+		if (used.is_hole && alloc_fits(&s, used.span_last, length,
+					       align, page_offset)) {
 			*iova = s;
 			return true;
 		}
@@ -559,7 +562,8 @@ int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 			.start_byte = iopt_area_byte(area, it.start),
 			.length = it.last - it.start + 1,
 			.mapper = mapper_get(area->mapper),
-			.uaddr = area->uaddr + (it.start - iopt_area_iova(area)),
+			.uaddr =
+				area->uaddr + (it.start - iopt_area_iova(area)),
 			.origin = area->origin,
 			.flags = area->flags,
 		};
@@ -654,14 +658,14 @@ static int budget_ranges(struct io_pagetable *iopt, size_t more)
 	    iopt->reserved_itree.count + more <= b->max_ranges)
 		return 0;
 	if (!b->warned)
-		log_info("an IOAS reached the limit of %u IOVA ranges per IOAS (--max-iova-ranges)",
-			 b->max_ranges);
+		log_info(
+			"an IOAS reached the limit of %u IOVA ranges per IOAS (--max-iova-ranges)",
+			b->max_ranges);
 	b->warned = true;
 	return -ENOMEM;
 }
 
-void iopt_allowed_begin(struct iopt_allowed_set *set,
-			struct io_pagetable *iopt)
+void iopt_allowed_begin(struct iopt_allowed_set *set, struct io_pagetable *iopt)
 {
 	memset(set, 0, sizeof(*set));
 	set->iopt = iopt;
@@ -919,7 +923,8 @@ int iopt_cut_iova(struct io_pagetable *iopt, const uint64_t *iovas,
 			return -EBUSY;
 		if (!IS_ALIGNED_U64(cut + 1, iopt->iova_alignment) ||
 		    !IS_ALIGNED_U64((area->start_byte + cut + 1 -
-				     iopt_area_iova(area)) % PAGE_SIZE,
+				     iopt_area_iova(area)) %
+					    PAGE_SIZE,
 				    iopt->iova_alignment))
 			return -EINVAL;
 		if (area->num_accesses)
@@ -934,8 +939,8 @@ int iopt_cut_iova(struct io_pagetable *iopt, const uint64_t *iovas,
 		 */
 		slice = (struct iopt_pages_slice){
 			.pages = area->pages,
-			.start_byte = area->start_byte +
-				      (cut + 1 - area->node.start),
+			.start_byte =
+				area->start_byte + (cut + 1 - area->node.start),
 			.length = area->node.last - cut,
 			.mapper = area->mapper,
 			.uaddr = area->uaddr + (cut + 1 - area->node.start),
@@ -983,12 +988,10 @@ int iopt_set_dirty_tracking(struct io_pagetable *iopt,
 	return domain->ops->set_dirty_tracking(domain, enable);
 }
 
-int iopt_read_and_clear_dirty(struct io_pagetable *iopt,
-			      struct iommu_domain *domain, uint64_t iova,
-			      uint64_t last, bool keep,
-			      void (*fn)(void *arg, uint64_t iova,
-					 uint64_t size),
-			      void *arg)
+int iopt_read_and_clear_dirty(
+	struct io_pagetable *iopt, struct iommu_domain *domain, uint64_t iova,
+	uint64_t last, bool keep,
+	void (*fn)(void *arg, uint64_t iova, uint64_t size), void *arg)
 {
 	struct iopt_contig_iter it;
 	struct iopt_area *area;
@@ -997,8 +1000,9 @@ int iopt_read_and_clear_dirty(struct io_pagetable *iopt,
 	/* The mapped pieces first; a hole anywhere in the range is EINVAL. */
 	for (area = iopt_contig_first(&it, iopt, iova, last); area;
 	     area = iopt_contig_next(&it)) {
-		ret = domain->ops->read_and_clear_dirty(
-			domain, it.start, it.last - it.start + 1, keep, fn, arg);
+		ret = domain->ops->read_and_clear_dirty(domain, it.start,
+							it.last - it.start + 1,
+							keep, fn, arg);
 		if (ret)
 			return ret;
 	}

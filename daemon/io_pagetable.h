@@ -35,8 +35,8 @@ struct iopt_budget {
 	struct user_budget *user; /* what all the user's files hold */
 	uint64_t areas, max_areas;
 	uint64_t pinned, max_pinned; /* pages pinned for areas and accesses */
-	uint32_t max_ranges;	     /* allowed + reserved ranges per IOAS */
-	bool warned;		     /* a limit was hit and logged */
+	uint32_t max_ranges; /* allowed + reserved ranges per IOAS */
+	bool warned; /* a limit was hit and logged */
 };
 
 struct io_pagetable {
@@ -56,7 +56,7 @@ struct io_pagetable {
 };
 
 /* What a mapping of page storage carries from its MAP (struct iopt_area). */
-#define IOPT_AREA_USER (1 << 0)		  /* user VA: needs its mapper alive */
+#define IOPT_AREA_USER (1 << 0) /* user VA: needs its mapper alive */
 #define IOPT_AREA_PAGES_WRITABLE (1 << 1) /* the MAP allowed writes */
 
 struct iopt_area {
@@ -64,9 +64,9 @@ struct iopt_area {
 	struct iopt_pages *pages;
 	struct io_pagetable *iopt;
 	struct mapper *mapper; /* charged for the area's pins */
-	uint64_t start_byte;   /* offset of node.start inside pages */
-	uint64_t uaddr;	       /* what the MAP named for node.start */
-	uint32_t origin;       /* the MAP this comes from (COPY keeps it) */
+	uint64_t start_byte; /* offset of node.start inside pages */
+	uint64_t uaddr; /* what the MAP named for node.start */
+	uint32_t origin; /* the MAP this comes from (COPY keeps it) */
 	int iommu_prot;
 	unsigned int num_accesses;
 	uint8_t flags;
@@ -182,8 +182,8 @@ int iopt_unmap_iova(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 		    uint64_t *unmapped);
 int iopt_unmap_all(struct io_pagetable *iopt, uint64_t *unmapped);
 
-int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start,
-		      uint64_t last, const void *owner);
+int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start, uint64_t last,
+		      const void *owner);
 void iopt_remove_reserved_iova(struct io_pagetable *iopt, const void *owner);
 
 int iopt_table_add_domain(struct io_pagetable *iopt,
@@ -204,12 +204,10 @@ int iopt_set_dirty_tracking(struct io_pagetable *iopt,
  * Report and (unless @keep) clear the dirty IOPTEs of [iova, last], which
  * must be mapped without holes (EINVAL, after reporting what is mapped).
  */
-int iopt_read_and_clear_dirty(struct io_pagetable *iopt,
-			      struct iommu_domain *domain, uint64_t iova,
-			      uint64_t last, bool keep,
-			      void (*fn)(void *arg, uint64_t iova,
-					 uint64_t size),
-			      void *arg);
+int iopt_read_and_clear_dirty(
+	struct io_pagetable *iopt, struct iommu_domain *domain, uint64_t iova,
+	uint64_t last, bool keep,
+	void (*fn)(void *arg, uint64_t iova, uint64_t size), void *arg);
 
 /* Byte access through the table, for in-daemon users (accesses). */
 int iopt_rw(struct io_pagetable *iopt, uint64_t iova, void *data,

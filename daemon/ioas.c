@@ -21,8 +21,8 @@
 #include "uaccess.h"
 
 #define CAP_SYS_RESOURCE_BIT 24
-#define MAP_FLAGS_VALID                                                     \
-	(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE |             \
+#define MAP_FLAGS_VALID                                         \
+	(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | \
 	 IOMMU_IOAS_MAP_READABLE)
 
 static void ioas_notify_unmap(struct io_pagetable *iopt, uint64_t iova,
@@ -53,7 +53,8 @@ void iommufd_ioas_destroy(struct iommufd_object *obj)
 
 struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx, unsigned int id)
 {
-	struct iommufd_object *obj = iommufd_get_object(ictx, id, IOMMUFD_OBJ_IOAS);
+	struct iommufd_object *obj =
+		iommufd_get_object(ictx, id, IOMMUFD_OBJ_IOAS);
 
 	return obj ? container_of(obj, struct iommufd_ioas, obj) : NULL;
 }
@@ -106,8 +107,8 @@ int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd)
 			continue;
 		if (cmd->num_iovas < max &&
 		    copy_to_user(ucmd->caller,
-				 cmd->allowed_iovas +
-					 (uint64_t)cmd->num_iovas * sizeof(range),
+				 cmd->allowed_iovas + (uint64_t)cmd->num_iovas *
+							      sizeof(range),
 				 &range, sizeof(range))) {
 			ret = -EFAULT;
 			goto out_put;
@@ -168,8 +169,9 @@ int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd)
 
 		if (n > ARRAY_SIZE(ranges))
 			n = ARRAY_SIZE(ranges);
-		fault = read_ranges(ucmd, cmd->allowed_iovas +
-					  (uint64_t)done * sizeof(ranges[0]),
+		fault = read_ranges(ucmd,
+				    cmd->allowed_iovas +
+					    (uint64_t)done * sizeof(ranges[0]),
 				    ranges, n, &got);
 		for (i = 0; i < got && !ret; i++)
 			ret = iopt_allowed_add(&set, ranges[i].start,
@@ -257,7 +259,8 @@ int iommufd_ioas_map_user(struct iommufd_ioas *ioas,
 		return map_slice(ioas, &slice, iova, iommu_prot, flags);
 	}
 	slice.mapper = mapper_of_caller(
-		caller, account_mm ? PAGES_ACCOUNT_MM : PAGES_ACCOUNT_USER, &ret);
+		caller, account_mm ? PAGES_ACCOUNT_MM : PAGES_ACCOUNT_USER,
+		&ret);
 	if (!slice.mapper)
 		return ret == -ESRCH ? -EFAULT : ret;
 	ret = iopt_pages_from_user(caller, user_va, length,
@@ -286,10 +289,12 @@ int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 	if (!ioas)
 		return -ENOENT;
 
-	ret = iommufd_ioas_map_user(
-		ioas, ucmd->caller, ucmd->ictx->account_mm, cmd->user_va,
-		cmd->length, &iova, map_flags_to_prot(cmd->flags),
-		cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA ? IOPT_MAP_FIXED_IOVA : 0);
+	ret = iommufd_ioas_map_user(ioas, ucmd->caller, ucmd->ictx->account_mm,
+				    cmd->user_va, cmd->length, &iova,
+				    map_flags_to_prot(cmd->flags),
+				    cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA ?
+					    IOPT_MAP_FIXED_IOVA :
+					    0);
 	if (!ret) {
 		cmd->iova = iova;
 		ret = iommufd_ucmd_respond(ucmd, sizeof(*cmd));

@@ -156,8 +156,7 @@ static void plan_get_dirty_bitmap(struct plan_state *s, const void *k)
 	const struct iommu_hwpt_get_dirty_bitmap *cmd = k;
 
 	/* Read and written: bits the caller already set stay set. */
-	plan_add(s, cmd->data, bitmap_bytes(cmd->length, cmd->page_size),
-		 true);
+	plan_add(s, cmd->data, bitmap_bytes(cmd->length, cmd->page_size), true);
 }
 
 static void plan_hwpt_invalidate(struct plan_state *s, const void *k)
@@ -202,9 +201,9 @@ static void plan_test_cmd(struct plan_state *s, const void *k)
 /* ---- the command table ------------------------------------------------ */
 
 enum plan_kind {
-	PLAN_NONE,	/* the argument is a value, not a pointer */
-	PLAN_SIZED,	/* a struct that starts with its length */
-	PLAN_FIXED,	/* a struct of fixed size, read only */
+	PLAN_NONE, /* the argument is a value, not a pointer */
+	PLAN_SIZED, /* a struct that starts with its length */
+	PLAN_FIXED, /* a struct of fixed size, read only */
 	PLAN_FIXED_OUT, /* a struct of fixed size, read and written */
 };
 
@@ -212,7 +211,7 @@ struct cmd_plan {
 	unsigned int cmd;
 	enum plan_kind kind;
 	size_t min_len; /* PLAN_SIZED: bytes read even below the length */
-	size_t size;	/* the struct as the daemon knows it */
+	size_t size; /* the struct as the daemon knows it */
 	void (*nested)(struct plan_state *s, const void *k);
 };
 
@@ -220,9 +219,11 @@ struct cmd_plan {
 #define KSIZE(type) \
 	(sizeof(type) + 0 * sizeof(char[sizeof(type) <= KSTRUCT_MAX ? 1 : -1]))
 
-#define IOMMUFD_PLAN(_cmd, _type, _nested)                                  \
-	{ .cmd = _cmd, .kind = PLAN_SIZED, .min_len = sizeof(uint32_t),     \
-	  .size = KSIZE(_type), .nested = _nested }
+#define IOMMUFD_PLAN(_cmd, _type, _nested)                                    \
+	{                                                                     \
+		.cmd = _cmd, .kind = PLAN_SIZED, .min_len = sizeof(uint32_t), \
+		.size = KSIZE(_type), .nested = _nested                       \
+	}
 
 static const struct cmd_plan cmd_plans[] = {
 	IOMMUFD_PLAN(IOMMU_DESTROY, struct iommu_destroy, NULL),
@@ -238,8 +239,7 @@ static const struct cmd_plan cmd_plans[] = {
 	IOMMUFD_PLAN(IOMMU_VFIO_IOAS, struct iommu_vfio_ioas, NULL),
 	IOMMUFD_PLAN(IOMMU_HWPT_ALLOC, struct iommu_hwpt_alloc,
 		     plan_hwpt_alloc),
-	IOMMUFD_PLAN(IOMMU_GET_HW_INFO, struct iommu_hw_info,
-		     plan_get_hw_info),
+	IOMMUFD_PLAN(IOMMU_GET_HW_INFO, struct iommu_hw_info, plan_get_hw_info),
 	IOMMUFD_PLAN(IOMMU_HWPT_SET_DIRTY_TRACKING,
 		     struct iommu_hwpt_set_dirty_tracking, NULL),
 	IOMMUFD_PLAN(IOMMU_HWPT_GET_DIRTY_BITMAP,
@@ -254,13 +254,16 @@ static const struct cmd_plan cmd_plans[] = {
 	{ .cmd = VFIO_CHECK_EXTENSION, .kind = PLAN_NONE },
 	{ .cmd = VFIO_SET_IOMMU, .kind = PLAN_NONE },
 	/* The handler reads the fixed part even when argsz is smaller. */
-	{ .cmd = VFIO_IOMMU_GET_INFO, .kind = PLAN_SIZED,
+	{ .cmd = VFIO_IOMMU_GET_INFO,
+	  .kind = PLAN_SIZED,
 	  .min_len = offsetofend(struct vfio_iommu_type1_info, iova_pgsizes),
 	  .size = KSIZE(struct vfio_iommu_type1_info) },
 	/* argsz is checked, but the handlers copy their struct regardless. */
-	{ .cmd = VFIO_IOMMU_MAP_DMA, .kind = PLAN_FIXED,
+	{ .cmd = VFIO_IOMMU_MAP_DMA,
+	  .kind = PLAN_FIXED,
 	  .size = sizeof(struct vfio_iommu_type1_dma_map) },
-	{ .cmd = VFIO_IOMMU_UNMAP_DMA, .kind = PLAN_FIXED_OUT,
+	{ .cmd = VFIO_IOMMU_UNMAP_DMA,
+	  .kind = PLAN_FIXED_OUT,
 	  .size = sizeof(struct vfio_iommu_type1_dma_unmap) },
 };
 

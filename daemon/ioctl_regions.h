@@ -38,9 +38,10 @@
 #define IOCTL_REGIONS_MAX 2
 
 enum ioctl_region_flags {
-	IOCTL_REGION_IN = 1 << 0,      /* fetched from the caller */
-	IOCTL_REGION_OUT = 1 << 1,     /* written back to the caller */
-	IOCTL_REGION_TOO_BIG = 1 << 2, /* over the transfer limit: not fetched */
+	IOCTL_REGION_IN = 1 << 0, /* fetched from the caller */
+	IOCTL_REGION_OUT = 1 << 1, /* written back to the caller */
+	IOCTL_REGION_TOO_BIG = 1
+			       << 2, /* over the transfer limit: not fetched */
 };
 
 struct ioctl_region {

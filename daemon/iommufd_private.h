@@ -59,8 +59,8 @@ struct iommufd_fd_install;
  */
 struct iommufd_limits {
 	uint32_t objects;
-	uint64_t areas;	       /* IOVA mappings in all its IOASes */
-	uint32_t iova_ranges;  /* allowed + reserved ranges, per IOAS */
+	uint64_t areas; /* IOVA mappings in all its IOASes */
+	uint32_t iova_ranges; /* allowed + reserved ranges, per IOAS */
 	uint64_t pinned_pages; /* for its mappings and accesses */
 };
 
@@ -88,17 +88,17 @@ struct iommufd_ctx {
 	bool dying;
 	struct iommufd_object **objects; /* indexed by id, [0] unused */
 	unsigned int nr_slots;
-	unsigned int nr_objects;	 /* reserved or published */
-	unsigned int lowest_free;	 /* no free id below this */
+	unsigned int nr_objects; /* reserved or published */
+	unsigned int lowest_free; /* no free id below this */
 	struct ucaller opener;
 	struct iommufd_limits limits;
-	struct iopt_budget budget;	 /* what its IOASes hold, against limits */
-	bool account_mm;		 /* IOMMU_OPTION_RLIMIT_MODE */
-	struct iommufd_ioas *vfio_ioas;	 /* VFIO compat IOAS, not referenced */
+	struct iopt_budget budget; /* what its IOASes hold, against limits */
+	bool account_mm; /* IOMMU_OPTION_RLIMIT_MODE */
+	struct iommufd_ioas *vfio_ioas; /* VFIO compat IOAS, not referenced */
 	struct list_head pending_installs; /* prepared, fd not yet installed */
 	uint64_t next_install_token;
 	/* for inspection (iommufdctl) */
-	struct list_head item;		 /* on iommufd_contexts */
+	struct list_head item; /* on iommufd_contexts */
 	uint64_t serial;
 	char comm[16];
 	struct timespec opened;
@@ -131,7 +131,7 @@ void iommufd_ctx_unlock(struct iommufd_ctx *ictx);
 #define IOMMUFD_STATS_ERRNO_MAX 160
 #define IOMMUFD_STATS_LATENCY_BUCKETS 24
 struct iommufd_stats {
-	uint64_t calls[256];			  /* by _IOC_NR */
+	uint64_t calls[256]; /* by _IOC_NR */
 	uint64_t errors[IOMMUFD_STATS_ERRNO_MAX]; /* by errno */
 	/* [0]: < 1 us; [i]: [2^(i-1), 2^i) us; the last one: anything more */
 	uint64_t latency_us[IOMMUFD_STATS_LATENCY_BUCKETS];
@@ -209,7 +209,8 @@ struct iommufd_ucmd {
 
 long iommufd_ctx_ioctl_install(struct iommufd_ctx *ictx,
 			       const struct ucaller *caller, unsigned int cmd,
-			       uint64_t arg, struct iommufd_fd_install *install);
+			       uint64_t arg,
+			       struct iommufd_fd_install *install);
 long iommufd_priv_ioctl(struct iommufd_ctx *ictx, const struct ucaller *caller,
 			unsigned int cmd, uint64_t arg);
 void iommufd_fd_abort_pending(struct iommufd_ctx *ictx);
@@ -241,8 +242,8 @@ void iommufd_object_put_and_try_destroy(struct iommufd_ctx *ictx,
 void iommufd_object_destroy_all(struct iommufd_ctx *ictx);
 const char *iommufd_object_type_name(enum iommufd_object_type type);
 
-#define iommufd_object_alloc_type(ictx, ptr, type)                          \
-	container_of(iommufd_object_alloc(ictx, sizeof(*(ptr)), type),      \
+#define iommufd_object_alloc_type(ictx, ptr, type)                     \
+	container_of(iommufd_object_alloc(ictx, sizeof(*(ptr)), type), \
 		     __typeof__(*(ptr)), obj)
 
 static inline void iommufd_object_get(struct iommufd_object *obj)
@@ -363,11 +364,11 @@ int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
 struct iommufd_fault {
 	struct iommufd_object obj; /* must be first */
 	struct iommufd_ctx *ictx;
-	struct list_head deliver;  /* pending groups */
+	struct list_head deliver; /* pending groups */
 	struct list_head response; /* delivered, awaiting response */
-	struct objfile *file;	   /* what the caller reads and writes */
-	unsigned int pending;	   /* groups in deliver and response */
-	bool aborted;		   /* the fd never reached the caller */
+	struct objfile *file; /* what the caller reads and writes */
+	unsigned int pending; /* groups in deliver and response */
+	bool aborted; /* the fd never reached the caller */
 };
 
 int iommufd_fault_alloc(struct iommufd_ucmd *ucmd);
@@ -390,8 +391,7 @@ void iommufd_access_destroy(struct iommufd_access *access);
 bool iommufd_access_needs_pin(const struct iommufd_access *access);
 unsigned int iommufd_access_ioas_id(const struct iommufd_object *obj);
 int iommufd_access_attach(struct iommufd_access *access, unsigned int ioas_id);
-int iommufd_access_replace(struct iommufd_access *access,
-			   unsigned int ioas_id);
+int iommufd_access_replace(struct iommufd_access *access, unsigned int ioas_id);
 void iommufd_access_detach(struct iommufd_access *access);
 int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova,
 			     uint64_t length, uint64_t *paddrs,

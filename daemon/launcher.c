@@ -71,8 +71,8 @@ struct pending {
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t gone; /* a thread exited */
-	int sock;	     /* registration socket */
-	int wake[2];	     /* readable once stopping */
+	int sock; /* registration socket */
+	int wake[2]; /* readable once stopping */
 	bool stopping;
 	char *sock_path;
 	unsigned int threads; /* registrar + one per listener */
@@ -280,8 +280,9 @@ static void handle_fd_ioctl(int listener, const struct seccomp_notif *req)
 		return;
 	}
 	c.file = open(priv.path, O_RDWR | O_CLOEXEC);
-	fd = c.file < 0 ? -1 : ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD,
-				     (addfd.srcfd = (uint32_t)c.file, &addfd));
+	fd = c.file < 0 ? -1 :
+			  ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD,
+				(addfd.srcfd = (uint32_t)c.file, &addfd));
 	if (fd < 0) {
 		int err = errno;
 
@@ -295,8 +296,9 @@ static void handle_fd_ioctl(int listener, const struct seccomp_notif *req)
 	priv.fd = fd;
 	/* As copy_to_user in the kernel: a struct we cannot write is EFAULT. */
 	if (ioctl(c.dup, IOMMUFDD_PRIV_FD_COMMIT, &priv) < 0) {
-		log_info("supervisor: pid %d's struct is no longer writable; fd %d was installed but the ioctl fails (EFAULT)",
-			 (int)req->pid, fd);
+		log_info(
+			"supervisor: pid %d's struct is no longer writable; fd %d was installed but the ioctl fails (EFAULT)",
+			(int)req->pid, fd);
 		call_finish(&c, -EFAULT, false);
 		return;
 	}
@@ -371,7 +373,8 @@ static void *listener_main(void *p)
 		}
 		if (pfd[0].revents)
 			break;
-		if ((pfd[1].revents & POLLIN) && !handle_notification(a.listener))
+		if ((pfd[1].revents & POLLIN) &&
+		    !handle_notification(a.listener))
 			continue;
 		if (pfd[1].revents & (POLLHUP | POLLERR | POLLIN))
 			break; /* the launched program is gone */
@@ -483,7 +486,8 @@ static void read_hello(struct pending *p)
 				  (unsigned int)p->uid);
 		}
 	}
-	if (send(p->fd, answer, strlen(answer), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+	if (send(p->fd, answer, strlen(answer), MSG_NOSIGNAL | MSG_DONTWAIT) <
+	    0)
 		log_debug("supervisor: launcher went away");
 	if (listener >= 0)
 		close(listener);
@@ -608,8 +612,8 @@ int launcher_start(struct event_base *base, const char *rundir,
 		return -ENAMETOOLONG;
 	strcpy(addr.sun_path, sup.sock_path);
 	unlink(sup.sock_path);
-	sup.sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			  0);
+	sup.sock = socket(AF_UNIX,
+			  SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (sup.sock < 0 ||
 	    bind(sup.sock, (struct sockaddr *)&addr, sizeof(addr)) ||
 	    listen(sup.sock, 64) || pipe2(sup.wake, O_CLOEXEC)) {
@@ -654,7 +658,8 @@ void launcher_stop(void)
 	}
 	/* A thread stuck in a request still polls the wake pipe: keep it. */
 	if (!all_gone) {
-		log_warnx("supervisor: a launched program's request is stuck; leaving its thread");
+		log_warnx(
+			"supervisor: a launched program's request is stuck; leaving its thread");
 		objfile_stop();
 		return;
 	}

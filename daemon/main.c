@@ -100,7 +100,8 @@ static void usage(FILE *out)
 		"  -d, --cuse-device MAJ:MIN  number of the cuse device (default: 0:0,\n"
 		"                          any free number)\n"
 		"  -r, --run-dir DIR       object files and the iommufd-run socket\n"
-		"                          (default: " DEFAULT_RUN_DIR "; \"none\" turns\n"
+		"                          (default: " DEFAULT_RUN_DIR
+		"; \"none\" turns\n"
 		"                          fd-returning ioctls off)\n"
 		"  -m, --mode MODE         permissions of PATH, the launcher socket and the\n"
 		"                          object files' directory (octal; default 0660)\n"
@@ -172,8 +173,9 @@ static uint64_t parse_size(const char *arg, const char *what)
 	if (*end) {
 		unit = strchr(units, *end);
 		if (!unit || end[1])
-			usage_error("%s: unknown unit in '%s' (use K, M, G or T)",
-				    what, arg);
+			usage_error(
+				"%s: unknown unit in '%s' (use K, M, G or T)",
+				what, arg);
 		for (const char *u = units; u <= unit; u++) {
 			if (v > UINT64_MAX / 1024)
 				usage_error("%s: '%s' is too big", what, arg);
@@ -200,7 +202,8 @@ static void parse_options(int argc, char **argv, struct daemon_options *opts)
 		{ "max-pinned", required_argument, NULL, OPT_MAX_PINNED },
 		{ "max-user-objects", required_argument, NULL,
 		  OPT_MAX_USER_OBJECTS },
-		{ "max-user-areas", required_argument, NULL, OPT_MAX_USER_AREAS },
+		{ "max-user-areas", required_argument, NULL,
+		  OPT_MAX_USER_AREAS },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -218,16 +221,17 @@ static void parse_options(int argc, char **argv, struct daemon_options *opts)
 	};
 
 	/* Leading ':' lets us word the errors ourselves. */
-	while ((c = getopt_long(argc, argv, ":b:t:p:d:r:m:g:fl:hV", long_options,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":b:t:p:d:r:m:g:fl:hV",
+				long_options, NULL)) != -1) {
 		switch (c) {
 		case 'm': {
 			char *end;
 			unsigned long mode = strtoul(optarg, &end, 8);
 
 			if (!*optarg || *end || mode > 07777)
-				usage_error("--mode wants an octal mode, not '%s'",
-					    optarg);
+				usage_error(
+					"--mode wants an octal mode, not '%s'",
+					optarg);
 			daemon_permission.mode = (mode_t)mode;
 			break;
 		}
@@ -237,17 +241,18 @@ static void parse_options(int argc, char **argv, struct daemon_options *opts)
 			opts->group = optarg;
 			break;
 		case OPT_MAX_OBJECTS:
-			iommufd_default_limits.objects =
-				(uint32_t)parse_count(optarg, "--max-objects",
-						      UINT32_MAX);
+			iommufd_default_limits.objects = (uint32_t)parse_count(
+				optarg, "--max-objects", UINT32_MAX);
 			break;
 		case OPT_MAX_AREAS:
 			iommufd_default_limits.areas =
 				parse_count(optarg, "--max-areas", UINT64_MAX);
 			break;
 		case OPT_MAX_RANGES:
-			iommufd_default_limits.iova_ranges = (uint32_t)parse_count(
-				optarg, "--max-iova-ranges", UINT32_MAX);
+			iommufd_default_limits.iova_ranges =
+				(uint32_t)parse_count(optarg,
+						      "--max-iova-ranges",
+						      UINT32_MAX);
 			break;
 		case OPT_MAX_USER_OBJECTS:
 			user_budget_max[USER_BUDGET_OBJECTS] = parse_count(
@@ -286,8 +291,9 @@ static void parse_options(int argc, char **argv, struct daemon_options *opts)
 
 			if (sscanf(optarg, "%u:%u%c", &opts->cuse_major,
 				   &opts->cuse_minor, &extra) != 2)
-				usage_error("--cuse-device wants MAJOR:MINOR, not '%s'",
-					    optarg);
+				usage_error(
+					"--cuse-device wants MAJOR:MINOR, not '%s'",
+					optarg);
 			break;
 		}
 		case 'r':
@@ -387,9 +393,11 @@ static void check_ptrace_capability(enum transport_kind kind)
 	if (have_effective_cap(CAP_SYS_PTRACE))
 		return;
 	if (kind == TRANSPORT_CUSE)
-		log_warnx("no CAP_SYS_PTRACE: callers this user may not ptrace are served from copies the kernel makes (slower, and their memory cannot be mapped)");
+		log_warnx(
+			"no CAP_SYS_PTRACE: callers this user may not ptrace are served from copies the kernel makes (slower, and their memory cannot be mapped)");
 	else
-		log_warnx("no CAP_SYS_PTRACE: only callers this user may ptrace can be served");
+		log_warnx(
+			"no CAP_SYS_PTRACE: only callers this user may ptrace can be served");
 }
 
 /*
@@ -447,8 +455,8 @@ static enum transport_kind choose_transport(enum transport_kind requested)
 	}
 	log_info("transport: fuse (no %s%s)", CUSE_CHANNEL,
 		 tried_modprobe ? ", and modprobe cuse did not make one" :
-		 geteuid() ? "; loading cuse.ko needs root" :
-			     "; no " MODPROBE " to load cuse.ko");
+		 geteuid()	? "; loading cuse.ko needs root" :
+				  "; no " MODPROBE " to load cuse.ko");
 	return TRANSPORT_FUSE;
 }
 
@@ -528,8 +536,9 @@ int main(int argc, char **argv)
 	 * (sysusers.d creates it; see iommufdd.sysusers.)
 	 */
 	if (permission_parse_group(opts.group, &daemon_permission.gid)) {
-		log_warnx("no group '%s': only root may use %s (create the group or use --group)",
-			  opts.group, opts.path);
+		log_warnx(
+			"no group '%s': only root may use %s (create the group or use --group)",
+			opts.group, opts.path);
 		daemon_permission.gid = 0;
 	}
 
@@ -568,8 +577,8 @@ int main(int argc, char **argv)
 	}
 
 	if (strcmp(opts.run_dir, "none")) {
-		if (launcher_start(base, opts.run_dir, served_path(&opts, kind)) <
-		    0)
+		if (launcher_start(base, opts.run_dir,
+				   served_path(&opts, kind)) < 0)
 			log_warnx("fd-returning ioctls are off: cannot set up "
 				  "%s",
 				  opts.run_dir);

@@ -46,8 +46,8 @@ struct bucket_pins {
 };
 
 struct window {
-	struct addr_range range;  /* the daemon addresses, as paddrs */
-	struct itree_node chunk;  /* [chunk, chunk] in the file's tree */
+	struct addr_range range; /* the daemon addresses, as paddrs */
+	struct itree_node chunk; /* [chunk, chunk] in the file's tree */
 	struct memfile *mf;
 	void *addr;
 	bool writable;
@@ -58,11 +58,11 @@ struct memfile {
 	struct list_head cache_item;
 	dev_t dev;
 	ino_t ino;
-	int fd_ro, fd_rw;	  /* -1 when not held */
-	uint64_t huge_size;	  /* hugetlbfs page size, or 0 */
+	int fd_ro, fd_rw; /* -1 when not held */
+	uint64_t huge_size; /* hugetlbfs page size, or 0 */
 
-	pthread_mutex_t lock;	  /* everything below */
-	struct runmap pinned;	  /* users of each page: areas, accesses */
+	pthread_mutex_t lock; /* everything below */
+	struct runmap pinned; /* users of each page: areas, accesses */
 	struct list_head buckets; /* struct bucket_pins */
 	struct itree windows_ro, windows_rw;
 };
@@ -162,7 +162,8 @@ static const struct addr_owner_ops window_ops = {
 static struct window *window_map(struct memfile *mf, uint64_t chunk,
 				 bool writable, int *err)
 {
-	int fd = writable ? mf->fd_rw : (mf->fd_ro >= 0 ? mf->fd_ro : mf->fd_rw);
+	int fd = writable ? mf->fd_rw :
+			    (mf->fd_ro >= 0 ? mf->fd_ro : mf->fd_rw);
 	int prot = PROT_READ | (writable ? PROT_WRITE : 0);
 	uint64_t reserve_len = 2 * MEMFILE_WINDOW, start;
 	struct window *w;
@@ -171,7 +172,8 @@ static struct window *window_map(struct memfile *mf, uint64_t chunk,
 
 	if (atomic_fetch_add(&nr_windows, 1) >= MAX_WINDOWS) {
 		atomic_fetch_sub(&nr_windows, 1);
-		log_warnx("memory windows: all %d in use; refusing more", MAX_WINDOWS);
+		log_warnx("memory windows: all %d in use; refusing more",
+			  MAX_WINDOWS);
 		*err = -ENOMEM;
 		return NULL;
 	}
@@ -446,8 +448,8 @@ static uint64_t mf_paddr(struct iopt_pages *p, uint64_t index, bool writable,
 	return (uint64_t)(uintptr_t)w->addr + index % WINDOW_PAGES * PAGE_SIZE;
 }
 
-static int mf_rw(struct iopt_pages *p, uint64_t offset, void *buf,
-		 uint64_t len, bool write)
+static int mf_rw(struct iopt_pages *p, uint64_t offset, void *buf, uint64_t len,
+		 bool write)
 {
 	struct memfile *mf = mf_of(p);
 	uint64_t last;
@@ -666,8 +668,8 @@ static int open_vma_file(const struct ucaller *caller, int maps_fd,
 	path_fd = caller_proc_open(caller, name, O_PATH);
 	if (path_fd < 0)
 		return path_fd == -ESRCH ? -EAGAIN : path_fd;
-	if (statx(path_fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC,
-		  STATX_INO, &stx) ||
+	if (statx(path_fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO,
+		  &stx) ||
 	    makedev(stx.stx_dev_major, stx.stx_dev_minor) != vma->dev ||
 	    stx.stx_ino != vma->inode) {
 		close(path_fd);
@@ -694,7 +696,8 @@ int memfile_from_vma(const struct ucaller *caller, int maps_fd,
 	struct memfile *mf;
 	int fd;
 
-	if (!vma->shared || !vma->file || !memfs_is_memory_dev(caller, vma->dev))
+	if (!vma->shared || !vma->file ||
+	    !memfs_is_memory_dev(caller, vma->dev))
 		return -EOPNOTSUPP;
 	/*
 	 * The caller maps this inode shared (and writable, if so) right now:
@@ -735,8 +738,8 @@ int memfile_from_caller_fd(const struct ucaller *caller, int fd,
 	/* It may have been replaced since; check without waiting on it. */
 	if (statx(dup, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO,
 		  &stx) ||
-	    !memfs_is_memory_dev(caller,
-				 makedev(stx.stx_dev_major, stx.stx_dev_minor))) {
+	    !memfs_is_memory_dev(caller, makedev(stx.stx_dev_major,
+						 stx.stx_dev_minor))) {
 		close(dup);
 		return -EOPNOTSUPP;
 	}

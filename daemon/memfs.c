@@ -28,9 +28,9 @@
 struct memfs_dev {
 	struct list_head item;
 	dev_t dev;
-	int mnt_id;	    /* -1: unknown (learnt from a device number) */
+	int mnt_id; /* -1: unknown (learnt from a device number) */
 	unsigned int holds; /* files of it the daemon holds */
-	bool internal;	    /* a kernel-internal mount: always valid */
+	bool internal; /* a kernel-internal mount: always valid */
 };
 
 static pthread_mutex_t memfs_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -105,8 +105,8 @@ static void learn_internal(unsigned int mfd_flags, const char *what)
 	}
 	pthread_mutex_unlock(&memfs_lock);
 	/* Kept open: the superblock, and so its device number, stays ours. */
-	log_debug("memfs: %s is device %u:%u, mount %d", what,
-		  major(st.st_dev), minor(st.st_dev), mnt_id);
+	log_debug("memfs: %s is device %u:%u, mount %d", what, major(st.st_dev),
+		  minor(st.st_dev), mnt_id);
 }
 
 int memfs_init(void)

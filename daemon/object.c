@@ -53,9 +53,10 @@ struct iommufd_object *iommufd_object_alloc(struct iommufd_ctx *ictx,
 	}
 	if (ictx->limits.objects && ictx->nr_objects >= ictx->limits.objects) {
 		if (!ictx->budget.warned)
-			log_info("client %llu (pid %d) reached its limit of %u objects (--max-objects)",
-				 (unsigned long long)ictx->serial,
-				 (int)ictx->opener.pid, ictx->limits.objects);
+			log_info(
+				"client %llu (pid %d) reached its limit of %u objects (--max-objects)",
+				(unsigned long long)ictx->serial,
+				(int)ictx->opener.pid, ictx->limits.objects);
 		ictx->budget.warned = true;
 		errno = ENOMEM;
 		return NULL;
@@ -148,8 +149,7 @@ void iommufd_put_object(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 	obj->users--;
 }
 
-static void object_destroy(struct iommufd_ctx *ictx,
-			   struct iommufd_object *obj)
+static void object_destroy(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 {
 	log_debug("destroy %s %u", iommufd_object_type_name(obj->type),
 		  obj->id);
@@ -217,8 +217,9 @@ void iommufd_object_destroy_all(struct iommufd_ctx *ictx)
 			}
 		}
 		if (!progress) {
-			log_warnx("context release: %u objects still referenced",
-				  ictx->nr_objects);
+			log_warnx(
+				"context release: %u objects still referenced",
+				ictx->nr_objects);
 			/* Lost to the context, not to its user's budget. */
 			user_budget_uncharge(ictx->budget.user,
 					     USER_BUDGET_OBJECTS,

@@ -49,8 +49,8 @@ struct objfile {
 	const struct objfile_ops *ops;
 	struct objfile_owner *owner;
 	void *priv;
-	unsigned int opens;	  /* open file descriptions */
-	bool removed;		  /* the object is gone, the file lingers */
+	unsigned int opens; /* open file descriptions */
+	bool removed; /* the object is gone, the file lingers */
 	struct fuse_pollhandle *ph;
 };
 
@@ -208,7 +208,7 @@ struct file_job {
 	struct fuse_file_info fi;
 	struct fuse_pollhandle *ph;
 	size_t size;
-	char data[];		     /* the write's bytes */
+	char data[]; /* the write's bytes */
 };
 
 static void job_open(struct file_job *j)
@@ -309,8 +309,9 @@ static void job_poll(struct file_job *j)
 		f->ph = j->ph;
 	}
 	pthread_mutex_unlock(&od.lock);
-	events = f->removed ? POLLERR :
-		 f->ops->poll ? f->ops->poll(f->priv) : 0;
+	events = f->removed   ? POLLERR :
+		 f->ops->poll ? f->ops->poll(f->priv) :
+				0;
 	fuse_reply_poll(j->req, events);
 }
 
@@ -483,8 +484,9 @@ int objfile_start(struct event_base *base, const char *dir)
 	 * only the supervisor opens them by name. Anybody else would be
 	 * reading another program's fault queue.
 	 */
-	static char arg_mount_opts[] = "allow_other,default_permissions,"
-				       "fsname=iommufdd,subtype=iommufd-objects";
+	static char arg_mount_opts[] =
+		"allow_other,default_permissions,"
+		"fsname=iommufdd,subtype=iommufd-objects";
 	char *argv[] = { arg_name, arg_opt, arg_mount_opts, NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
 	struct statfs sfs;
@@ -524,8 +526,8 @@ int objfile_start(struct event_base *base, const char *dir)
 	od.dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
 	fd = fuse_session_fd(od.se);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	od.readable = event_new(base, fd, EV_READ | EV_PERSIST, od_readable,
-				NULL);
+	od.readable =
+		event_new(base, fd, EV_READ | EV_PERSIST, od_readable, NULL);
 	event_add(od.readable, NULL);
 	od.dir = strdup(dir);
 	od.next_ino = FUSE_ROOT_ID + 1;

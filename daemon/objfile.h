@@ -56,9 +56,8 @@ void objfile_drain(void);
  * A new file "<kind>-<n>" in the directory, whose requests run on
  * @owner's queue; NULL if objfile is not on (or no memory).
  */
-struct objfile *objfile_create(const char *kind,
-			       const struct objfile_ops *ops, void *priv,
-			       struct objfile_owner *owner);
+struct objfile *objfile_create(const char *kind, const struct objfile_ops *ops,
+			       void *priv, struct objfile_owner *owner);
 /* The object is gone: the file disappears; open descriptors get EIO. */
 void objfile_remove(struct objfile *file);
 /* Is any descriptor of the file open? */

@@ -51,8 +51,8 @@ void iopt_pages_get_info(struct iopt_pages *p, struct iopt_pages_info *info)
 
 /* ---- storages that hold nothing ----------------------------------- */
 
-static int fail_pin_efault(struct iopt_pages *p, uint64_t first,
-			   uint64_t last, const struct pin_user *u)
+static int fail_pin_efault(struct iopt_pages *p, uint64_t first, uint64_t last,
+			   const struct pin_user *u)
 {
 	(void)p;
 	(void)first;
@@ -61,8 +61,8 @@ static int fail_pin_efault(struct iopt_pages *p, uint64_t first,
 	return -EFAULT;
 }
 
-static int fail_pin_einval(struct iopt_pages *p, uint64_t first,
-			   uint64_t last, const struct pin_user *u)
+static int fail_pin_einval(struct iopt_pages *p, uint64_t first, uint64_t last,
+			   const struct pin_user *u)
 {
 	(void)p;
 	(void)first;
@@ -71,14 +71,15 @@ static int fail_pin_einval(struct iopt_pages *p, uint64_t first,
 	return -EINVAL;
 }
 
-static int fail_pin_eperm(struct iopt_pages *p, uint64_t first,
-			  uint64_t last, const struct pin_user *u)
+static int fail_pin_eperm(struct iopt_pages *p, uint64_t first, uint64_t last,
+			  const struct pin_user *u)
 {
 	(void)p;
 	(void)first;
 	(void)last;
 	(void)u;
-	log_info("cannot pin memory that a caller out of the daemon's reach (another pid namespace, or no ptrace access) mapped");
+	log_info(
+		"cannot pin memory that a caller out of the daemon's reach (another pid namespace, or no ptrace access) mapped");
 	return -EPERM;
 }
 
@@ -92,8 +93,8 @@ static void none_unpin(struct iopt_pages *p, uint64_t first, uint64_t last,
 	log_err("unpin of a storage that holds nothing");
 }
 
-static uint64_t none_paddr(struct iopt_pages *p, uint64_t index,
-			   bool writable, uint64_t *contig)
+static uint64_t none_paddr(struct iopt_pages *p, uint64_t index, bool writable,
+			   uint64_t *contig)
 {
 	(void)p;
 	(void)index;
@@ -172,7 +173,7 @@ struct iopt_pages iopt_pages_not_memory = {
 /* ---- composite storage --------------------------------------------- */
 
 struct segment {
-	uint64_t first;	    /* first index in the composite */
+	uint64_t first; /* first index in the composite */
 	uint64_t npages;
 	struct iopt_pages *sub;
 	uint64_t sub_first; /* its first index in @sub */
@@ -206,13 +207,13 @@ static struct segment *seg_at(struct composite *c, uint64_t index)
 }
 
 /* Walk [first, last] segment by segment, each clipped to the range. */
-#define for_each_seg_piece(c, s, first, last, pf, pl)                      \
-	for (s = seg_at(c, first), pf = first;                              \
-	     s < (c)->seg + (c)->nseg && pf <= (last) &&                    \
-	     ((pl = s->first + s->npages - 1 < (last) ?                     \
-			    s->first + s->npages - 1 :                      \
-			    (last)),                                        \
-	      true);                                                        \
+#define for_each_seg_piece(c, s, first, last, pf, pl)    \
+	for (s = seg_at(c, first), pf = first;           \
+	     s < (c)->seg + (c)->nseg && pf <= (last) && \
+	     ((pl = s->first + s->npages - 1 < (last) ?  \
+			    s->first + s->npages - 1 :   \
+			    (last)),                     \
+	      true);                                     \
 	     pf = pl + 1, s++)
 
 static int comp_pin(struct iopt_pages *p, uint64_t first, uint64_t last,
@@ -225,7 +226,8 @@ static int comp_pin(struct iopt_pages *p, uint64_t first, uint64_t last,
 
 	if (last >= p->npages)
 		return -EFAULT;
-	for_each_seg_piece(c, s, first, last, pf, pl) {
+	for_each_seg_piece(c, s, first, last, pf, pl)
+	{
 		ret = iopt_pages_pin(s->sub, s->sub_first + pf - s->first,
 				     s->sub_first + pl - s->first, u);
 		if (ret)
@@ -234,7 +236,8 @@ static int comp_pin(struct iopt_pages *p, uint64_t first, uint64_t last,
 	if (!ret)
 		return 0;
 	failed = s;
-	for_each_seg_piece(c, s, first, last, pf, pl) {
+	for_each_seg_piece(c, s, first, last, pf, pl)
+	{
 		if (s == failed)
 			break;
 		iopt_pages_unpin(s->sub, s->sub_first + pf - s->first,
@@ -255,13 +258,13 @@ static void comp_unpin(struct iopt_pages *p, uint64_t first, uint64_t last,
 				 s->sub_first + pl - s->first, u);
 }
 
-static uint64_t comp_paddr(struct iopt_pages *p, uint64_t index,
-			   bool writable, uint64_t *contig)
+static uint64_t comp_paddr(struct iopt_pages *p, uint64_t index, bool writable,
+			   uint64_t *contig)
 {
 	struct segment *s = seg_at(comp_of(p), index);
 	uint64_t in_seg = s->first + s->npages - index;
-	uint64_t paddr = iopt_pages_paddr(s->sub, s->sub_first + index - s->first,
-					  writable, contig);
+	uint64_t paddr = iopt_pages_paddr(
+		s->sub, s->sub_first + index - s->first, writable, contig);
 
 	if (*contig > in_seg)
 		*contig = in_seg;
@@ -311,10 +314,11 @@ static bool comp_holds(struct iopt_pages *p, uint64_t first, uint64_t last,
 	struct segment *s;
 	uint64_t pf, pl;
 
-	for_each_seg_piece(c, s, first, last, pf, pl)
-		if (iopt_pages_holds(s->sub, s->sub_first + pf - s->first,
-				     s->sub_first + pl - s->first, key))
-			return true;
+	for_each_seg_piece(
+		c, s, first, last, pf,
+		pl) if (iopt_pages_holds(s->sub, s->sub_first + pf - s->first,
+					 s->sub_first + pl - s->first,
+					 key)) return true;
 	return false;
 }
 
@@ -343,11 +347,11 @@ static const struct iopt_pages_ops composite_ops = {
 struct binder {
 	const struct ucaller *caller;
 	bool writable;
-	int maps_fd;		 /* the caller's maps, opened for this MAP */
-	struct mm_handle *mm;	 /* opened at the first private piece */
+	int maps_fd; /* the caller's maps, opened for this MAP */
+	struct mm_handle *mm; /* opened at the first private piece */
 	struct segment *seg;
 	unsigned int nseg, cap;
-	uint64_t npages;	 /* bound so far */
+	uint64_t npages; /* bound so far */
 };
 
 static void binder_free(struct binder *b)
@@ -377,8 +381,9 @@ static int binder_add(struct binder *b, struct iopt_pages *sub,
 		return 0;
 	}
 	if (b->nseg == MAX_SEGMENTS) {
-		log_info("pid %d: a mapping crosses more than %d differently backed ranges; refusing it",
-			 (int)b->caller->pid, MAX_SEGMENTS);
+		log_info(
+			"pid %d: a mapping crosses more than %d differently backed ranges; refusing it",
+			(int)b->caller->pid, MAX_SEGMENTS);
 		iopt_pages_put(sub);
 		return -ENOMEM;
 	}
@@ -446,10 +451,9 @@ static int bind_vma(struct binder *b, const struct vma_info *vma,
 				break;
 		}
 		if (!ret)
-			return binder_add(b, memfile_pages(mf),
-					  (vma->offset + va - vma->start) /
-						  PAGE_SIZE,
-					  n);
+			return binder_add(
+				b, memfile_pages(mf),
+				(vma->offset + va - vma->start) / PAGE_SIZE, n);
 		if (ret != -EOPNOTSUPP)
 			return ret == -EAGAIN ? -EFAULT : ret;
 		/*

@@ -42,22 +42,22 @@ struct pin_user {
 };
 
 struct iopt_pages_info {
-	const char *kind;     /* "file", "private", "composite", ... */
-	pid_t tgid;	      /* private memory: its process */
-	uint64_t base;	      /* file: device and inode in info->ino */
+	const char *kind; /* "file", "private", "composite", ... */
+	pid_t tgid; /* private memory: its process */
+	uint64_t base; /* file: device and inode in info->ino */
 	uint64_t ino;
 	uint64_t npinned;
 	unsigned int refs;
-	bool writable;	      /* write access was proven */
+	bool writable; /* write access was proven */
 };
 
 /* A page of memory as a caller names it (for the selftest checks). */
 struct page_key {
 	bool file;
-	dev_t dev;	 /* file: device and inode, and the page in it */
+	dev_t dev; /* file: device and inode, and the page in it */
 	uint64_t ino;
 	uint64_t index;
-	pid_t tgid;	 /* private: the process and its address */
+	pid_t tgid; /* private: the process and its address */
 	uint64_t va;
 };
 
@@ -87,7 +87,7 @@ struct iopt_pages_ops {
 struct iopt_pages {
 	const struct iopt_pages_ops *ops;
 	atomic_uint refs; /* 0: static, never freed */
-	uint64_t npages;  /* indexes are [0, npages) */
+	uint64_t npages; /* indexes are [0, npages) */
 };
 
 /*

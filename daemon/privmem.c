@@ -28,8 +28,8 @@
 struct mm_handle {
 	atomic_uint refs;
 	pid_t tgid;
-	int mem_fd;	/* reads and writes */
-	int maps_fd;	/* which mappings exist */
+	int mem_fd; /* reads and writes */
+	int maps_fd; /* which mappings exist */
 	int pagemap_fd; /* page frames, for the selftest checks */
 };
 
@@ -38,17 +38,17 @@ struct pin_chunk {
 	struct addr_range range;
 	struct itree_node index; /* [first, last] page indexes */
 	struct privmem *pm;
-	uint64_t held;		 /* pages of the run still pinned */
+	uint64_t held; /* pages of the run still pinned */
 };
 
 struct privmem {
 	struct iopt_pages pages;
 	struct mm_handle *mm;
 	uint64_t base_va;
-	pthread_mutex_t lock;	/* pinned, chunks */
+	pthread_mutex_t lock; /* pinned, chunks */
 	struct runmap pinned;
 	struct itree chunks;
-	atomic_bool told_gone;	/* logged that the memory went away */
+	atomic_bool told_gone; /* logged that the memory went away */
 };
 
 struct mm_handle *mm_handle_open(const struct ucaller *caller, int *err)
@@ -70,8 +70,9 @@ struct mm_handle *mm_handle_open(const struct ucaller *caller, int *err)
 	mm->maps_fd = caller_proc_open(caller, "maps", O_RDONLY);
 	mm->pagemap_fd = caller_proc_open(caller, "pagemap", O_RDONLY);
 	if (mm->mem_fd < 0 || mm->maps_fd < 0 || mm->pagemap_fd < 0) {
-		*err = mm->mem_fd < 0 ? mm->mem_fd :
-		       mm->maps_fd < 0 ? mm->maps_fd : mm->pagemap_fd;
+		*err = mm->mem_fd < 0  ? mm->mem_fd :
+		       mm->maps_fd < 0 ? mm->maps_fd :
+					 mm->pagemap_fd;
 		mm_handle_put(mm);
 		return NULL;
 	}
@@ -127,15 +128,16 @@ static int check_access(struct privmem *pm, uint64_t va, uint64_t len,
 
 		if (ret || !vma.read || (write && !vma.write)) {
 			if (!atomic_exchange(&pm->told_gone, true))
-				log_info("pid %d: private memory at 0x%" PRIx64
-					 " that a mapping uses is %s; DMA there "
-					 "fails (use shared memory to keep it "
-					 "reachable)",
-					 (int)pm->mm->tgid, va,
-					 ret == -ESRCH ? "gone (process exited "
-							 "or exec'd)" :
-					 ret ? "unmapped" :
-					       "no longer accessible");
+				log_info(
+					"pid %d: private memory at 0x%" PRIx64
+					" that a mapping uses is %s; DMA there "
+					"fails (use shared memory to keep it "
+					"reachable)",
+					(int)pm->mm->tgid, va,
+					ret == -ESRCH ? "gone (process exited "
+							"or exec'd)" :
+					ret	      ? "unmapped" :
+							"no longer accessible");
 			return -EFAULT;
 		}
 		va = vma.end;
@@ -147,8 +149,9 @@ static int mem_io(struct privmem *pm, uint64_t va, void *buf, uint64_t len,
 		  bool write)
 {
 	while (len) {
-		ssize_t n = write ? pwrite(pm->mm->mem_fd, buf, len, (off_t)va) :
-				    pread(pm->mm->mem_fd, buf, len, (off_t)va);
+		ssize_t n =
+			write ? pwrite(pm->mm->mem_fd, buf, len, (off_t)va) :
+				pread(pm->mm->mem_fd, buf, len, (off_t)va);
 
 		if (n <= 0)
 			return -EFAULT;
@@ -334,14 +337,15 @@ static uint64_t pm_paddr(struct iopt_pages *p, uint64_t index, bool writable,
 	}
 	pthread_mutex_unlock(&pm->lock);
 	if (!n) {
-		log_err("private storage: page %" PRIu64 " is not pinned", index);
+		log_err("private storage: page %" PRIu64 " is not pinned",
+			index);
 		*contig = 1;
 	}
 	return paddr;
 }
 
-static int pm_rw(struct iopt_pages *p, uint64_t offset, void *buf,
-		 uint64_t len, bool write)
+static int pm_rw(struct iopt_pages *p, uint64_t offset, void *buf, uint64_t len,
+		 bool write)
 {
 	struct privmem *pm = pm_of(p);
 	uint64_t va = pm->base_va + offset;

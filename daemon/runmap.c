@@ -242,8 +242,7 @@ struct release_batch {
 	uint64_t first, last;
 };
 
-static void release_add(struct release_batch *b, uint64_t first,
-			uint64_t last)
+static void release_add(struct release_batch *b, uint64_t first, uint64_t last)
 {
 	if (b->pending && b->last + 1 == first) {
 		b->last = last;

@@ -24,12 +24,18 @@
 struct run;
 
 struct runmap {
-	struct itree runs;	/* struct run, disjoint, count >= 1 */
-	uint64_t held;		/* pages with count >= 1 */
-	struct run *spare[2];	/* for the splits of a remove */
+	struct itree runs; /* struct run, disjoint, count >= 1 */
+	uint64_t held; /* pages with count >= 1 */
+	struct run *spare[2]; /* for the splits of a remove */
 };
 
-#define RUNMAP_INIT { ITREE_INIT, 0, { 0 } }
+#define RUNMAP_INIT            \
+	{                      \
+		ITREE_INIT, 0, \
+		{              \
+			0      \
+		}              \
+	}
 
 /*
  * Called for each maximal sub-range [first, last] that an add takes from 0

@@ -224,7 +224,8 @@ static int caller_frame(struct frame_reader *fr, uint64_t va, uint64_t *pfn)
 		return -EFAULT;
 	*pfn = entry & PAGEMAP_PFN_MASK;
 	if (!*pfn) {
-		log_warnx("selftest: the kernel shows the daemon no page frame numbers (it lacks CAP_SYS_ADMIN); refusing to compare them");
+		log_warnx(
+			"selftest: the kernel shows the daemon no page frame numbers (it lacks CAP_SYS_ADMIN); refusing to compare them");
 		return -EOPNOTSUPP;
 	}
 	return 0;
@@ -247,9 +248,9 @@ static bool frame_is_compound(uint64_t pfn)
 	if (kpageflags < 0 ||
 	    pread(kpageflags, &flags, 8, (off_t)(pfn * 8)) != 8)
 		return false;
-	return flags & ((1ULL << KPF_COMPOUND_HEAD) |
-			(1ULL << KPF_COMPOUND_TAIL) | (1ULL << KPF_HUGE) |
-			(1ULL << KPF_THP));
+	return flags &
+	       ((1ULL << KPF_COMPOUND_HEAD) | (1ULL << KPF_COMPOUND_TAIL) |
+		(1ULL << KPF_HUGE) | (1ULL << KPF_THP));
 }
 
 /*
@@ -266,15 +267,17 @@ static int test_md_check_map(struct iommufd_ucmd *ucmd, uint32_t id,
 	int ret = 0;
 
 	if (iova % MOCK_IO_PAGE_SIZE || length % MOCK_IO_PAGE_SIZE ||
-	    uptr % MOCK_IO_PAGE_SIZE || check_add_overflow_u64(uptr, length, &end))
+	    uptr % MOCK_IO_PAGE_SIZE ||
+	    check_add_overflow_u64(uptr, length, &end))
 		return -EINVAL;
 	hwpt_paging = get_md_pagetable(ucmd->ictx, id, &pt, &ret);
 	if (!hwpt_paging)
 		return ret;
 
 	if (length)
-		ret = frame_reader_open(&fr, ucmd->caller,
-					"MD_CHECK_MAP (reading its page tables)");
+		ret = frame_reader_open(
+			&fr, ucmd->caller,
+			"MD_CHECK_MAP (reading its page tables)");
 	for (; length && !ret; length -= MOCK_IO_PAGE_SIZE) {
 		uint64_t user_pfn, paddr, pin_pfn;
 		unsigned int flags;
@@ -421,13 +424,15 @@ static int test_md_check_refs(struct iommufd_ucmd *ucmd, uint64_t uptr,
 
 		ret = caller_frame(&fr, uptr, &pfn);
 		if (!ret)
-			ret = caller_page_key(ucmd->caller, maps_fd, uptr, &key);
+			ret = caller_page_key(ucmd->caller, maps_fd, uptr,
+					      &key);
 		if (ret || frame_is_compound(pfn))
 			continue;
 		ret = count_pins(&key, &pins);
 		if (!ret && pins != refs) {
-			log_debug("check_refs: page at 0x%llx has %u pins, expected %u",
-				  (unsigned long long)uptr, pins, refs);
+			log_debug(
+				"check_refs: page at 0x%llx has %u pins, expected %u",
+				(unsigned long long)uptr, pins, refs);
 			ret = -EIO;
 		}
 	}
@@ -559,7 +564,7 @@ struct selftest_access_item {
 };
 
 static void staccess_unpin_item(struct selftest_access *staccess,
-				 struct selftest_access_item *item)
+				struct selftest_access_item *item)
 {
 	list_del(&item->item);
 	iommufd_access_unpin_pages(staccess->access, item->iova, item->length);
@@ -619,7 +624,8 @@ static int test_create_access(struct iommufd_ucmd *ucmd,
 	unsigned int id;
 	int ret;
 
-	if (cmd->create_access.flags & ~MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES)
+	if (cmd->create_access.flags &
+	    ~MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES)
 		return -EOPNOTSUPP;
 	if (!ucmd->install || !objfile_enabled())
 		return iommufd_fd_needs_launcher(ucmd,
@@ -698,10 +704,9 @@ static int test_access_pages(struct iommufd_ucmd *ucmd,
 	paddrs = calloc(npages, sizeof(*paddrs));
 	if (!paddrs)
 		return -ENOMEM;
-	ret = iommufd_access_pin_pages(staccess->access, iova, len, paddrs,
-				       flags & MOCK_FLAGS_ACCESS_WRITE ?
-					       IOMMUFD_ACCESS_RW_WRITE :
-					       0);
+	ret = iommufd_access_pin_pages(
+		staccess->access, iova, len, paddrs,
+		flags & MOCK_FLAGS_ACCESS_WRITE ? IOMMUFD_ACCESS_RW_WRITE : 0);
 	if (ret)
 		goto out_free;
 
@@ -711,8 +716,9 @@ static int test_access_pages(struct iommufd_ucmd *ucmd,
 				(iova - ALIGN_DOWN_U64(iova, PAGE_SIZE));
 		struct frame_reader fr;
 
-		ret = frame_reader_open(&fr, ucmd->caller,
-					"ACCESS_PAGES (reading its page tables)");
+		ret = frame_reader_open(
+			&fr, ucmd->caller,
+			"ACCESS_PAGES (reading its page tables)");
 		for (i = 0; i < npages && !ret; i++, uptr += PAGE_SIZE) {
 			uint64_t user_pfn, pin_pfn;
 
@@ -764,8 +770,7 @@ static int test_destroy_access_pages(struct iommufd_ucmd *ucmd,
 	return -ENOENT;
 }
 
-static int test_access_rw(struct iommufd_ucmd *ucmd,
-			  struct iommu_test_cmd *cmd)
+static int test_access_rw(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd)
 {
 	uint64_t len = cmd->access_rw.length;
 	uint32_t flags = cmd->access_rw.flags;
@@ -821,7 +826,8 @@ static int test_dev_dma(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd)
 	void *buf;
 	int ret;
 
-	memcpy(&dma, (char *)cmd + offsetof(struct iommu_test_cmd, add_reserved),
+	memcpy(&dma,
+	       (char *)cmd + offsetof(struct iommu_test_cmd, add_reserved),
 	       sizeof(dma));
 	write = dma.flags & IOMMUFDD_TEST_DMA_WRITE;
 	if ((dma.flags & ~IOMMUFDD_TEST_DMA_WRITE) || dma.__reserved)
@@ -856,8 +862,7 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 
 	switch (cmd->op) {
 	case IOMMU_TEST_OP_ADD_RESERVED:
-		return test_add_reserved(ucmd, cmd->id,
-					 cmd->add_reserved.start,
+		return test_add_reserved(ucmd, cmd->id, cmd->add_reserved.start,
 					 cmd->add_reserved.length);
 	case IOMMU_TEST_OP_MOCK_DOMAIN:
 		return test_mock_domain(ucmd, cmd, 0);

@@ -45,9 +45,9 @@ struct session_readers {
 	struct transport_session *ts;
 	pthread_mutex_t lock;
 	pthread_cond_t promote; /* spares wait for the session */
-	pthread_cond_t kick;	/* the watchdog's sleep; stop */
-	pthread_cond_t gone;	/* a thread left */
-	int stop_fd;		/* readable once stopping */
+	pthread_cond_t kick; /* the watchdog's sleep; stop */
+	pthread_cond_t gone; /* a thread left */
+	int stop_fd; /* readable once stopping */
 	bool stopping;
 	bool watchdog_alive;
 	struct reader *holder; /* NULL while nobody holds the session */
@@ -110,8 +110,9 @@ static void connection_lost(struct session_readers *sr, int err)
 			log_warnx("%s: reading requests for %s failed: %s",
 				  ts->name, ts->path, strerror(-err));
 		else
-			log_warnx("%s: the kernel connection for %s is gone (unmounted or aborted)",
-				  ts->name, ts->path);
+			log_warnx(
+				"%s: the kernel connection for %s is gone (unmounted or aborted)",
+				ts->name, ts->path);
 		stop_locked(sr);
 	}
 	pthread_mutex_unlock(&sr->lock);
@@ -223,11 +224,13 @@ static void take_over(struct session_readers *sr)
 		err = spawn_reader(sr);
 	if (err)
 		/* The old reader takes the session back when it is done. */
-		log_warnx("%s: a request has held the session for %d ms and no thread can take over (%s)",
-			  sr->ts->name, READER_STALL_MS, strerror(-err));
+		log_warnx(
+			"%s: a request has held the session for %d ms and no thread can take over (%s)",
+			sr->ts->name, READER_STALL_MS, strerror(-err));
 	else
-		log_debug("%s: a request has held the session for %d ms; another thread reads on",
-			  sr->ts->name, READER_STALL_MS);
+		log_debug(
+			"%s: a request has held the session for %d ms; another thread reads on",
+			sr->ts->name, READER_STALL_MS);
 }
 
 /* Under the lock: sleep one period, or less if stopping. */
@@ -241,8 +244,8 @@ static void sleep_one_period(struct session_readers *sr)
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;
 	}
-	while (!sr->stopping &&
-	       pthread_cond_timedwait(&sr->kick, &sr->lock, &until) != ETIMEDOUT)
+	while (!sr->stopping && pthread_cond_timedwait(&sr->kick, &sr->lock,
+						       &until) != ETIMEDOUT)
 		;
 }
 
@@ -353,8 +356,7 @@ int session_readers_start(struct transport_session *ts)
 	return err;
 }
 
-bool session_readers_stop(struct transport_session *ts,
-			  unsigned int timeout_ms)
+bool session_readers_stop(struct transport_session *ts, unsigned int timeout_ms)
 {
 	struct session_readers *sr = ts->readers;
 	struct timespec until;
@@ -376,8 +378,9 @@ bool session_readers_stop(struct transport_session *ts,
 		;
 	all_gone = !sr->threads && !sr->watchdog_alive;
 	if (!all_gone)
-		log_warnx("%s: %u reader threads are stuck in requests; leaving them",
-			  ts->name, sr->threads);
+		log_warnx(
+			"%s: %u reader threads are stuck in requests; leaving them",
+			ts->name, sr->threads);
 	pthread_mutex_unlock(&sr->lock);
 	if (all_gone) {
 		ts->readers = NULL;

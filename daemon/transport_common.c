@@ -87,8 +87,9 @@ bool transport_session_cleanup(struct transport_session *ts)
 		if (!file)
 			break;
 		if (!iommufd_ctx_lock_timed(file->ictx, 0)) {
-			log_warnx("%s: a client's request is stuck; not releasing its context",
-				  ts->name);
+			log_warnx(
+				"%s: a client's request is stuck; not releasing its context",
+				ts->name);
 			pthread_mutex_lock(&ts->files_lock);
 			LIST_REMOVE(file, entry);
 			pthread_mutex_unlock(&ts->files_lock);
@@ -145,10 +146,11 @@ void transport_open(fuse_req_t req, struct fuse_file_info *fi)
 	struct transport_file *file;
 
 	if (!opener_allowed(req, &opener, fi->flags & O_ACCMODE)) {
-		log_info("%s: pid %d (uid %u) may not open %s (mode %04o, group %u)",
-			 ts->name, (int)opener.pid, (unsigned int)opener.uid,
-			 ts->path, (unsigned int)daemon_permission.mode,
-			 (unsigned int)daemon_permission.gid);
+		log_info(
+			"%s: pid %d (uid %u) may not open %s (mode %04o, group %u)",
+			ts->name, (int)opener.pid, (unsigned int)opener.uid,
+			ts->path, (unsigned int)daemon_permission.mode,
+			(unsigned int)daemon_permission.gid);
 		fuse_reply_err(req, EACCES);
 		return;
 	}
@@ -387,9 +389,10 @@ static void ioctl_run(struct wq_job *job)
 	r->caller.window = &window;
 	ret = iommufd_ctx_ioctl(r->ictx, &r->caller, r->cmd, r->arg);
 	if (window.too_big) {
-		log_warnx("pid %d: ioctl 0x%x needs more of its memory copied than the %llu bytes a CUSE retry can carry, and %s; failing with ENOMEM, as the kernel does for oversized retries",
-			  (int)r->caller.pid, r->cmd,
-			  (unsigned long long)r->limit, r->unreachable);
+		log_warnx(
+			"pid %d: ioctl 0x%x needs more of its memory copied than the %llu bytes a CUSE retry can carry, and %s; failing with ENOMEM, as the kernel does for oversized retries",
+			(int)r->caller.pid, r->cmd,
+			(unsigned long long)r->limit, r->unreachable);
 		ret = -ENOMEM;
 	}
 	n = uwindow_out_iov(&window, iov);

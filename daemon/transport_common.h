@@ -45,11 +45,11 @@ struct transport_file {
 
 struct transport_session {
 	const char *name; /* "fuse" or "cuse": prefixes log lines */
-	char *path;	  /* what clients open */
+	char *path; /* what clients open */
 	struct fuse_session *session;
-	struct event_base *base;	 /* its loop stops when the kernel side goes */
+	struct event_base *base; /* its loop stops when the kernel side goes */
 	struct session_readers *readers; /* session_readers.h */
-	struct fuse_buf request_buf;	 /* for a transport's own setup reads */
+	struct fuse_buf request_buf; /* for a transport's own setup reads */
 	/* Released on stop if the kernel never sends their RELEASE. */
 	pthread_mutex_t files_lock;
 	LIST_HEAD(, transport_file) files;

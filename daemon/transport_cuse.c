@@ -68,10 +68,10 @@
 
 struct cuse_transport {
 	struct transport_session ts; /* first: the session's userdata */
-	char *devname;		     /* the node's name under /dev */
+	char *devname; /* the node's name under /dev */
 	bool init_done;
-	bool created_node;	     /* we made /dev/<name>, not devtmpfs */
-	uint64_t retry_limit;	     /* bytes one round may fetch */
+	bool created_node; /* we made /dev/<name>, not devtmpfs */
+	uint64_t retry_limit; /* bytes one round may fetch */
 };
 
 static struct cuse_transport cuse_transport;
@@ -174,9 +174,10 @@ static void cuse_dev_ioctl(fuse_req_t req, int cmd, void *arg,
 					       (unsigned int)cmd, uarg);
 			return;
 		}
-		log_debug("cuse: pid %d: ioctl 0x%x goes through the kernel's copies: %s",
-			  (int)caller.pid, (unsigned int)cmd,
-			  unreachable_reason(&caller));
+		log_debug(
+			"cuse: pid %d: ioctl 0x%x goes through the kernel's copies: %s",
+			(int)caller.pid, (unsigned int)cmd,
+			unreachable_reason(&caller));
 	}
 	cuse_ioctl_copied(t, req, fi, &caller, (unsigned int)cmd, uarg, in_buf,
 			  in_bufsz, out_bufsz);
@@ -255,9 +256,10 @@ static int check_name_free(const struct cuse_transport *t)
 	if (lstat(t->ts.path, &st) == 0) {
 		if (S_ISCHR(st.st_mode) && !chrdev_registered(st.st_rdev) &&
 		    unlink(t->ts.path) == 0) {
-			log_warnx("cuse: removed the stale node %s (%u:%u, a device that is gone)",
-				  t->ts.path, major(st.st_rdev),
-				  minor(st.st_rdev));
+			log_warnx(
+				"cuse: removed the stale node %s (%u:%u, a device that is gone)",
+				t->ts.path, major(st.st_rdev),
+				minor(st.st_rdev));
 		} else {
 			log_err("cuse: %s already exists (%s); not creating a device of that name",
 				t->ts.path,
@@ -352,11 +354,13 @@ static int check_device(struct cuse_transport *t)
 			return -ENODEV;
 		}
 		t->created_node = true;
-		log_info("cuse: /dev is not a devtmpfs here: created %s (%u:%u)",
-			 t->ts.path, major, minor);
+		log_info(
+			"cuse: /dev is not a devtmpfs here: created %s (%u:%u)",
+			t->ts.path, major, minor);
 	}
 	if (stat(t->ts.path, &st) < 0) {
-		log_err("cuse: cannot stat %s: %s", t->ts.path, strerror(errno));
+		log_err("cuse: cannot stat %s: %s", t->ts.path,
+			strerror(errno));
 		return -ENODEV;
 	}
 	if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(major, minor)) {
@@ -378,7 +382,8 @@ static int open_channel(struct cuse_transport *t)
 	if (fd < 0) {
 		int err = errno;
 
-		log_err("cuse: cannot open %s: %s", CUSE_CHANNEL, strerror(err));
+		log_err("cuse: cannot open %s: %s", CUSE_CHANNEL,
+			strerror(err));
 		return -err;
 	}
 	/* libfuse's way to take a channel it did not open: /dev/fd/N. */
@@ -426,7 +431,8 @@ int transport_cuse_start(struct event_base *base, const char *path,
 		return -EBUSY;
 	if (!*name || strlen(name) > NAME_MAX || !strcmp(name, ".") ||
 	    !strcmp(name, "..")) {
-		log_err("cuse: '%s' does not end in a usable device name", path);
+		log_err("cuse: '%s' does not end in a usable device name",
+			path);
 		return -EINVAL;
 	}
 
@@ -438,8 +444,7 @@ int transport_cuse_start(struct event_base *base, const char *path,
 			 (page_size > 0 ? (uint64_t)page_size : 4096);
 	t->devname = strdup(name);
 	pthread_mutex_init(&t->ts.files_lock, NULL);
-	if (!t->devname ||
-	    asprintf(&t->ts.path, "/dev/%s", name) < 0) {
+	if (!t->devname || asprintf(&t->ts.path, "/dev/%s", name) < 0) {
 		t->ts.path = NULL;
 		free_transport(t);
 		return -ENOMEM;

@@ -114,8 +114,7 @@ static void fuse_file_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 	}
 
 	caller = transport_caller(req);
-	transport_ioctl_direct(req, fi, &caller, cmd,
-			       (uint64_t)(uintptr_t)arg);
+	transport_ioctl_direct(req, fi, &caller, cmd, (uint64_t)(uintptr_t)arg);
 }
 
 /* Sent on every close(); iommufd has nothing to do until the last one. */

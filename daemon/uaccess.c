@@ -108,8 +108,9 @@ static ssize_t handles_io(const struct caller_handles *h, bool to_caller,
 
 			if (n > left)
 				n = left;
-			done = to_caller ? pwrite(h->mem_fd, buf, n, (off_t)va) :
-					   pread(h->mem_fd, buf, n, (off_t)va);
+			done = to_caller ?
+				       pwrite(h->mem_fd, buf, n, (off_t)va) :
+				       pread(h->mem_fd, buf, n, (off_t)va);
 			if (done <= 0)
 				return total;
 			total += done;
@@ -254,13 +255,13 @@ static int window_miss(struct uwindow *w, const char *what, uint64_t uptr,
 		}
 	}
 	w->misses++;
-	log_debug("uaccess: %s of %llu bytes at 0x%llx is outside the memory the kernel copied",
-		  what, (unsigned long long)len, (unsigned long long)uptr);
+	log_debug(
+		"uaccess: %s of %llu bytes at 0x%llx is outside the memory the kernel copied",
+		what, (unsigned long long)len, (unsigned long long)uptr);
 	return -EFAULT;
 }
 
-static int window_read(struct uwindow *w, void *buf, uint64_t uptr,
-		       size_t len)
+static int window_read(struct uwindow *w, void *buf, uint64_t uptr, size_t len)
 {
 	struct uwindow_region *wr = window_find(w, uptr, len, IOCTL_REGION_IN);
 
@@ -319,8 +320,7 @@ static long window_read_partial(struct uwindow *w, void *buf, uint64_t uptr,
 	return (long)len;
 }
 
-static int window_check_zeroed(struct uwindow *w, uint64_t uptr,
-			       uint64_t len)
+static int window_check_zeroed(struct uwindow *w, uint64_t uptr, uint64_t len)
 {
 	struct uwindow_region *wr = window_find_start(w, uptr);
 	uint64_t avail = 0;
@@ -534,15 +534,17 @@ int caller_probe(const struct ucaller *c, uint64_t uptr)
 int caller_require_direct(const struct ucaller *c, const char *what)
 {
 	if (c->handles) {
-		log_info("%s needs the caller held in its request, and this one came through iommufd-run's supervisor",
-			 what);
+		log_info(
+			"%s needs the caller held in its request, and this one came through iommufd-run's supervisor",
+			what);
 		return -EPERM;
 	}
 	if (!c->window)
 		return 0;
-	log_info("pid %d: %s needs direct access to the caller, not copies of its memory, and %s",
-		 (int)c->pid, what,
-		 c->window->unreachable ? c->window->unreachable :
-					  "the caller is out of reach");
+	log_info(
+		"pid %d: %s needs direct access to the caller, not copies of its memory, and %s",
+		(int)c->pid, what,
+		c->window->unreachable ? c->window->unreachable :
+					 "the caller is out of reach");
 	return -EPERM;
 }

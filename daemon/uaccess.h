@@ -26,8 +26,10 @@
  * -EPERM when the daemon may not access the caller at all, -ESRCH when the
  * caller is gone. A zero length always succeeds.
  */
-int copy_from_user(const struct ucaller *c, void *buf, uint64_t uptr, size_t len);
-int copy_to_user(const struct ucaller *c, uint64_t uptr, const void *buf, size_t len);
+int copy_from_user(const struct ucaller *c, void *buf, uint64_t uptr,
+		   size_t len);
+int copy_to_user(const struct ucaller *c, uint64_t uptr, const void *buf,
+		 size_t len);
 
 /*
  * Read up to @len bytes in one call and say how many arrived: the count
@@ -64,8 +66,8 @@ int caller_require_direct(const struct ucaller *c, const char *what);
 /* One region of a window, as planned, and the kernel's copy of it. */
 struct uwindow_region {
 	struct ioctl_region r;
-	unsigned char *data;	/* r.len bytes; NULL when not fetched */
-	uint64_t written_end;	/* offset just past the last byte written */
+	unsigned char *data; /* r.len bytes; NULL when not fetched */
+	uint64_t written_end; /* offset just past the last byte written */
 };
 
 /*

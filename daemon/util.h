@@ -10,21 +10,21 @@
 #include <stdlib.h>
 
 #ifndef container_of
-#define container_of(ptr, type, member)                                     \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 #endif
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define offsetofend(type, member)                                           \
+#define offsetofend(type, member) \
 	(offsetof(type, member) + sizeof(((type *)0)->member))
 
 #define PAGE_SHIFT 12
 #define PAGE_SIZE (1ULL << PAGE_SHIFT)
 #define HPAGE_SIZE (1ULL << 21)
 
-#define ALIGN_DOWN_U64(x, a) ((x) & ~((uint64_t)(a) - 1))
-#define ALIGN_UP_U64(x, a) ALIGN_DOWN_U64((x) + (uint64_t)(a) - 1, a)
-#define IS_ALIGNED_U64(x, a) (((x) & ((uint64_t)(a) - 1)) == 0)
+#define ALIGN_DOWN_U64(x, a) ((x) & ~((uint64_t)(a)-1))
+#define ALIGN_UP_U64(x, a) ALIGN_DOWN_U64((x) + (uint64_t)(a)-1, a)
+#define IS_ALIGNED_U64(x, a) (((x) & ((uint64_t)(a)-1)) == 0)
 
 static inline bool check_add_overflow_u64(uint64_t a, uint64_t b, uint64_t *r)
 {
@@ -94,15 +94,15 @@ static inline void list_del(struct list_head *n)
 #define list_entry(ptr, type, member) container_of(ptr, type, member)
 #define list_first_entry(h, type, member) list_entry((h)->next, type, member)
 
-#define list_for_each_entry(pos, head, member)                              \
-	for (pos = list_entry((head)->next, __typeof__(*pos), member);          \
-	     &pos->member != (head);                                        \
+#define list_for_each_entry(pos, head, member)                         \
+	for (pos = list_entry((head)->next, __typeof__(*pos), member); \
+	     &pos->member != (head);                                   \
 	     pos = list_entry(pos->member.next, __typeof__(*pos), member))
 
-#define list_for_each_entry_safe(pos, n, head, member)                      \
-	for (pos = list_entry((head)->next, __typeof__(*pos), member),          \
-	    n = list_entry(pos->member.next, __typeof__(*pos), member);         \
-	     &pos->member != (head);                                        \
+#define list_for_each_entry_safe(pos, n, head, member)                  \
+	for (pos = list_entry((head)->next, __typeof__(*pos), member),  \
+	    n = list_entry(pos->member.next, __typeof__(*pos), member); \
+	     &pos->member != (head);                                    \
 	     pos = n, n = list_entry(n->member.next, __typeof__(*n), member))
 
 #endif

@@ -19,9 +19,9 @@
 struct uid_state {
 	struct list_head item;
 	uid_t uid;
-	unsigned int running;	/* jobs of its queues running now */
-	unsigned int releases;	/* releases submitted, not done */
-	struct list_head held;	/* jobs waiting for those releases */
+	unsigned int running; /* jobs of its queues running now */
+	unsigned int releases; /* releases submitted, not done */
+	struct list_head held; /* jobs waiting for those releases */
 };
 
 struct held_job {
@@ -333,8 +333,9 @@ bool wq_stop(unsigned int timeout_ms)
 		;
 	done = !pool.running;
 	if (!done)
-		log_warnx("workqueue: %u requests still stuck at shutdown (callers whose memory never resolves); leaving them",
-			  pool.running);
+		log_warnx(
+			"workqueue: %u requests still stuck at shutdown (callers whose memory never resolves); leaving them",
+			pool.running);
 	pthread_mutex_unlock(&pool.lock);
 	return done;
 }

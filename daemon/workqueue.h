@@ -45,8 +45,8 @@ struct wq_job {
 	 * reference to the queue's owner (and free the job). May be NULL.
 	 */
 	void (*done)(struct wq_job *job);
-	uid_t uid;	/* who asked: the user whose jobs it may wait behind */
-	bool release;	/* a release: later jobs of the user wait for it */
+	uid_t uid; /* who asked: the user whose jobs it may wait behind */
+	bool release; /* a release: later jobs of the user wait for it */
 };
 
 struct serial_queue {
@@ -56,7 +56,7 @@ struct serial_queue {
 	struct list_head runnable; /* on the pool's list while it has work */
 	bool on_runnable;
 	bool running;
-	uid_t uid;		   /* fairness: whose workers it uses */
+	uid_t uid; /* fairness: whose workers it uses */
 };
 
 void serial_queue_init(struct serial_queue *q, uid_t uid);

@@ -32,9 +32,9 @@
 #include <iommufd/iommufdd_ext.h>
 #include <libiommufd.h>
 
-#define GUEST_RAM_SIZE (2u << 20)	/* 2 MiB of "guest RAM" */
-#define REQUEST_GPA 0x1000		/* where the guest driver puts a request */
-#define REPLY_GPA 0x2000		/* where the device writes its reply */
+#define GUEST_RAM_SIZE (2u << 20) /* 2 MiB of "guest RAM" */
+#define REQUEST_GPA 0x1000 /* where the guest driver puts a request */
+#define REPLY_GPA 0x2000 /* where the device writes its reply */
 
 static const char request[] = "guest -> device: ping";
 static const char reply[] = "device -> guest: pong";
@@ -51,8 +51,8 @@ static void fail(const char *what, int ret)
  * extension). libiommufd has no wrapper for it, so this is a raw ioctl on
  * the library's fd; the payload sits in the command's union (offset 16).
  */
-static int dev_dma(struct iommufd *h, uint32_t dev_id, uint64_t iova,
-		   void *buf, size_t len, bool device_writes)
+static int dev_dma(struct iommufd *h, uint32_t dev_id, uint64_t iova, void *buf,
+		   size_t len, bool device_writes)
 {
 	struct iommu_test_cmd cmd = {
 		.size = sizeof(cmd),
@@ -67,7 +67,8 @@ static int dev_dma(struct iommufd *h, uint32_t dev_id, uint64_t iova,
 	};
 
 	_Static_assert(offsetof(struct iommu_test_cmd, add_reserved) +
-			       sizeof(dma) <= sizeof(cmd),
+				       sizeof(dma) <=
+			       sizeof(cmd),
 		       "DEV_DMA payload must fit the command's union");
 	memcpy((char *)&cmd + offsetof(struct iommu_test_cmd, add_reserved),
 	       &dma, sizeof(dma));
@@ -99,7 +100,8 @@ static void hold(void)
 		fail("signalfd", -errno);
 
 	printf("holding (pid %d): try \"iommufdctl objects\"; press Enter "
-	       "or send SIGTERM to finish\n", (int)getpid());
+	       "or send SIGTERM to finish\n",
+	       (int)getpid());
 	for (;;) {
 		struct pollfd p[2] = { { sfd, POLLIN, 0 },
 				       { STDIN_FILENO, POLLIN, 0 } };
@@ -141,7 +143,8 @@ int main(int argc, char **argv)
 		else if (argv[i][0] != '-')
 			path = argv[i];
 		else {
-			fprintf(stderr, "usage: mini-vmm [--hold] [/dev/iommu]\n");
+			fprintf(stderr,
+				"usage: mini-vmm [--hold] [/dev/iommu]\n");
 			return 2;
 		}
 	}

@@ -39,6 +39,7 @@ test_pkgs=(
 	kmod    # depmod, for the guest's modules (tests/vm/fetch-kernel.sh)
 	man-db  # man, for systemd-analyze verify --man=yes (systemd/check-units.sh)
 	graphviz # dot, for tests/integration/mini-vmm-graph.sh
+	clang-format # clang-format-14, for tests/unit/check-format.sh
 )
 
 case "$mode" in

@@ -11,10 +11,15 @@
 #   4. meson test -C build-asan --suite unit --print-errorlogs
 #
 # Both test stages always run; the exit status is non-zero if any stage
-# failed. Re-running is safe: configured build directories are reconfigured,
-# broken ones are wiped.
+# failed. The output ends with tests/summarize.py's account of both runs:
+# each test with what ran inside it (skipped cases named, with their reason)
+# and a last line that counts tests and cases and names every test skipped
+# as a whole. Under CI=true (.ci/run, fresh-debian.sh) a suite that cannot
+# run fails instead of skipping. Re-running is safe: configured build
+# directories are reconfigured, broken ones are wiped.
 #
-# Environment: MESON_SETUP_ARGS, extra arguments for both "meson setup" calls.
+# Environment: MESON_SETUP_ARGS, extra arguments for both "meson setup" calls;
+# CI=true, as above.
 
 set -euo pipefail
 
@@ -73,6 +78,9 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_sta
 
 failed=()
 
+# A stale log must not stand in for a run that did not happen.
+rm -f build/meson-logs/testlog.json build-asan/meson-logs/testlog.json
+
 section "meson test -C build (all suites)"
 if ! meson test -C build --print-errorlogs; then
 	failed+=("meson test -C build")
@@ -83,25 +91,18 @@ if ! meson test -C build-asan --suite unit --print-errorlogs; then
 	failed+=("meson test -C build-asan --suite unit")
 fi
 
-# One plain closing line over both runs, counted from meson's own logs.
-totals=$(cat build/meson-logs/testlog.json build-asan/meson-logs/testlog.json \
-	2>/dev/null | python3 -c '
-import json, sys
-n = {"OK": 0, "FAIL": 0, "SKIP": 0}
-for line in sys.stdin:
-    r = json.loads(line).get("result", "FAIL")
-    key = r if r in n else ("OK" if r == "EXPECTEDFAIL" else "FAIL")
-    n[key] += 1
-print("%d passed, %d failed, %d skipped" % (n["OK"], n["FAIL"], n["SKIP"]))')
-
+# Each test with what ran inside it, then one closing line that counts
+# tests and cases and names what was skipped (tests/summarize.py); it stays
+# the last line of the output.
 section "result"
-if [ ${#failed[@]} -gt 0 ]; then
+summary_rc=0
+summary=$(python3 tests/summarize.py "build/ (gcc)=build" \
+	"build-asan/ ($asan_cc, sanitizers)=build-asan") || summary_rc=$?
+if [ ${#failed[@]} -gt 0 ] || [ "$summary_rc" -ne 0 ]; then
 	for f in "${failed[@]}"; do
 		echo "FAILED: $f"
 	done
 	echo "logs: build/meson-logs/testlog.txt, build-asan/meson-logs/testlog.txt"
-	echo "$totals"
-	exit 1
 fi
-echo "all test stages passed"
-echo "$totals"
+printf '%s\n' "$summary"
+[ ${#failed[@]} -eq 0 ] && [ "$summary_rc" -eq 0 ]

@@ -69,9 +69,9 @@ static int install_filter(void)
 						 __NR_ioctl, 1, 0);
 	code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
 						 SECCOMP_RET_ALLOW);
-	code[n++] = (struct sock_filter)BPF_STMT(
-		BPF_LD | BPF_W | BPF_ABS,
-		offsetof(struct seccomp_data, args[1]));
+	code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+						 offsetof(struct seccomp_data,
+							  args[1]));
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		code[n++] = (struct sock_filter)BPF_JUMP(
 			BPF_JMP | BPF_JEQ | BPF_K, cmds[i],

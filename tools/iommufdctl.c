@@ -127,8 +127,10 @@ static json_object *request(FILE *f, const char *command, json_object *args)
 		json_object *e = json_object_object_get(reply, "error");
 
 		fprintf(stderr, "%s: %s: %s (%s)\n", prog, command,
-			json_object_get_string(json_object_object_get(e, "message")),
-			json_object_get_string(json_object_object_get(e, "errno")));
+			json_object_get_string(
+				json_object_object_get(e, "message")),
+			json_object_get_string(
+				json_object_object_get(e, "errno")));
 		exit(EXIT_ERROR);
 	}
 	result = json_object_get(json_object_object_get(reply, "result"));
@@ -140,8 +142,8 @@ static json_object *request(FILE *f, const char *command, json_object *args)
  * A command whose answer comes in pages (the daemon says "next" where the
  * following one starts): ask for every page, and join their @list arrays.
  */
-static json_object *request_all(FILE *f, const char *command,
-				json_object *args, const char *list)
+static json_object *request_all(FILE *f, const char *command, json_object *args,
+				const char *list)
 {
 	json_object *all = NULL, *next = NULL;
 
@@ -154,7 +156,8 @@ static json_object *request_all(FILE *f, const char *command,
 						       json_object_get(val));
 		}
 		if (next)
-			json_object_object_add(a, "from", json_object_get(next));
+			json_object_object_add(a, "from",
+					       json_object_get(next));
 		page = request(f, command, a);
 		json_object_put(next);
 		next = json_object_get(json_object_object_get(page, "next"));
@@ -226,7 +229,8 @@ static void table_row(struct table *t, ...)
 	va_list ap;
 	unsigned int i;
 
-	t->cells = realloc(t->cells, (t->nrows + 1) * t->ncols * sizeof(char *));
+	t->cells =
+		realloc(t->cells, (t->nrows + 1) * t->ncols * sizeof(char *));
 	va_start(ap, t);
 	for (i = 0; i < t->ncols; i++)
 		t->cells[t->nrows * t->ncols + i] =
@@ -295,8 +299,9 @@ static void show_status(json_object *r)
 
 static void show_clients(json_object *r)
 {
-	struct table t = { 6, { "CLIENT", "PID", "UID", "COMMAND", "OBJECTS",
-				"OPENED" } };
+	struct table t = {
+		6, { "CLIENT", "PID", "UID", "COMMAND", "OBJECTS", "OPENED" }
+	};
 	size_t i;
 
 	for (i = 0; i < json_object_array_length(r); i++) {
@@ -313,8 +318,7 @@ static void show_clients(json_object *r)
 	table_print(&t);
 }
 
-static void links_string(json_object *o, const char *key, char *buf,
-			 size_t len)
+static void links_string(json_object *o, const char *key, char *buf, size_t len)
 {
 	json_object *links = json_object_object_get(o, key);
 	size_t used = 0;
@@ -326,11 +330,10 @@ static void links_string(json_object *o, const char *key, char *buf,
 
 		for (i = 0; i < json_object_array_length(links) && used < len;
 		     i++)
-			used += snprintf(buf + used, len - used, "%s%s",
-					 i ? "," : "",
-					 json_object_get_string(
-						 json_object_array_get_idx(links,
-									   i)));
+			used += snprintf(
+				buf + used, len - used, "%s%s", i ? "," : "",
+				json_object_get_string(
+					json_object_array_get_idx(links, i)));
 	} else if (links) {
 		json_object_object_foreach(links, kind, id)
 		{
@@ -349,8 +352,9 @@ static void links_string(json_object *o, const char *key, char *buf,
 
 static void show_objects(json_object *r)
 {
-	struct table t = { 7, { "CLIENT", "PID", "ID", "TYPE", "USERS", "USES",
-				"USED BY" } };
+	struct table t = {
+		7, { "CLIENT", "PID", "ID", "TYPE", "USERS", "USES", "USED BY" }
+	};
 	size_t i, j;
 
 	for (i = 0; i < json_object_array_length(r); i++) {
@@ -373,8 +377,9 @@ static void show_objects(json_object *r)
 
 static void show_ioas(json_object *r)
 {
-	struct table t = { 5, { "IOVA", "LAST", "LENGTH", "WRITABLE",
-				"ACCESSES" } };
+	struct table t = {
+		5, { "IOVA", "LAST", "LENGTH", "WRITABLE", "ACCESSES" }
+	};
 	json_object *areas = json_object_object_get(r, "areas");
 	size_t i;
 
@@ -392,8 +397,9 @@ static void show_ioas(json_object *r)
 
 static void show_pages(json_object *r)
 {
-	struct table t = { 7, { "STORAGE", "TYPE", "PID", "BASE", "INODE",
-				"PINNED BYTES", "AREAS" } };
+	struct table t = { 7,
+			   { "STORAGE", "TYPE", "PID", "BASE", "INODE",
+			     "PINNED BYTES", "AREAS" } };
 	json_object *list = json_object_object_get(r, "storages");
 	json_object *acct = json_object_object_get(r, "accounting");
 	size_t i;
@@ -401,8 +407,8 @@ static void show_pages(json_object *r)
 	for (i = 0; i < json_object_array_length(list); i++) {
 		json_object *p = json_object_array_get_idx(list, i);
 		table_row(&t, hex(p, "storage"), str(p, "type"), str(p, "pid"),
-			  hex(p, "base"), str(p, "inode"), str(p, "pinned_bytes"),
-			  str(p, "nr_areas"));
+			  hex(p, "base"), str(p, "inode"),
+			  str(p, "pinned_bytes"), str(p, "nr_areas"));
 	}
 	table_print(&t);
 	printf("\npinned pages: %s\n", str(r, "pinned_pages"));
@@ -412,7 +418,8 @@ static void show_pages(json_object *r)
 
 		if (json_object_object_get_ex(a, "uid", &v))
 			printf("charged to uid %s: %s pages\n",
-			       json_object_get_string(v), str(a, "pinned_pages"));
+			       json_object_get_string(v),
+			       str(a, "pinned_pages"));
 		else
 			printf("charged to pid %s: %s pages\n", str(a, "pid"),
 			       str(a, "pinned_pages"));
@@ -473,8 +480,8 @@ static void show_graph(json_object *r)
 		json_object *objs = json_object_object_get(c, "objects");
 		const char *cl = str(c, "client");
 
-		printf("\tsubgraph cluster_%s {\n\t\tlabel=\"%s (pid %s)\";\n", cl,
-		       clean(str(c, "command"), true), str(c, "pid"));
+		printf("\tsubgraph cluster_%s {\n\t\tlabel=\"%s (pid %s)\";\n",
+		       cl, clean(str(c, "command"), true), str(c, "pid"));
 		for (j = 0; j < json_object_array_length(objs); j++) {
 			json_object *o = json_object_array_get_idx(objs, j);
 			const char *type = str(o, "type");
@@ -486,8 +493,8 @@ static void show_graph(json_object *r)
 		for (j = 0; j < json_object_array_length(objs); j++) {
 			json_object *o = json_object_array_get_idx(objs, j);
 
-			json_object_object_foreach(json_object_object_get(o, "uses"),
-						   kind, target)
+			json_object_object_foreach(
+				json_object_object_get(o, "uses"), kind, target)
 				printf("\t\tc%s_%s -> c%s_%s [label=\"%s\"];\n",
 				       cl, str(o, "id"), cl,
 				       json_object_get_string(target), kind);
@@ -605,13 +612,14 @@ int main(int argc, char **argv)
 		return follow_events(f);
 	if (!strcmp(cmd, "ioas")) {
 		args = pid_args();
-		json_object_object_add(args, "id",
-				       json_object_new_int64(
-					       strtol(argv[optind], NULL, 0)));
+		json_object_object_add(
+			args, "id",
+			json_object_new_int64(strtol(argv[optind], NULL, 0)));
 		result = request_all(f, "ioas", args, "areas");
 		if (json_output)
-			printf("%s\n", json_object_to_json_string_ext(
-					       result, JSON_C_TO_STRING_PRETTY));
+			printf("%s\n",
+			       json_object_to_json_string_ext(
+				       result, JSON_C_TO_STRING_PRETTY));
 		else
 			show_ioas(result);
 		json_object_put(result);
@@ -627,8 +635,9 @@ int main(int argc, char **argv)
 		else
 			result = request(f, commands[i].request, args);
 		if (json_output && strcmp(cmd, "graph"))
-			printf("%s\n", json_object_to_json_string_ext(
-					       result, JSON_C_TO_STRING_PRETTY));
+			printf("%s\n",
+			       json_object_to_json_string_ext(
+				       result, JSON_C_TO_STRING_PRETTY));
 		else
 			commands[i].show(result);
 		json_object_put(result);

@@ -27,7 +27,7 @@ enum {
 struct iommufdd_test_dma {
 	__aligned_u64 iova;
 	__aligned_u64 length;
-	__aligned_u64 uptr;	/* caller buffer: source or destination */
+	__aligned_u64 uptr; /* caller buffer: source or destination */
 	__u32 flags;
 	__u32 __reserved;
 };

@@ -129,8 +129,10 @@ static void test_launcher_extra_fds(void)
 		launcher_send("", 0, 1, answer, sizeof(answer));
 		refused += !strcmp(answer, "bad request");
 	}
-	check(refused == 64, "the launcher refuses all 64 bad registrations "
-			     "(%u)", refused);
+	check(refused == 64,
+	      "the launcher refuses all 64 bad registrations "
+	      "(%u)",
+	      refused);
 	/* The last close may come just after its answer. */
 	for (i = 0; i < 100; i++) {
 		struct timespec ts = { 0, 10 * 1000 * 1000 };

@@ -199,7 +199,8 @@ static long access_rw(int fd, int access_fd, uint64_t iova, void *buf,
 		.size = sizeof(cmd),
 		.op = IOMMU_TEST_OP_ACCESS_RW,
 		.id = (uint32_t)access_fd,
-		.access_rw = { .iova = iova, .length = len,
+		.access_rw = { .iova = iova,
+			       .length = len,
 			       .uptr = (uintptr_t)buf },
 	};
 
@@ -232,7 +233,8 @@ static void test_access_fd_not_by_name(int fd)
 	map.ioas_id = ioas_alloc(fd);
 	map.user_va = (uintptr_t)mem;
 	map.length = 4096;
-	if (ioc(fd, IOMMU_IOAS_MAP, &map) || create_access(fd, map.ioas_id, &afd) ||
+	if (ioc(fd, IOMMU_IOAS_MAP, &map) ||
+	    create_access(fd, map.ioas_id, &afd) ||
 	    fd_path(afd, file, sizeof(file)) || pipe(pipefd)) {
 		check(0, "an access to an IOAS with a mapping");
 		return;
@@ -264,9 +266,9 @@ static void test_access_fd_not_by_name(int fd)
 		ret = fake < 0 || ifd < 0 ?
 			      -1000 :
 			      access_rw(ifd, fake, iova, got, sizeof(got));
-		c = ret == -EBADF ? 'y' : !memcmp(got, secret, sizeof(got)) ?
-					  'l' :
-					  'n';
+		c = ret == -EBADF		      ? 'y' :
+		    !memcmp(got, secret, sizeof(got)) ? 'l' :
+							'n';
 		if (write(pipefd[1], &c, 1) != 1)
 			_exit(1);
 		_exit(0);
@@ -278,7 +280,8 @@ static void test_access_fd_not_by_name(int fd)
 	waitpid(child, &status, 0);
 	close(pipefd[0]);
 	if (got[0] == 's')
-		skip("no private mount namespace", "a file named like %s", file);
+		skip("no private mount namespace", "a file named like %s",
+		     file);
 	else
 		check(got[0] == 'y',
 		      "a file named like %s in another mount namespace is no "

@@ -55,7 +55,8 @@ static long check_refs(int fd, void *buf, size_t len, unsigned int refs)
 	struct iommu_test_cmd cmd = {
 		.size = sizeof(cmd),
 		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
-		.check_refs = { .length = len, .uptr = (uintptr_t)buf,
+		.check_refs = { .length = len,
+				.uptr = (uintptr_t)buf,
 				.refs = refs },
 	};
 
@@ -70,12 +71,16 @@ static void test_malformed(void)
 	uint8_t *mem;
 	struct iommu_ioas_map *map;
 	struct iommu_ioas_allow_iovas allow = {
-		.size = sizeof(allow), .ioas_id = ioas, .num_iovas = 4,
+		.size = sizeof(allow),
+		.ioas_id = ioas,
+		.num_iovas = 4,
 		.allowed_iovas = 8, /* an unmapped address */
 	};
 	struct iommu_ioas_unmap unmap = {
-		.size = sizeof(unmap), .ioas_id = ioas,
-		.iova = UINT64_MAX - 100, .length = 1000,
+		.size = sizeof(unmap),
+		.ioas_id = ioas,
+		.iova = UINT64_MAX - 100,
+		.length = 1000,
 	};
 	struct iommu_destroy destroy = { .size = sizeof(destroy), .id = 9999 };
 
@@ -96,8 +101,7 @@ static void test_malformed(void)
 	check(ioc(fd, IOMMU_IOAS_MAP, map) == -EINVAL, "short size: EINVAL");
 	map->size = sizeof(*map) + 16;
 	((uint8_t *)map)[sizeof(*map) + 15] = 1;
-	check(ioc(fd, IOMMU_IOAS_MAP, map) == -E2BIG,
-	      "non-zero tail: E2BIG");
+	check(ioc(fd, IOMMU_IOAS_MAP, map) == -E2BIG, "non-zero tail: E2BIG");
 	((uint8_t *)map)[sizeof(*map) + 15] = 0;
 	map->size = 0xffffffff;
 	check(ioc(fd, IOMMU_IOAS_MAP, map) == -EFAULT,

@@ -23,8 +23,8 @@
 # Exit status: 0 if every program exited 0 with a complete TAP stream (a
 # plan, as many results as planned, numbered in sequence) and no failing
 # test, and every daemon stayed alive and exited 0 within 5 s of SIGTERM;
-# 1 otherwise; 77 (skip) when not root or /dev/fuse is missing; 2 on usage
-# errors. The last line of output is "N passed, N failed, N skipped", the
+# 1 otherwise; 77 (skip) when not root or /dev/fuse is missing (1 instead
+# with CI=true); 2 on usage errors. The last line of output is "N passed, N failed, N skipped", the
 # TAP results of all programs (results missing from a plan count as failed).
 #
 # Environment:

@@ -13,6 +13,7 @@
 #   . "$script_dir/../lib/daemon-ns.sh"
 #   if ! dns_in_namespace; then
 #       dns_require_host timeout                  # exits 77 unless root + /dev/fuse
+#                                                 # (1 with CI=true)
 #       dns_reexec "$log_dir/.runtime" "$self" ARG...    # does not return
 #   fi
 #   exec 2>&1
@@ -51,7 +52,7 @@ dns_errors=()      # messages of dns_err
 dns_daemon_pid=    # the running daemon, empty when none runs
 dns_daemon_status= # its exit status once reaped
 dns_daemon_log=    # its log file
-dns_hugepages_old= # vm.nr_hugepages before dns_reserve_hugepages
+dns_hugepages_added=0 # huge pages dns_reserve_hugepages added to the pool
 dns_cuse=          # set when the daemon serves /dev/iommu over CUSE
 
 # --- messages ---------------------------------------------------------------------
@@ -62,8 +63,13 @@ dns_die() {
 	exit 1
 }
 
-# dns_skip MSG: print "PROG: SKIP: MSG" and exit 77 (skipped, for meson).
+# dns_skip MSG: print "PROG: SKIP: MSG" and exit 77 (skipped, for meson);
+# with CI=true, where every suite is expected to run, fail (exit 1) instead.
 dns_skip() {
+	if [ "${CI:-}" = true ]; then
+		echo "$dns_prog: FAIL: cannot run: $* (CI=true: a suite that cannot run fails)"
+		exit 1
+	fi
 	echo "$dns_prog: SKIP: $*"
 	exit 77
 }
@@ -131,9 +137,9 @@ dns_in_namespace() {
 	[ "${IOMMUFDD_NS:-}" = 1 ]
 }
 
-# dns_require_host [TOOL...]: outside the namespace, exit 77 unless running
-# as root with /dev/fuse present, and die unless the tools this library needs
-# and the extra TOOLs are installed.
+# dns_require_host [TOOL...]: outside the namespace, skip (dns_skip) unless
+# running as root with /dev/fuse present, and die unless the tools this
+# library needs and the extra TOOLs are installed.
 dns_require_host() {
 	local t
 	[ "$(id -u)" -eq 0 ] || dns_skip "needs root (mount namespace, FUSE mount on /dev/iommu)"
@@ -226,26 +232,43 @@ dns_cleanup() {
 	dns_restore_hugepages
 }
 
-# dns_reserve_hugepages N: make at least N huge pages available for the run
-# (vm.nr_hugepages is global, so the old value comes back at exit). Reports
-# with dns_err if the kernel could not reserve them all.
+# dns_reserve_hugepages N: add N huge pages to the pool for this run, and
+# give them back at exit. vm.nr_hugepages is one number for the whole host,
+# and test runs may overlap (two checkouts, a CI job next to a developer's
+# run): each run brings its own pages on top of what is there, rather than
+# taking "at least N" that another run already holds and may give back
+# mid-run. Reports with dns_err if the kernel could not add them all.
 dns_reserve_hugepages() {
-	local want=$1 have
+	local want=$1 before after lock
 	[ -w /proc/sys/vm/nr_hugepages ] || return 0
-	dns_hugepages_old=$(cat /proc/sys/vm/nr_hugepages)
-	[ "$dns_hugepages_old" -ge "$want" ] && return 0
-	echo "$want" >/proc/sys/vm/nr_hugepages
-	have=$(cat /proc/sys/vm/nr_hugepages)
-	echo "$dns_prog: reserved $have huge pages for this run (was $dns_hugepages_old)"
-	[ "$have" -ge "$want" ] ||
-		dns_err "only $have of $want huge pages could be reserved"
+	[ "$want" -gt 0 ] || return 0
+	# Runs in one mount namespace tree also serialise the read-modify-write.
+	lock=${TMPDIR:-/tmp}/iommufdd-hugepages.lock
+	{
+		flock 8 2>/dev/null || true
+		before=$(cat /proc/sys/vm/nr_hugepages)
+		echo $((before + want)) >/proc/sys/vm/nr_hugepages
+		after=$(cat /proc/sys/vm/nr_hugepages)
+	} 8>>"$lock"
+	dns_hugepages_added=$((after > before ? after - before : 0))
+	echo "$dns_prog: added $dns_hugepages_added huge pages to the pool for this run ($before -> $after)"
+	[ "$dns_hugepages_added" -ge "$want" ] ||
+		dns_err "only $dns_hugepages_added of $want huge pages could be added to the pool"
 }
 
-# dns_restore_hugepages: give back what dns_reserve_hugepages took.
+# dns_restore_hugepages: give back the pages dns_reserve_hugepages added
+# (only those: other runs may have added theirs meanwhile).
 dns_restore_hugepages() {
-	[ -n "$dns_hugepages_old" ] || return 0
-	echo "$dns_hugepages_old" >/proc/sys/vm/nr_hugepages 2>/dev/null || true
-	dns_hugepages_old=
+	local now lock
+	[ "${dns_hugepages_added:-0}" -gt 0 ] || return 0
+	lock=${TMPDIR:-/tmp}/iommufdd-hugepages.lock
+	{
+		flock 8 2>/dev/null || true
+		now=$(cat /proc/sys/vm/nr_hugepages)
+		now=$((now > dns_hugepages_added ? now - dns_hugepages_added : 0))
+		echo "$now" >/proc/sys/vm/nr_hugepages 2>/dev/null || true
+	} 8>>"$lock"
+	dns_hugepages_added=0
 }
 
 # dns_run_dir: the daemon's run directory (object files, launcher socket).

@@ -23,6 +23,7 @@
 #include <iommufd/vfio_compat.h>
 
 #include "addrmap.h"
+#include "cannot_run.h"
 #include "backend_mock.h"
 #include "core.h"
 #include "iommufd_private.h"
@@ -38,8 +39,8 @@ static uint8_t *buf; /* MAP_SHARED, as the selftests use */
 /* An address that is certainly not mapped in this process. */
 static void *unmapped_va(void)
 {
-	void *va = mmap(NULL, PAGE_SIZE, PROT_NONE,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *va = mmap(NULL, PAGE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
 
 	assert_true(va != MAP_FAILED);
 	munmap(va, PAGE_SIZE);
@@ -113,9 +114,10 @@ static long map(uint32_t ioas, void *va, uint64_t len, uint64_t *iova,
 
 static long unmap(uint32_t ioas, uint64_t iova, uint64_t len)
 {
-	struct iommu_ioas_unmap cmd = {
-		.size = sizeof(cmd), .ioas_id = ioas, .iova = iova, .length = len
-	};
+	struct iommu_ioas_unmap cmd = { .size = sizeof(cmd),
+					.ioas_id = ioas,
+					.iova = iova,
+					.length = len };
 
 	return ioc(IOMMU_IOAS_UNMAP, &cmd);
 }
@@ -194,10 +196,10 @@ static void test_object_ids(void **state)
 	/* selftest object, device, then the automatic HWPT */
 	mock_domain(1, NULL, &hwpt, NULL);
 	assert_int_equal(hwpt, 6);
-	assert_int_equal(destroy(1), -EBUSY);	/* the HWPT holds the IOAS */
+	assert_int_equal(destroy(1), -EBUSY); /* the HWPT holds the IOAS */
 	assert_int_equal(destroy(hwpt), -EBUSY); /* the device holds it */
-	assert_int_equal(destroy(5), -EBUSY);	/* the device is bound */
-	assert_int_equal(destroy(4), 0);	/* selftest object */
+	assert_int_equal(destroy(5), -EBUSY); /* the device is bound */
+	assert_int_equal(destroy(4), 0); /* selftest object */
 	/* its device and automatic domain went with it */
 	assert_int_equal(destroy(hwpt), -ENOENT);
 	assert_int_equal(destroy(1), 0);
@@ -226,7 +228,8 @@ static void test_iova_alloc(void **state)
 			 0);
 	assert_true(iova2 != iova);
 	/* a fixed map over an existing one */
-	assert_int_equal(map(ioas, buf, PAGE_SIZE, &iova, IOMMU_IOAS_MAP_FIXED_IOVA),
+	assert_int_equal(map(ioas, buf, PAGE_SIZE, &iova,
+			     IOMMU_IOAS_MAP_FIXED_IOVA),
 			 -EEXIST);
 	/* reserving over an area is refused */
 	assert_int_equal(ioc(IOMMU_TEST_CMD, &resv), -EADDRINUSE);
@@ -285,9 +288,8 @@ static void test_pin_once(void **state)
 
 	(void)state;
 	/* No domain: nothing pinned. Inside the aperture a domain will have. */
-	assert_int_equal(map(ioas, buf, BUF_SIZE, &iova,
-			     IOMMU_IOAS_MAP_FIXED_IOVA),
-			 0);
+	assert_int_equal(
+		map(ioas, buf, BUF_SIZE, &iova, IOMMU_IOAS_MAP_FIXED_IOVA), 0);
 	assert_int_equal(pages_pinned_total(), 0);
 
 	/* The first domain pins every page once; the second reuses them. */
@@ -428,9 +430,10 @@ static void test_access_pin_rw_unmap(void **state)
 	char bytes[8];
 
 	(void)state;
-	ta.access = iommufd_access_create(ctx, &test_access_ops, &ta, true, &id);
+	ta.access =
+		iommufd_access_create(ctx, &test_access_ops, &ta, true, &id);
 	assert_int_equal(iommufd_access_attach(ta.access, ioas), 0);
-	assert_int_equal(destroy(id), -EBUSY);	 /* owned by its driver */
+	assert_int_equal(destroy(id), -EBUSY); /* owned by its driver */
 	assert_int_equal(destroy(ioas), -EBUSY); /* held by the access */
 
 	memcpy(buf, "livedata", 8);
@@ -501,9 +504,8 @@ static void test_mock_dma_dirty(void **state)
 
 	/* Blocked until something is mapped: no translation, no DMA. */
 	assert_int_equal(mock_dev_dma(dev, iova, bytes, 6, false), -ENOENT);
-	assert_int_equal(map(ioas, buf, BUF_SIZE, &iova,
-			     IOMMU_IOAS_MAP_FIXED_IOVA),
-			 0);
+	assert_int_equal(
+		map(ioas, buf, BUF_SIZE, &iova, IOMMU_IOAS_MAP_FIXED_IOVA), 0);
 	track.hwpt_id = pt_id;
 	assert_int_equal(ioc(IOMMU_HWPT_SET_DIRTY_TRACKING, &track), 0);
 
@@ -513,9 +515,8 @@ static void test_mock_dma_dirty(void **state)
 			 0);
 	assert_memory_equal(buf + 3 * PAGE_SIZE + 10, "device", 6);
 	memcpy(buf + 5 * PAGE_SIZE, "caller", 6);
-	assert_int_equal(mock_dev_dma(dev, iova + 5 * PAGE_SIZE, bytes, 6,
-				      false),
-			 0);
+	assert_int_equal(
+		mock_dev_dma(dev, iova + 5 * PAGE_SIZE, bytes, 6, false), 0);
 	assert_memory_equal(bytes, "caller", 6);
 
 	get.hwpt_id = pt_id;
@@ -556,10 +557,9 @@ static void test_vfio_compat(void **state)
 
 	(void)state;
 	assert_int_equal(ioc(VFIO_GET_API_VERSION, NULL), VFIO_API_VERSION);
-	assert_int_equal(
-		iommufd_ctx_ioctl(ctx, &self, VFIO_CHECK_EXTENSION,
-				  VFIO_TYPE1v2_IOMMU),
-		1);
+	assert_int_equal(iommufd_ctx_ioctl(ctx, &self, VFIO_CHECK_EXTENSION,
+					   VFIO_TYPE1v2_IOMMU),
+			 1);
 	assert_int_equal(iommufd_ctx_ioctl(ctx, &self, VFIO_SET_IOMMU,
 					   VFIO_TYPE1v2_IOMMU),
 			 -ENODEV);
@@ -642,10 +642,8 @@ int main(void)
 						teardown),
 	};
 
-	if (geteuid() != 0) {
-		/* frame numbers and map_files need root: meson's SKIP */
-		return 77;
-	}
+	if (geteuid() != 0)
+		return cannot_run("frame numbers and map_files need root");
 	self.pid = gettid();
 	buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);

@@ -839,10 +839,10 @@ static void test_scale_million(void **unused)
 
 	/* Growth here is cache misses, not the algorithm. */
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
-		print_message("# %7zu random nodes: %.0f ns per insert/remove\n",
-			      sizes[i],
-			      insert_remove_cost(pool, order, sizes[i],
-						 &state));
+		print_message(
+			"# %7zu random nodes: %.0f ns per insert/remove\n",
+			sizes[i],
+			insert_remove_cost(pool, order, sizes[i], &state));
 	print_message("# %7d random nodes: %.0f ns per insert/remove\n", N,
 		      random_cost);
 

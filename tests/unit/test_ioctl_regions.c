@@ -279,7 +279,8 @@ static void test_plan_test_cmd(void **state)
 	struct iommu_test_cmd cmd = {
 		.size = sizeof(cmd),
 		.op = IOMMU_TEST_OP_DIRTY,
-		.dirty = { .length = 20 * 4096, .page_size = 4096,
+		.dirty = { .length = 20 * 4096,
+			   .page_size = 4096,
 			   .uptr = u(buf) },
 	};
 	struct iommufdd_test_dma dma = { .length = 16, .uptr = u(buf) };

@@ -36,6 +36,7 @@
 #include <iommufd/iommufd_test.h>
 
 #include "../libiommufd/fake_iommu.h"
+#include "cannot_run.h"
 
 #define BUF_PAGES 16
 #define MOCK_IO_PAGE 2048 /* the mock's IOPTE size; one dirty bit each */
@@ -1241,10 +1242,8 @@ int main(void)
 						teardown),
 	};
 
-	if (geteuid() != 0) {
-		/* pinning and pagemap frames need root: meson's SKIP */
-		return 77;
-	}
+	if (geteuid() != 0)
+		return cannot_run("pinning and pagemap frames need root");
 	page_size = (size_t)sysconf(_SC_PAGESIZE);
 	buf_size = BUF_PAGES * page_size;
 	buf = mmap(NULL, buf_size, PROT_READ | PROT_WRITE,

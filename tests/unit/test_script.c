@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * The ioctl-script engine (tools/script.c) checked on its own, against
- * /dev/null, where every ioctl is ENOTTY: a wrong expectation must fail
- * the script (else no script could ever catch a bug), and what a script may
- * legally ask for (fields past the struct, a struct in a read-only region)
- * must not crash the engine.
+ * The ioctl-script engine (tools/script_*.c), through its public API, on
+ * its own against /dev/null, where every ioctl is ENOTTY: a wrong
+ * expectation must fail the script (else no script could ever catch a
+ * bug), and what a script may legally ask for (fields past the struct, a
+ * struct in a read-only region) must not crash the engine.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -58,14 +58,16 @@ static void test_out_expectation_can_fail(void **state)
 {
 	(void)state;
 	/* size is what the engine filled in: 12 for IOAS_ALLOC */
-	assert_int_equal(run("{\"version\": 1, \"steps\": ["
-			     "{\"ioctl\": \"IOAS_ALLOC\", \"expect\": "
-			     "{\"errno\": \"ENOTTY\", \"out\": {\"size\": 12}}}]}"),
-			 IOMMUFD_SCRIPT_PASSED);
-	assert_int_equal(run("{\"version\": 1, \"steps\": ["
-			     "{\"ioctl\": \"IOAS_ALLOC\", \"expect\": "
-			     "{\"errno\": \"ENOTTY\", \"out\": {\"size\": 13}}}]}"),
-			 IOMMUFD_SCRIPT_FAILED);
+	assert_int_equal(
+		run("{\"version\": 1, \"steps\": ["
+		    "{\"ioctl\": \"IOAS_ALLOC\", \"expect\": "
+		    "{\"errno\": \"ENOTTY\", \"out\": {\"size\": 12}}}]}"),
+		IOMMUFD_SCRIPT_PASSED);
+	assert_int_equal(
+		run("{\"version\": 1, \"steps\": ["
+		    "{\"ioctl\": \"IOAS_ALLOC\", \"expect\": "
+		    "{\"errno\": \"ENOTTY\", \"out\": {\"size\": 13}}}]}"),
+		IOMMUFD_SCRIPT_FAILED);
 }
 
 static void test_check_step_can_fail(void **state)
@@ -97,28 +99,30 @@ static void test_out_field_past_struct(void **state)
 			     "{\"errno\": \"ENOTTY\","
 			     " \"out\": {\"@1048000:u64\": 0}}}]}"),
 			 IOMMUFD_SCRIPT_PASSED);
-	assert_int_equal(run("{\"version\": 1, \"steps\": ["
-			     "{\"ioctl\": \"IOAS_ALLOC\", \"expect\": "
-			     "{\"errno\": \"ENOTTY\"},"
-			     " \"save\": {\"x\": \"@1048000:u64\"}},"
-			     "{\"ioctl\": \"DESTROY\", \"in\": {\"id\": \"$x\"},"
-			     " \"expect\": {\"errno\": \"ENOTTY\"}}]}"),
-			 IOMMUFD_SCRIPT_PASSED);
+	assert_int_equal(
+		run("{\"version\": 1, \"steps\": ["
+		    "{\"ioctl\": \"IOAS_ALLOC\", \"expect\": "
+		    "{\"errno\": \"ENOTTY\"},"
+		    " \"save\": {\"x\": \"@1048000:u64\"}},"
+		    "{\"ioctl\": \"DESTROY\", \"in\": {\"id\": \"$x\"},"
+		    " \"expect\": {\"errno\": \"ENOTTY\"}}]}"),
+		IOMMUFD_SCRIPT_PASSED);
 }
 
 /* A struct in a read-only region (for EFAULT on copy-out) is set up. */
 static void test_arg_in_readonly_region(void **state)
 {
 	(void)state;
-	assert_int_equal(run("{\"version\": 1,"
-			     " \"regions\": {\"ro\": {\"type\": \"private\","
-			     " \"size\": 4096, \"fill\": 0, \"readonly\": true}},"
-			     " \"steps\": [{\"ioctl\": \"IOAS_ALLOC\","
-			     " \"arg\": \"region:ro\","
-			     " \"expect\": {\"errno\": \"ENOTTY\","
-			     " \"out\": {\"size\": 12}}},"
-			     " {\"check\": \"ro\", \"u32\": 12}]}"),
-			 IOMMUFD_SCRIPT_PASSED);
+	assert_int_equal(
+		run("{\"version\": 1,"
+		    " \"regions\": {\"ro\": {\"type\": \"private\","
+		    " \"size\": 4096, \"fill\": 0, \"readonly\": true}},"
+		    " \"steps\": [{\"ioctl\": \"IOAS_ALLOC\","
+		    " \"arg\": \"region:ro\","
+		    " \"expect\": {\"errno\": \"ENOTTY\","
+		    " \"out\": {\"size\": 12}}},"
+		    " {\"check\": \"ro\", \"u32\": 12}]}"),
+		IOMMUFD_SCRIPT_PASSED);
 }
 
 int main(void)

@@ -9,6 +9,8 @@
 # modules (/.vm/modules, load order in /.vm/modules.load); run-in-guest.sh
 # appends /.vm/run.conf for each run, which sets
 #   VM_CWD      directory to run the command in
+#   VM_SHARE_N  how many VM_SHARE_<i> (host directories exported as 9p tag
+#               share<i>) to mount read-only at their own paths
 #   VM_ENV_N    how many VM_ENV_<i> (NAME=VALUE) make the command's environment
 #   VM_ARGC     how many VM_ARG_<i> make the command line
 #
@@ -23,9 +25,11 @@
 # The guest's root is the initramfs' tmpfs. The host's root, shared over 9p,
 # is mounted read-only on /host, and each of its top-level directories
 # (except /proc, /sys, /dev, /run and /tmp) is bind-mounted at the same path
-# (symlinks such as /bin -> usr/bin are copied), so host binaries, libraries
-# and the source tree work at their usual absolute paths, read-only. /tmp,
-# /run, /var/tmp, /dev/shm and $IOMMUFDD_VM_OUT are tmpfs, /dev a devtmpfs.
+# (symlinks such as /bin -> usr/bin are copied), so host binaries and
+# libraries work at their usual absolute paths, read-only. /tmp, /run,
+# /var/tmp, /dev/shm and $IOMMUFDD_VM_OUT are tmpfs, /dev a devtmpfs. Then
+# each VM_SHARE_<i> (the checkout, the build tree) is mounted read-only at
+# its own path, over all of that, so it is there even below /tmp.
 # After the command, every process left is killed, the results are sent on
 # ttyS3 and the guest reboots, which ends QEMU (-no-reboot).
 #
@@ -124,6 +128,16 @@ ln -sf /proc/self/fd/0 /dev/stdin
 ln -sf /proc/self/fd/1 /dev/stdout
 ln -sf /proc/self/fd/2 /dev/stderr
 [ -e /dev/ptmx ] || ln -s pts/ptmx /dev/ptmx
+
+# The checkout and the build tree: their own shares, wherever they are.
+i=0
+while [ "$i" -lt "${VM_SHARE_N:-0}" ]; do
+	eval "dir=\$VM_SHARE_$i"
+	mkdir -p "$dir" 2>/dev/null # below a tmpfs such as /tmp it is not there yet
+	mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose "share$i" "$dir" ||
+		fail "cannot mount the host's $dir (9p, tag share$i)"
+	i=$((i + 1))
+done
 
 IOMMUFDD_VM_OUT=/vm-out
 mkdir -p "$IOMMUFDD_VM_OUT"

@@ -22,19 +22,24 @@
 #                      and N QEMU "edu" DMA devices, each in its own IOMMU
 #                      group, and boot with intel_iommu=on (default 0: the
 #                      plain q35 machine)
+#   --share DIR        also give the guest DIR, read-only, at the same path
+#                      (repeatable; e.g. a build tree outside the checkout)
 #
 # The guest runs Debian's 6.12 kernel (fetched by fetch-kernel.sh) with a
 # busybox-static initramfs whose /init is guest-init.sh. It sees the host's
 # root read-only over 9p, with every top-level directory at its usual path,
-# so COMMAND (a path on the host) runs with the source tree where it is on
-# the host; /tmp, /run, /dev/shm and $IOMMUFDD_VM_OUT are writable tmpfs.
-# COMMAND runs as root with full capabilities, in the host's current
-# directory, after cuse.ko (and fuse, 9p and overlay) are loaded.
+# so host binaries and libraries work unchanged; /tmp, /run, /var/tmp,
+# /dev/shm and $IOMMUFDD_VM_OUT are writable tmpfs. The checkout this script
+# belongs to and each --share DIR come through 9p shares of their own,
+# mounted read-only at the same paths, so they work from anywhere, /tmp
+# included. COMMAND runs as root with full capabilities, in the host's
+# current directory, after cuse.ko (and fuse, 9p and overlay) are loaded.
 #
-# Host paths below /tmp, /run, /proc, /sys and /dev are not shared (the
-# guest has its own there); arguments naming such files are refused.
+# Other host paths below /tmp, /run, /var/tmp, /proc, /sys and /dev are not
+# there in the guest (it has its own); arguments naming such files are
+# refused.
 #
-# COMMAND's environment: PATH, HOME=/root, TERM=dumb, LANG/LC_ALL if set,
+# COMMAND's environment: PATH, HOME=/root, TERM=dumb, LANG/LC_ALL/CI if set,
 # every variable of ours named IOMMUFD_*, IOMMUFDD_*, CONFORMANCE_*,
 # INTEGRATION_*, ASAN_OPTIONS, UBSAN_OPTIONS, the --env settings and
 # IOMMUFDD_VM_OUT.
@@ -43,7 +48,8 @@
 # port, free of kernel messages). Exit status: COMMAND's; 124 if the guest
 # did not finish within the timeout (killed; the console's tail is shown);
 # 125 if the guest stopped without reporting a status (crash, panic, setup
-# error; console tail shown); 77 (skip) if qemu-system-x86_64 is missing;
+# error; console tail shown); 77 (skip) if qemu-system-x86_64 is missing
+# (1 instead with CI=true, where every suite is expected to run);
 # 1 on other errors; 2 on usage errors. A line "run-in-guest: boot ... s,
 # command ... s, total ... s" on stderr gives the timings (wall clock, then
 # the guest's own clock).
@@ -75,7 +81,7 @@ die() {
 	exit 1
 }
 usage() {
-	sed -n '6,24p' "$self" | sed 's/^# \{0,1\}//' >&2
+	sed -n '6,27p' "$self" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -88,9 +94,10 @@ console_log=
 cache=${IOMMUFDD_VM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/iommufdd-vm}
 vtd_edu=0
 extra_env=()
+share_args=("$script_dir/../..") # the checkout
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--timeout | --mem | --smp | --out | --console-log | --env | --cache | --vtd-edu)
+	--timeout | --mem | --smp | --out | --console-log | --env | --cache | --vtd-edu | --share)
 		[ $# -ge 2 ] || usage
 		opt=$1 val=$2
 		shift 2
@@ -118,6 +125,7 @@ while [ $# -gt 0 ]; do
 		;;
 	--cache) cache=$val ;;
 	--vtd-edu) vtd_edu=$val ;;
+	--share) share_args+=("$val") ;;
 	*) usage ;;
 	esac
 done
@@ -129,7 +137,12 @@ case "$vtd_edu" in '' | *[!0-9]*) die "--vtd-edu wants a number of devices" ;; e
 
 qemu=$(command -v qemu-system-x86_64 || true)
 if [ -z "$qemu" ]; then
-	echo "$prog: SKIP: qemu-system-x86_64 not found (scripts/install-deps.sh test installs qemu-system-x86)"
+	why="qemu-system-x86_64 not found (scripts/install-deps.sh test installs qemu-system-x86)"
+	if [ "${CI:-}" = true ]; then
+		echo "$prog: FAIL: cannot run: $why (CI=true: a suite that cannot run fails)"
+		exit 1
+	fi
+	echo "$prog: SKIP: $why"
 	exit 77
 fi
 busybox=
@@ -150,17 +163,42 @@ for t in cpio gzip sha256sum timeout tail base64 tar; do
 	command -v "$t" >/dev/null 2>&1 || die "'$t' not found (run scripts/install-deps.sh test)"
 done
 
-# The guest shares the host's root except these (its own tmpfs or kernel
-# file systems there): a command or file argument below them is not there.
+# The directories shared on their own, as real paths; one inside another
+# is already shared with it.
+real_shares=()
+for d in "${share_args[@]}"; do
+	[ -d "$d" ] || die "--share $d: not a directory"
+	d=$(cd "$d" && pwd -P)
+	case "$d/" in
+	// | /proc/* | /sys/* | /dev/*) die "--share $d: the guest has its own there" ;;
+	esac
+	real_shares+=("$d")
+done
+shares=()
+while IFS= read -r d; do # shortest first
+	for sh in "${shares[@]}"; do
+		case "$d/" in "$sh"/*) continue 2 ;; esac
+	done
+	shares+=("$d")
+done < <(printf '%s\n' "${real_shares[@]}" | awk '{ print length($0) "\t" $0 }' |
+	sort -n | cut -f2-)
+
+# Outside the shares, the guest sees the host's root except below these (its
+# own tmpfs or kernel file systems there): a command or file argument below
+# them is not there.
 for a in "$(pwd -P)" "$@"; do
 	case "$a" in /* | ./* | ../*) ;; *) continue ;; esac
 	[ -e "$a" ] || continue
-	case "$(readlink -f "$a")/" in
-	/tmp/* | /run/* | /proc/* | /sys/* | /dev/*)
+	p=$(readlink -f "$a")
+	for sh in "${shares[@]}"; do
+		case "$p/" in "$sh"/*) continue 2 ;; esac
+	done
+	case "$p/" in
+	/tmp/* | /run/* | /var/tmp/* | /proc/* | /sys/* | /dev/*)
 		if [ "$a" = "$(pwd -P)" ]; then
 			say "warning: the current directory $a is not shared with the guest; the command runs in /"
 		else
-			die "$a is below /tmp, /run, /proc, /sys or /dev, which the guest does not share with the host"
+			die "$a is below /tmp, /run, /var/tmp, /proc, /sys or /dev, which the guest does not share with the host (pass --share DIR)"
 		fi
 		;;
 	esac
@@ -249,7 +287,7 @@ env_list=(
 	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	"HOME=/root" "TERM=dumb" "USER=root" "LOGNAME=root"
 )
-for name in LANG LC_ALL ASAN_OPTIONS UBSAN_OPTIONS; do
+for name in LANG LC_ALL CI ASAN_OPTIONS UBSAN_OPTIONS; do
 	[ -z "${!name+x}" ] || env_list+=("$name=${!name}")
 done
 while IFS= read -r name; do
@@ -261,6 +299,8 @@ env_list+=("${extra_env[@]}")
 mkdir -p "$run_dir/conf/.vm"
 {
 	echo "VM_CWD=$(shq "$(pwd -P)")"
+	echo "VM_SHARE_N=${#shares[@]}"
+	for i in "${!shares[@]}"; do echo "VM_SHARE_$i=$(shq "${shares[i]}")"; done
 	echo "VM_ENV_N=${#env_list[@]}"
 	for i in "${!env_list[@]}"; do echo "VM_ENV_$i=$(shq "${env_list[i]}")"; done
 	echo "VM_ARGC=$#"
@@ -299,6 +339,10 @@ qemu_cmd=(
 	-serial "file:$run_dir/stderr" -serial "file:$run_dir/ctl"
 	-virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"
 )
+for i in "${!shares[@]}"; do
+	# (QEMU's option syntax doubles a comma inside a value)
+	qemu_cmd+=(-virtfs "local,path=${shares[i]//,/,,},mount_tag=share$i,security_model=none,readonly=on,multidevs=remap")
+done
 # Guest time counts instructions (1 ns each) instead of following the host's
 # clock: timeouts inside the guest (the selftest harness gives each test
 # 30 s) then measure work done, not how busy the host is.
