@@ -56,6 +56,12 @@ struct objfile {
 
 static struct {
 	pthread_mutex_t lock;
+	/*
+	 * One drainer at a time: they share buf, and one that finds the
+	 * queue empty must know that the requests another took from it are
+	 * submitted (a RELEASE before the DESTROY that follows the close).
+	 */
+	pthread_mutex_t drain_lock;
 	struct fuse_session *se;
 	struct fuse_buf buf;
 	struct event *readable;
@@ -65,6 +71,7 @@ static struct {
 	fuse_ino_t next_ino;
 } od = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.drain_lock = PTHREAD_MUTEX_INITIALIZER,
 	.files = { &od.files, &od.files },
 };
 
@@ -447,24 +454,29 @@ static const struct fuse_lowlevel_ops od_ops = {
 	.flush = od_flush,
 };
 
-/* Serve every request already queued on the objects mount. */
+/*
+ * Serve every request already queued on the objects mount. Called by the
+ * loop when the mount is readable and by the readers before each ioctl
+ * they submit, so that files closed before an ioctl are closed before it
+ * runs.
+ */
 void objfile_drain(void)
 {
-	if (!od.se || !od.readable)
-		return;
-	for (;;) {
+	pthread_mutex_lock(&od.drain_lock);
+	while (od.se && od.readable) {
 		int n = fuse_session_receive_buf(od.se, &od.buf);
 
 		if (n == -EINTR || n == -EAGAIN)
-			return;
+			break;
 		if (n <= 0 || fuse_session_exited(od.se)) {
 			log_warnx("object files: %s was unmounted", od.dir);
 			event_free(od.readable);
 			od.readable = NULL;
-			return;
+			break;
 		}
 		fuse_session_process_buf(od.se, &od.buf);
 	}
+	pthread_mutex_unlock(&od.drain_lock);
 }
 
 static void od_readable(evutil_socket_t fd, short what, void *arg)
@@ -541,13 +553,16 @@ void objfile_stop(void)
 
 	if (!od.se)
 		return;
+	pthread_mutex_lock(&od.drain_lock);
 	if (od.readable)
 		event_free(od.readable);
+	od.readable = NULL;
 	fuse_session_unmount(od.se);
 	fuse_session_destroy(od.se);
 	od.se = NULL;
 	free(od.buf.mem);
 	od.buf.mem = NULL;
+	pthread_mutex_unlock(&od.drain_lock);
 	pthread_mutex_lock(&od.lock);
 	list_for_each_entry_safe(f, next, &od.files, item) {
 		struct objfile_owner *owner = file_unlink(f);
