@@ -18,6 +18,7 @@
 
 #include "account.h"
 #include "caller.h"
+#include "fail_nth.h"
 #include "log.h"
 #include "util.h"
 
@@ -269,6 +270,8 @@ int account_charge(struct mapper *m, uint64_t npages)
 
 	if (!b || !npages)
 		return 0;
+	if (fail_nth_hit("pin charge"))
+		return -ENOMEM;
 	pthread_mutex_lock(&account_lock);
 	if (m->limit_pages != UINT64_MAX &&
 	    (npages > m->limit_pages || b->pages > m->limit_pages - npages)) {

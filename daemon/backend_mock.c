@@ -15,6 +15,7 @@
 
 #include "addrmap.h"
 #include "backend_mock.h"
+#include "fail_nth.h"
 #include "mock_pgtable.h"
 #include "pages.h"
 #include "util.h"
@@ -53,7 +54,7 @@ struct iommu_device *mock_dev_create(uint32_t flags, int *err)
 		*err = -EINVAL;
 		return NULL;
 	}
-	mdev = calloc(1, sizeof(*mdev));
+	mdev = fail_nth_calloc(1, sizeof(*mdev), "mock device");
 	if (!mdev) {
 		*err = -ENOMEM;
 		return NULL;
@@ -89,7 +90,7 @@ static struct iommu_domain *mock_domain_alloc_paging(struct iommu_device *dev,
 		*err = -EOPNOTSUPP;
 		return NULL;
 	}
-	mock = calloc(1, sizeof(*mock));
+	mock = fail_nth_calloc(1, sizeof(*mock), "mock domain");
 	if (!mock) {
 		*err = -ENOMEM;
 		return NULL;
@@ -138,7 +139,7 @@ mock_domain_alloc_nested(struct iommu_device *dev, struct iommu_domain *parent,
 		*err = ret;
 		return NULL;
 	}
-	mock = calloc(1, sizeof(*mock));
+	mock = fail_nth_calloc(1, sizeof(*mock), "mock domain");
 	if (!mock) {
 		*err = -ENOMEM;
 		return NULL;

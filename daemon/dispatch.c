@@ -255,8 +255,11 @@ long iommufd_ctx_ioctl_install(struct iommufd_ctx *ictx,
 		.install = install,
 	};
 	uint64_t start = now_ns();
-	long ret = dispatch(&ucmd, cmd);
+	long ret;
 
+	fail_nth_enter(&ictx->fail_nth);
+	ret = dispatch(&ucmd, cmd);
+	fail_nth_leave();
 	stats_account(cmd, ret, now_ns() - start);
 	return ret;
 }

@@ -12,6 +12,7 @@
 
 #include "account.h"
 #include "backend.h"
+#include "fail_nth.h"
 #include "io_pagetable.h"
 #include "log.h"
 #include "pages.h"
@@ -449,7 +450,7 @@ static struct iopt_area *area_new(struct io_pagetable *iopt,
 
 	if (budget_area(iopt))
 		return NULL;
-	area = calloc(1, sizeof(*area));
+	area = fail_nth_calloc(1, sizeof(*area), "area");
 	if (!area) {
 		budget_area_free(iopt);
 		return NULL;
@@ -488,7 +489,7 @@ int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_slice *slices,
 	if (ret)
 		return ret;
 
-	areas = calloc(nslices, sizeof(*areas));
+	areas = fail_nth_calloc(nslices, sizeof(*areas), "area list");
 	if (!areas)
 		return -ENOMEM;
 	cur = *iova;
@@ -682,7 +683,7 @@ int iopt_allowed_add(struct iopt_allowed_set *set, uint64_t start,
 	ret = budget_ranges(set->iopt, set->tree.count + 1);
 	if (ret)
 		return ret;
-	allowed = calloc(1, sizeof(*allowed));
+	allowed = fail_nth_calloc(1, sizeof(*allowed), "allowed range");
 	if (!allowed)
 		return -ENOMEM;
 	allowed->node.start = start;
@@ -726,7 +727,7 @@ int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start, uint64_t last,
 		return -EADDRINUSE;
 	if (budget_ranges(iopt, iopt->allowed_itree.count + 1))
 		return -ENOMEM;
-	reserved = calloc(1, sizeof(*reserved));
+	reserved = fail_nth_calloc(1, sizeof(*reserved), "reserved range");
 	if (!reserved)
 		return -ENOMEM;
 	reserved->node.start = start;

@@ -18,6 +18,7 @@
 #include <iommufd/iommufd.h>
 
 #include "core.h"
+#include "fail_nth.h"
 #include "io_pagetable.h"
 #include "objfile.h"
 #include "util.h"
@@ -93,6 +94,7 @@ struct iommufd_ctx {
 	struct ucaller opener;
 	struct iommufd_limits limits;
 	struct iopt_budget budget; /* what its IOASes hold, against limits */
+	struct fail_nth fail_nth; /* IOMMUFDD_TEST_OP_FAIL_NTH */
 	bool account_mm; /* IOMMU_OPTION_RLIMIT_MODE */
 	struct iommufd_ioas *vfio_ioas; /* VFIO compat IOAS, not referenced */
 	struct list_head pending_installs; /* prepared, fd not yet installed */

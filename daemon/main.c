@@ -31,6 +31,7 @@
 
 #include "control.h"
 #include "core.h"
+#include "fail_nth.h"
 #include "iommufd_private.h"
 #include "launcher.h"
 #include "log.h"
@@ -115,6 +116,8 @@ static void usage(FILE *out)
 		"      --max-user-objects N, --max-user-areas N\n"
 		"                          objects and IOVA mappings of all the open files\n"
 		"                          of one user (default 1048576 each)\n"
+		"      --fault-injection   let clients of the mock fail the daemon's own\n"
+		"                          allocations on purpose (for tests)\n"
 		"  -f, --foreground        log to stderr (the daemon never forks)\n"
 		"  -l, --log-level LEVEL   error, warning, info or debug (default: info)\n"
 		"  -h, --help              show this help and exit\n"
@@ -143,6 +146,7 @@ enum {
 	OPT_MAX_PINNED,
 	OPT_MAX_USER_OBJECTS,
 	OPT_MAX_USER_AREAS,
+	OPT_FAULT_INJECTION,
 };
 
 static uint64_t parse_count(const char *arg, const char *what, uint64_t max)
@@ -204,6 +208,7 @@ static void parse_options(int argc, char **argv, struct daemon_options *opts)
 		  OPT_MAX_USER_OBJECTS },
 		{ "max-user-areas", required_argument, NULL,
 		  OPT_MAX_USER_AREAS },
+		{ "fault-injection", no_argument, NULL, OPT_FAULT_INJECTION },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -261,6 +266,9 @@ static void parse_options(int argc, char **argv, struct daemon_options *opts)
 		case OPT_MAX_USER_AREAS:
 			user_budget_max[USER_BUDGET_AREAS] = parse_count(
 				optarg, "--max-user-areas", UINT64_MAX);
+			break;
+		case OPT_FAULT_INJECTION:
+			fail_nth_allowed = true;
 			break;
 		case OPT_MAX_PINNED:
 			iommufd_default_limits.pinned_pages =

@@ -18,6 +18,7 @@
 
 #include "account.h"
 #include "addrmap.h"
+#include "fail_nth.h"
 #include "interval_tree.h"
 #include "log.h"
 #include "memfile.h"
@@ -177,7 +178,7 @@ static struct window *window_map(struct memfile *mf, uint64_t chunk,
 		*err = -ENOMEM;
 		return NULL;
 	}
-	w = calloc(1, sizeof(*w));
+	w = fail_nth_calloc(1, sizeof(*w), "memory window");
 	reserve = mmap(NULL, reserve_len, PROT_NONE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (!w || reserve == MAP_FAILED)
@@ -357,7 +358,7 @@ static struct bucket_pins *bucket_pins_get(struct memfile *mf,
 	list_for_each_entry(bp, &mf->buckets, item)
 		if (bp->bucket == b)
 			return bp;
-	bp = calloc(1, sizeof(*bp));
+	bp = fail_nth_calloc(1, sizeof(*bp), "bucket pins");
 	if (!bp)
 		return NULL;
 	bp->bucket = b;
@@ -601,7 +602,7 @@ static int memfile_get(int fd, bool writable, struct memfile **out)
 		*out = mf;
 		return 0;
 	}
-	mf = calloc(1, sizeof(*mf));
+	mf = fail_nth_calloc(1, sizeof(*mf), "memory file");
 	if (!mf) {
 		close(fd);
 		return -ENOMEM;

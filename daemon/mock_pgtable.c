@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "fail_nth.h"
 #include "mock_pgtable.h"
 
 #define PT_PAGE_SHIFT 11
@@ -159,7 +160,7 @@ static struct pt_leaf *pt_find_leaf(const struct mock_pgtable *pt, uint64_t idx,
 
 static void *pt_node_alloc(struct mock_pgtable *pt, size_t size)
 {
-	void *node = calloc(1, size);
+	void *node = fail_nth_calloc(1, size, "io page table node");
 
 	if (node)
 		pt->nr_nodes++;

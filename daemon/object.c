@@ -77,7 +77,7 @@ struct iommufd_object *iommufd_object_alloc(struct iommufd_ctx *ictx,
 			ictx->objects[i] = NULL;
 		ictx->nr_slots = n;
 	}
-	obj = calloc(1, size);
+	obj = fail_nth_calloc(1, size, "object");
 	if (!obj)
 		goto no_memory;
 	obj->id = id;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "caller.h"
+#include "fail_nth.h"
 #include "log.h"
 #include "memfile.h"
 #include "memfs.h"
@@ -503,7 +504,8 @@ static int bind_range(struct binder *b, uint64_t base_va, uint64_t last_va,
 
 static struct iopt_pages *composite_new(struct binder *b)
 {
-	struct composite *c = malloc(sizeof(*c) + b->nseg * sizeof(c->seg[0]));
+	struct composite *c = fail_nth_malloc(
+		sizeof(*c) + b->nseg * sizeof(c->seg[0]), "composite pages");
 
 	if (!c)
 		return NULL;

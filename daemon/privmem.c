@@ -15,6 +15,7 @@
 #include "account.h"
 #include "addrmap.h"
 #include "caller.h"
+#include "fail_nth.h"
 #include "interval_tree.h"
 #include "log.h"
 #include "pages.h"
@@ -59,7 +60,7 @@ struct mm_handle *mm_handle_open(const struct ucaller *caller, int *err)
 	*err = caller_read_status(caller, &st);
 	if (*err)
 		return NULL;
-	mm = calloc(1, sizeof(*mm));
+	mm = fail_nth_calloc(1, sizeof(*mm), "private memory handle");
 	if (!mm) {
 		*err = -ENOMEM;
 		return NULL;
@@ -240,7 +241,7 @@ static int pm_acquire(void *arg, uint64_t first, uint64_t last)
 			   pc->u->writable);
 	if (ret)
 		return ret;
-	c = calloc(1, sizeof(*c));
+	c = fail_nth_calloc(1, sizeof(*c), "private chunk");
 	if (!c)
 		return -ENOMEM;
 	ret = account_charge(pc->u->mapper, n);
@@ -411,7 +412,7 @@ static const struct iopt_pages_ops privmem_ops = {
 struct iopt_pages *privmem_new(struct mm_handle *mm, uint64_t base_va,
 			       uint64_t npages, int *err)
 {
-	struct privmem *pm = calloc(1, sizeof(*pm));
+	struct privmem *pm = fail_nth_calloc(1, sizeof(*pm), "private memory");
 
 	if (!pm) {
 		*err = -ENOMEM;

@@ -903,6 +903,8 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return test_trigger_iopf(ucmd, cmd);
 	case IOMMUFDD_TEST_OP_DEV_DMA:
 		return test_dev_dma(ucmd, cmd);
+	case IOMMUFDD_TEST_OP_FAIL_NTH:
+		return iommufd_test_fail_nth(ucmd, cmd);
 	default:
 		return -EOPNOTSUPP;
 	}

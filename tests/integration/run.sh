@@ -30,6 +30,9 @@
 # Environment:
 #   INTEGRATION_TIMEOUT  per-program timeout in seconds (default 300)
 #   IOMMUFDD_EXTRA_ARGS  extra daemon arguments (split on whitespace)
+#
+# Each program gets IOMMUFDD_RUN_DIR (the daemon's --run-dir, for
+# iommufd-run) and IOMMUFDD_PID (the daemon's pid) in its environment.
 
 set -euo pipefail
 
@@ -134,7 +137,7 @@ for t in "${tests[@]}"; do
 		rc=0
 		# Clients that test fd-returning ioctls run themselves under
 		# iommufd-run ($IOMMUFD_RUN) with this run directory.
-		IOMMUFDD_RUN_DIR=$(dns_run_dir) dns_run_logged "$tap" "$log_dir/$label.stderr" \
+		IOMMUFDD_RUN_DIR=$(dns_run_dir) IOMMUFDD_PID=$dns_daemon_pid dns_run_logged "$tap" "$log_dir/$label.stderr" \
 			timeout --kill-after=30 "$timeout_s" "$t" /dev/iommu || rc=$?
 		case $rc in
 		0 | 1) ;;
