@@ -229,8 +229,8 @@ static void take_over(struct session_readers *sr)
 			sr->ts->name, READER_STALL_MS, strerror(-err));
 	else
 		log_debug(
-			"%s: a request has held the session for %d ms; another thread reads on",
-			sr->ts->name, READER_STALL_MS);
+			"%s: a request has held the session for %d ms; another thread reads on (takeover %lu)",
+			sr->ts->name, READER_STALL_MS, sr->takeovers);
 }
 
 /* Under the lock: sleep one period, or less if stopping. */
@@ -387,19 +387,4 @@ bool session_readers_stop(struct transport_session *ts, unsigned int timeout_ms)
 		readers_free(sr);
 	}
 	return all_gone;
-}
-
-void session_readers_stats(const struct transport_session *ts,
-			   unsigned int *threads, unsigned long *takeovers)
-{
-	struct session_readers *sr = ts->readers;
-
-	*threads = 0;
-	*takeovers = 0;
-	if (!sr)
-		return;
-	pthread_mutex_lock(&sr->lock);
-	*threads = sr->threads;
-	*takeovers = sr->takeovers;
-	pthread_mutex_unlock(&sr->lock);
 }

@@ -47,8 +47,4 @@ int session_readers_start(struct transport_session *ts);
 bool session_readers_stop(struct transport_session *ts,
 			  unsigned int timeout_ms);
 
-/* Reader threads alive and takeovers so far, for inspection. */
-void session_readers_stats(const struct transport_session *ts,
-			   unsigned int *threads, unsigned long *takeovers);
-
 #endif
