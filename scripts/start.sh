@@ -19,6 +19,9 @@ if [ -f build/meson-private/coredata.dat ]; then
 else
 	meson setup build >/dev/null
 fi
-ninja -C build
+# What running and the quick start need; the test-only targets (the kernel
+# selftests, built from linux-source) come with "install-deps.sh test".
+ninja -C build daemon/iommufdd tools/iommufdctl tools/iommufd-run \
+	tools/iommufd-script-run examples/mini-vmm
 exec build/daemon/iommufdd --backend mock --transport fuse --path /dev/iommu \
 	--foreground "$@"
