@@ -65,10 +65,10 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	struct iommufd_hwpt_paging *hwpt_paging;
 	int ret;
 
-	hwpt_paging =
-		container_of(iommufd_object_alloc(ictx, sizeof(*hwpt_paging),
-						  IOMMUFD_OBJ_HWPT_PAGING),
-			     struct iommufd_hwpt_paging, common.obj);
+	hwpt_paging = container_of_or_null(
+		iommufd_object_alloc(ictx, sizeof(*hwpt_paging),
+				     IOMMUFD_OBJ_HWPT_PAGING),
+		struct iommufd_hwpt_paging, common.obj);
 	if (!hwpt_paging) {
 		*err = -ENOMEM;
 		return NULL;
@@ -133,10 +133,10 @@ iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
 		return NULL;
 	}
 
-	hwpt_nested =
-		container_of(iommufd_object_alloc(ictx, sizeof(*hwpt_nested),
-						  IOMMUFD_OBJ_HWPT_NESTED),
-			     struct iommufd_hwpt_nested, common.obj);
+	hwpt_nested = container_of_or_null(
+		iommufd_object_alloc(ictx, sizeof(*hwpt_nested),
+				     IOMMUFD_OBJ_HWPT_NESTED),
+		struct iommufd_hwpt_nested, common.obj);
 	if (!hwpt_nested) {
 		*err = -ENOMEM;
 		return NULL;

@@ -244,9 +244,9 @@ void iommufd_object_put_and_try_destroy(struct iommufd_ctx *ictx,
 void iommufd_object_destroy_all(struct iommufd_ctx *ictx);
 const char *iommufd_object_type_name(enum iommufd_object_type type);
 
-#define iommufd_object_alloc_type(ictx, ptr, type)                     \
-	container_of(iommufd_object_alloc(ictx, sizeof(*(ptr)), type), \
-		     __typeof__(*(ptr)), obj)
+#define iommufd_object_alloc_type(ictx, ptr, type)                             \
+	container_of_or_null(iommufd_object_alloc(ictx, sizeof(*(ptr)), type), \
+			     __typeof__(*(ptr)), obj)
 
 static inline void iommufd_object_get(struct iommufd_object *obj)
 {

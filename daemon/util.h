@@ -14,6 +14,13 @@
 	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 #endif
 
+/* container_of for a pointer that may be NULL (a failed allocation). */
+#define container_of_or_null(ptr, type, member)                         \
+	({                                                              \
+		__typeof__(ptr) ptr_ = (ptr);                           \
+		ptr_ ? container_of(ptr_, type, member) : (type *)NULL; \
+	})
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define offsetofend(type, member) \
 	(offsetof(type, member) + sizeof(((type *)0)->member))
