@@ -297,10 +297,22 @@ static long dispatch(struct iommufd_ucmd *ucmd, unsigned int cmd)
 
 int iommufd_core_init(const char *backend_name)
 {
+	int ret;
+
 	core_backend = iommu_backend_find(backend_name);
 	if (!core_backend)
 		return -ENOENT;
+	if (core_backend->init) {
+		ret = core_backend->init();
+		if (ret)
+			return ret;
+	}
 	return pages_init();
+}
+
+const struct iommu_backend_ops *iommu_backend_current(void)
+{
+	return core_backend;
 }
 
 void iommufd_core_exit(void)
@@ -312,6 +324,8 @@ const struct iommu_backend_ops *iommu_backend_find(const char *name)
 {
 	if (!strcmp(name, mock_backend_ops.name))
 		return &mock_backend_ops;
+	if (!strcmp(name, vfio_backend_ops.name))
+		return &vfio_backend_ops;
 	return NULL;
 }
 
