@@ -22,6 +22,8 @@
  *  - replace moves it to a HWPT of another IOAS (new mappings reachable,
  *    old ones not), while the first device keeps its own;
  *  - detach blocks its DMA;
+ *  - the daemon's control socket names each device's backend, PCI name,
+ *    group and IOMMU unit (what iommufdctl shows);
  *  - GET_HW_INFO gives the VT-d's cap/ecap as sysfs has them, and
  *    IOVA_RANGES leaves out the group's MSI window;
  *  - private anonymous memory cannot back the real domain (EOPNOTSUPP);
@@ -42,6 +44,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -282,6 +286,54 @@ static void check_map_unmap(void)
 	      strerror(-ret));
 }
 
+/*
+ * The daemon's control socket ($IOMMUFDD_RUN_DIR/control, what iommufdctl
+ * reads) names each bound device: backend, PCI name, group, IOMMU unit.
+ */
+static void check_control(void)
+{
+	static const char req[] =
+		"{\"version\": 1, \"id\": 1, \"command\": \"objects\"}\n";
+	const char *run_dir = getenv("IOMMUFDD_RUN_DIR");
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	char *reply = calloc(1, 1 << 20), want[256], *p, *q;
+	size_t len = 0;
+	int fd = -1, found = 0;
+	ssize_t n;
+
+	if (!run_dir || !reply) {
+		check(0, "IOMMUFDD_RUN_DIR set for the control socket");
+		free(reply);
+		return;
+	}
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/control", run_dir);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && !connect(fd, (struct sockaddr *)&addr, sizeof(addr)) &&
+	    write(fd, req, strlen(req)) == (ssize_t)strlen(req))
+		while (len < (1 << 20) - 1 && !memchr(reply, '\n', len) &&
+		       (n = read(fd, reply + len, (1 << 20) - 1 - len)) > 0)
+			len += (size_t)n;
+	if (fd >= 0)
+		close(fd);
+	/* json-c may put spaces after ':' and ','; compare without them. */
+	for (p = q = reply; *p; p++)
+		if (*p != ' ')
+			*q++ = *p;
+	*q = '\0';
+	for (int i = 0; i < 2; i++) {
+		snprintf(want, sizeof(want),
+			 "\"backend\":\"vfio\",\"device\":\"%s\",\"group\":%d,"
+			 "\"iommu\":\"dmar0\"",
+			 dev[i].name, dev[i].group);
+		found += strstr(reply, want) != NULL;
+	}
+	check(found == 2,
+	      "the control socket's objects name both devices with backend, "
+	      "PCI name, group and IOMMU (%d of 2)",
+	      found);
+	free(reply);
+}
+
 /* The second edu: auto-HWPT reuse with replay, replace, detach. */
 static void check_second_device(void)
 {
@@ -320,6 +372,7 @@ static void check_second_device(void)
 	ret = copy_checked(&dev[0], IOVA_DST2, page(3), 5);
 	check(ret == 0, "edu %s still reaches its HWPT's mapping (%s)",
 	      dev[0].bdf, strerror(-ret));
+	check_control();
 	ret = iommufd_device_detach(h, dev_id[1]);
 	check(ret == 0, "IOMMUFDD_DEVICE_DETACH edu %s (%s)", dev[1].bdf,
 	      strerror(-ret));
