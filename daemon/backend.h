@@ -74,9 +74,9 @@ struct iommu_resv_region {
 
 /* What inspection shows of a device (iommufdctl). */
 struct iommu_dev_desc {
-	char name[256];	/* e.g. the PCI address, or "" */
+	char name[256]; /* e.g. the PCI address, or "" */
 	char iommu[32]; /* the IOMMU unit, e.g. "dmar0", or "" */
-	int group;	/* the IOMMU group, or -1 */
+	int group; /* the IOMMU group, or -1 */
 };
 
 struct iommu_backend_ops {

@@ -82,13 +82,13 @@
 
 struct vfio_mapping {
 	struct itree_node node; /* IOVA */
-	uint64_t vaddr;		/* daemon address of node.start */
+	uint64_t vaddr; /* daemon address of node.start */
 	int prot;
 };
 
 struct vfio_domain {
 	struct iommu_domain domain;
-	struct itree mappings;	/* struct vfio_mapping */
+	struct itree mappings; /* struct vfio_mapping */
 	struct list_head groups; /* attached struct vfio_group */
 	bool enforce_cache_coherency;
 	bool warned_private;
@@ -189,7 +189,8 @@ static void vfio_domain_free(struct iommu_domain *domain)
 	struct itree_node *n;
 
 	if (!list_empty(&d->groups))
-		log_warnx("vfio: freeing a domain that devices are still attached to");
+		log_warnx(
+			"vfio: freeing a domain that devices are still attached to");
 	while ((n = itree_first(&d->mappings))) {
 		itree_remove(&d->mappings, n);
 		free(to_mapping(n));
@@ -207,8 +208,9 @@ static int vfio_domain_map(struct iommu_domain *domain, uint64_t iova,
 
 	if (addrmap_is_private(paddr)) {
 		if (!d->warned_private)
-			log_info("vfio: IOVA 0x%llx is private memory, which a real IOMMU cannot map: give the device shared memory (a memfd, MAP_SHARED, hugetlbfs) instead",
-				 (unsigned long long)iova);
+			log_info(
+				"vfio: IOVA 0x%llx is private memory, which a real IOMMU cannot map: give the device shared memory (a memfd, MAP_SHARED, hugetlbfs) instead",
+				(unsigned long long)iova);
 		d->warned_private = true;
 		return -EOPNOTSUPP;
 	}
@@ -256,16 +258,18 @@ static uint64_t vfio_domain_unmap(struct iommu_domain *domain, uint64_t iova,
 		if (n->start < iova || n->last > last)
 			whole = false;
 	if (!whole)
-		log_warnx("vfio: unmap of IOVA 0x%llx+0x%llx cuts a mapping; unmapping the whole ones only",
-			  (unsigned long long)iova, (unsigned long long)len);
+		log_warnx(
+			"vfio: unmap of IOVA 0x%llx+0x%llx cuts a mapping; unmapping the whole ones only",
+			(unsigned long long)iova, (unsigned long long)len);
 	list_for_each_entry(g, &d->groups, domain_item) {
 		if (!whole)
 			break;
 		ret = vfio_group_dma_unmap(g, iova, len);
 		if (ret)
-			log_warnx("vfio: group %u: unmapping IOVA 0x%llx+0x%llx: %s",
-				  g->number, (unsigned long long)iova,
-				  (unsigned long long)len, strerror(-ret));
+			log_warnx(
+				"vfio: group %u: unmapping IOVA 0x%llx+0x%llx: %s",
+				g->number, (unsigned long long)iova,
+				(unsigned long long)len, strerror(-ret));
 	}
 	/* Found by a fresh lookup, so removing @n cannot upset the walk. */
 	for (n = itree_iter_first(&d->mappings, iova, last); n; n = next) {
@@ -340,8 +344,9 @@ err_restore:
 		if (domain_has_identical(to, to_mapping(n)))
 			continue;
 		if (mapping_map(g, to_mapping(n))) {
-			log_warnx("vfio: group %u: a failed replace could not restore the old mappings; its DMA stays blocked",
-				  g->number);
+			log_warnx(
+				"vfio: group %u: a failed replace could not restore the old mappings; its DMA stays blocked",
+				g->number);
 			vfio_group_dma_unmap_all(g);
 			break;
 		}
@@ -493,8 +498,7 @@ static bool vfio_enforce_cache_coherency(struct iommu_domain *domain)
 	return true;
 }
 
-static void vfio_describe(struct iommu_device *dev,
-			  struct iommu_dev_desc *desc)
+static void vfio_describe(struct iommu_device *dev, struct iommu_dev_desc *desc)
 {
 	struct vfio_device *vdev = to_vfio_device(dev);
 
@@ -511,11 +515,9 @@ static int vfio_set_dirty_tracking(struct iommu_domain *domain, bool enable)
 	return -EOPNOTSUPP;
 }
 
-static int vfio_read_and_clear_dirty(struct iommu_domain *domain,
-				     uint64_t iova, uint64_t len, bool keep,
-				     void (*fn)(void *arg, uint64_t iova,
-						uint64_t size),
-				     void *arg)
+static int vfio_read_and_clear_dirty(
+	struct iommu_domain *domain, uint64_t iova, uint64_t len, bool keep,
+	void (*fn)(void *arg, uint64_t iova, uint64_t size), void *arg)
 {
 	(void)domain;
 	(void)iova;

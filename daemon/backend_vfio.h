@@ -20,13 +20,13 @@ extern const struct iommu_backend_ops vfio_backend_ops;
 
 /* What the container reports after VFIO_SET_IOMMU(VFIO_TYPE1v2_IOMMU). */
 struct vfio_group_info {
-	uint64_t pgsizes;	  /* iova_pgsizes */
-	uint64_t aperture_start;  /* first IOVA of the first range */
-	uint64_t aperture_last;	  /* last IOVA of the last range */
+	uint64_t pgsizes; /* iova_pgsizes */
+	uint64_t aperture_start; /* first IOVA of the first range */
+	uint64_t aperture_last; /* last IOVA of the last range */
 	struct iommu_resv_region holes[VFIO_GROUP_MAX_HOLES];
-	unsigned int nr_holes;	  /* gaps between the ranges (MSI window) */
-	bool cache_coherent;	  /* VFIO_DMA_CC_IOMMU */
-	uint32_t dma_avail;	  /* mappings it takes (dma_entry_limit) */
+	unsigned int nr_holes; /* gaps between the ranges (MSI window) */
+	bool cache_coherent; /* VFIO_DMA_CC_IOMMU */
+	uint32_t dma_avail; /* mappings it takes (dma_entry_limit) */
 };
 
 struct vfio_domain;
@@ -37,10 +37,10 @@ struct vfio_domain;
  * so share their DMA view: they are attached to one domain at a time.
  */
 struct vfio_group {
-	struct list_head item;	  /* on the registry (vfio_group.c) */
-	const void *owner;	  /* the context that bound it */
-	unsigned int number;	  /* /dev/vfio/NUMBER */
-	unsigned int refs;	  /* bound devices */
+	struct list_head item; /* on the registry (vfio_group.c) */
+	const void *owner; /* the context that bound it */
+	unsigned int number; /* /dev/vfio/NUMBER */
+	unsigned int refs; /* bound devices */
 	int group_fd;
 	int container_fd;
 	struct vfio_group_info info;
@@ -48,7 +48,7 @@ struct vfio_group {
 	/* attachment, changed only by the owner's jobs (backend_vfio.c) */
 	struct vfio_domain *domain;
 	struct list_head domain_item; /* on domain->groups */
-	unsigned int nr_attached;     /* its devices attached to domain */
+	unsigned int nr_attached; /* its devices attached to domain */
 };
 
 /*

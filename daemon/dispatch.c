@@ -56,13 +56,13 @@ struct iommufd_ioctl_op {
 	int (*execute)(struct iommufd_ucmd *ucmd);
 };
 
-#define IOCTL_OP_BASE(_base, _ioctl, _fn, _struct, _last)                   \
-	[_IOC_NR(_ioctl) - (_base)] = {                                     \
-		.size = sizeof(_struct),                 \
-		.min_size = offsetofend(_struct, _last), \
-		.ioctl_num = _ioctl,                     \
-		.name = #_ioctl,                         \
-		.execute = _fn,                          \
+#define IOCTL_OP_BASE(_base, _ioctl, _fn, _struct, _last) \
+	[_IOC_NR(_ioctl) - (_base)] = {                   \
+		.size = sizeof(_struct),                  \
+		.min_size = offsetofend(_struct, _last),  \
+		.ioctl_num = _ioctl,                      \
+		.name = #_ioctl,                          \
+		.execute = _fn,                           \
 	}
 #define IOCTL_OP(_ioctl, _fn, _struct, _last) \
 	IOCTL_OP_BASE(IOMMUFD_CMD_BASE, _ioctl, _fn, _struct, _last)

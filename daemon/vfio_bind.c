@@ -67,7 +67,8 @@ static int take_vfio_group(const struct ucaller *caller, int fd,
 	 */
 	if (statx(dup, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_TYPE,
 		  &stx) ||
-	    !S_ISCHR(stx.stx_mode) || stx.stx_rdev_major != (unsigned int)major) {
+	    !S_ISCHR(stx.stx_mode) ||
+	    stx.stx_rdev_major != (unsigned int)major) {
 		close(dup);
 		return -EINVAL;
 	}
@@ -113,8 +114,8 @@ int iommufd_vfio_device_bind(struct iommufd_ucmd *ucmd)
 	ret = copy_device_name(ucmd, cmd, name);
 	if (ret)
 		return ret;
-	ret = caller_require_direct(ucmd->caller,
-				    "taking the caller's VFIO group (pidfd_getfd)");
+	ret = caller_require_direct(
+		ucmd->caller, "taking the caller's VFIO group (pidfd_getfd)");
 	if (ret)
 		return ret;
 	fd = take_vfio_group(ucmd->caller, cmd->group_fd, &number);

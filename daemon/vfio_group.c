@@ -49,9 +49,10 @@ int vfio_group_host_check(void)
 
 /* ---- the container's capability chain ---------------------------------- */
 
-static void info_add_ranges(struct vfio_group_info *gi,
-			    const struct vfio_iommu_type1_info_cap_iova_range *cap,
-			    size_t room)
+static void
+info_add_ranges(struct vfio_group_info *gi,
+		const struct vfio_iommu_type1_info_cap_iova_range *cap,
+		size_t room)
 {
 	uint32_t n = cap->nr_iovas;
 
@@ -80,7 +81,8 @@ static void info_parse_caps(struct vfio_group_info *gi, const char *buf,
 
 	while (offset && offset + sizeof(struct vfio_info_cap_header) <= len &&
 	       hops++ < 64) {
-		const struct vfio_info_cap_header *h = (const void *)(buf + offset);
+		const struct vfio_info_cap_header *h =
+			(const void *)(buf + offset);
 
 		if (h->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE)
 			info_add_ranges(gi, (const void *)h, len - offset);
@@ -88,7 +90,8 @@ static void info_parse_caps(struct vfio_group_info *gi, const char *buf,
 			 offset + sizeof(struct vfio_iommu_type1_info_dma_avail) <=
 				 len)
 			gi->dma_avail =
-				((const struct vfio_iommu_type1_info_dma_avail *)h)
+				((const struct vfio_iommu_type1_info_dma_avail *)
+					 h)
 					->avail;
 		if (h->next <= offset)
 			break;
@@ -122,9 +125,8 @@ static int container_info(int container, struct vfio_group_info *gi)
 		free(info);
 	}
 	if (!ret)
-		gi->cache_coherent =
-			ioctl(container, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU) ==
-			1;
+		gi->cache_coherent = ioctl(container, VFIO_CHECK_EXTENSION,
+					   VFIO_DMA_CC_IOMMU) == 1;
 	return ret;
 }
 
@@ -147,8 +149,9 @@ static int group_setup(struct vfio_group *g)
 	if (ioctl(g->group_fd, VFIO_GROUP_GET_STATUS, &st))
 		return -errno;
 	if (!(st.flags & VFIO_GROUP_FLAGS_VIABLE)) {
-		log_info("vfio: group %u is not viable: bind every device of it to vfio-pci (or leave it driverless)",
-			 g->number);
+		log_info(
+			"vfio: group %u is not viable: bind every device of it to vfio-pci (or leave it driverless)",
+			g->number);
 		return -EINVAL;
 	}
 	if (st.flags & VFIO_GROUP_FLAGS_CONTAINER_SET)
@@ -161,8 +164,8 @@ static int group_setup(struct vfio_group *g)
 		return errno == EINVAL ? -EBUSY : -errno;
 	if (ioctl(g->container_fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
 		ret = -errno;
-		log_info("vfio: group %u: VFIO_SET_IOMMU(type1v2): %s", g->number,
-			 strerror(-ret));
+		log_info("vfio: group %u: VFIO_SET_IOMMU(type1v2): %s",
+			 g->number, strerror(-ret));
 		goto err_unset;
 	}
 	ret = container_info(g->container_fd, &g->info);
@@ -236,12 +239,12 @@ struct vfio_group *vfio_group_get(const void *owner, unsigned int number,
 		*err = ret;
 		return NULL;
 	}
-	log_debug("vfio: group %u in container fd %d: pgsizes 0x%llx, IOVA 0x%llx-0x%llx, %u hole(s), %scache coherent",
-		  number, g->container_fd,
-		  (unsigned long long)g->info.pgsizes,
-		  (unsigned long long)g->info.aperture_start,
-		  (unsigned long long)g->info.aperture_last, g->info.nr_holes,
-		  g->info.cache_coherent ? "" : "not ");
+	log_debug(
+		"vfio: group %u in container fd %d: pgsizes 0x%llx, IOVA 0x%llx-0x%llx, %u hole(s), %scache coherent",
+		number, g->container_fd, (unsigned long long)g->info.pgsizes,
+		(unsigned long long)g->info.aperture_start,
+		(unsigned long long)g->info.aperture_last, g->info.nr_holes,
+		g->info.cache_coherent ? "" : "not ");
 	return g;
 }
 
@@ -264,8 +267,9 @@ void vfio_group_put(struct vfio_group *g)
 	 */
 	vfio_group_dma_unmap_all(g);
 	if (ioctl(g->group_fd, VFIO_GROUP_UNSET_CONTAINER))
-		log_debug("vfio: group %u stays in its (empty) container until its devices are closed: %s",
-			  g->number, strerror(errno));
+		log_debug(
+			"vfio: group %u stays in its (empty) container until its devices are closed: %s",
+			g->number, strerror(errno));
 	group_free(g);
 }
 

@@ -139,8 +139,8 @@ bool vfio_host_group_has_device(unsigned int group, const char *name)
 	struct stat st;
 
 	if (!vfio_host_valid_device_name(name) ||
-	    !host_path(path, sizeof(path), "/sys/kernel/iommu_groups/%u/devices/%s",
-		       group, name))
+	    !host_path(path, sizeof(path),
+		       "/sys/kernel/iommu_groups/%u/devices/%s", group, name))
 		return false;
 	return !lstat(path, &st) && S_ISLNK(st.st_mode);
 }
@@ -214,8 +214,8 @@ int vfio_host_device_iommu(unsigned int group, const char *name,
 
 	memset(out, 0, sizeof(*out));
 	if (!vfio_host_valid_device_name(name) ||
-	    !host_path(dev, sizeof(dev), "/sys/kernel/iommu_groups/%u/devices/%s",
-		       group, name))
+	    !host_path(dev, sizeof(dev),
+		       "/sys/kernel/iommu_groups/%u/devices/%s", group, name))
 		return -EINVAL;
 	/* DEV/iommu -> .../iommu/dmar0: the unit that translates for it. */
 	snprintf(regs, sizeof(regs), "%s/iommu", dev);

@@ -55,7 +55,7 @@ int vfio_host_parse_resv_regions(const char *text,
 /* The IOMMU unit behind a device. */
 struct vfio_host_iommu {
 	char unit[32]; /* "dmar0", or "" when sysfs names none */
-	bool vtd;      /* an Intel VT-d unit: cap and ecap are valid */
+	bool vtd; /* an Intel VT-d unit: cap and ecap are valid */
 	uint64_t cap, ecap;
 };
 

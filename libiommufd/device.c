@@ -53,5 +53,6 @@ IOMMUFD_EXPORT int iommufd_device_detach(struct iommufd *h, uint32_t dev_id)
 		.dev_id = dev_id,
 	};
 
-	return libiommufd_err(LIBIOMMUFD_IOCTL(h, IOMMUFDD_DEVICE_DETACH, &cmd));
+	return libiommufd_err(
+		LIBIOMMUFD_IOCTL(h, IOMMUFDD_DEVICE_DETACH, &cmd));
 }

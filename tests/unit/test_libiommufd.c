@@ -1213,8 +1213,8 @@ static void test_newest_selftest_ops(void **state)
  */
 static void test_device_ioctls(void **state)
 {
-	uint32_t ioas = ioas_alloc(), ioas2 = ioas_alloc(), idev = 0,
-		 hwpt = 0, hwpt2 = 0, got = 0, id = 7;
+	uint32_t ioas = ioas_alloc(), ioas2 = ioas_alloc(), idev = 0, hwpt = 0,
+		 hwpt2 = 0, got = 0, id = 7;
 	const char *name = "0000:00:01.0";
 	uint64_t iova = 0, iova2 = 0;
 
