@@ -24,6 +24,10 @@
  *  - detach blocks its DMA;
  *  - the daemon's control socket names each device's backend, PCI name,
  *    group and IOMMU unit (what iommufdctl shows);
+ *  - the same memfd page mapped in two IOASes (two containers) is pinned
+ *    once by the daemon;
+ *  - DIRTY_TRACKING and NEST_PARENT HWPTs get EOPNOTSUPP, and GET_HW_INFO
+ *    reports no capabilities, as a kernel does for this VT-d;
  *  - GET_HW_INFO gives the VT-d's cap/ecap as sysfs has them, and
  *    IOVA_RANGES leaves out the group's MSI window;
  *  - private anonymous memory cannot back the real domain (EOPNOTSUPP);
@@ -44,8 +48,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,6 +57,7 @@
 #include <libiommufd.h>
 
 #include "../integration/tap.h"
+#include "daemon_ctl.h"
 #include "edu_vfio.h"
 #include "kmsg.h"
 #include "vfio_type1.h"
@@ -212,6 +215,44 @@ static int bind_attach(unsigned int i, uint32_t pt_id)
 	return ret;
 }
 
+/* Pages the daemon holds pinned, all clients together; -1 if unknown. */
+static int64_t pinned_pages(void)
+{
+	char *reply = daemon_ctl("status");
+	int64_t n = daemon_ctl_number(reply, "pinned_pages");
+
+	free(reply);
+	return n;
+}
+
+/*
+ * What type1 cannot do is refused as a kernel refuses it for an IOMMU
+ * without it: no dirty tracking, no nesting parent, no capability bits.
+ */
+static void check_unsupported(void)
+{
+	IOMMUFD_OPTS(iommufd_hwpt_alloc_opts, dirty,
+		     .flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+	IOMMUFD_OPTS(iommufd_hwpt_alloc_opts, parent,
+		     .flags = IOMMU_HWPT_ALLOC_NEST_PARENT);
+	struct iommufd_hw_info_opts info = { .sz = sizeof(info) };
+	uint32_t id = 0;
+	int ret;
+
+	ret = iommufd_hwpt_alloc(h, dev_id[0], ioas, &dirty, &id);
+	check(ret == -EOPNOTSUPP,
+	      "HWPT_ALLOC with DIRTY_TRACKING: EOPNOTSUPP (got %s)",
+	      strerror(-ret));
+	ret = iommufd_hwpt_alloc(h, dev_id[0], ioas, &parent, &id);
+	check(ret == -EOPNOTSUPP,
+	      "HWPT_ALLOC with NEST_PARENT: EOPNOTSUPP (got %s)",
+	      strerror(-ret));
+	ret = iommufd_get_hw_info(h, dev_id[0], &info);
+	check(ret == 0 && info.out_capabilities == 0,
+	      "GET_HW_INFO reports no capabilities (0x%llx, %s)",
+	      (unsigned long long)info.out_capabilities, strerror(-ret));
+}
+
 /* GET_HW_INFO against sysfs, IOVA_RANGES against the MSI window. */
 static void check_properties(void)
 {
@@ -292,35 +333,10 @@ static void check_map_unmap(void)
  */
 static void check_control(void)
 {
-	static const char req[] =
-		"{\"version\": 1, \"id\": 1, \"command\": \"objects\"}\n";
-	const char *run_dir = getenv("IOMMUFDD_RUN_DIR");
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	char *reply = calloc(1, 1 << 20), want[256], *p, *q;
-	size_t len = 0;
-	int fd = -1, found = 0;
-	ssize_t n;
+	char *reply = daemon_ctl("objects"), want[256];
+	int found = 0;
 
-	if (!run_dir || !reply) {
-		check(0, "IOMMUFDD_RUN_DIR set for the control socket");
-		free(reply);
-		return;
-	}
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/control", run_dir);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && !connect(fd, (struct sockaddr *)&addr, sizeof(addr)) &&
-	    write(fd, req, strlen(req)) == (ssize_t)strlen(req))
-		while (len < (1 << 20) - 1 && !memchr(reply, '\n', len) &&
-		       (n = read(fd, reply + len, (1 << 20) - 1 - len)) > 0)
-			len += (size_t)n;
-	if (fd >= 0)
-		close(fd);
-	/* json-c may put spaces after ':' and ','; compare without them. */
-	for (p = q = reply; *p; p++)
-		if (*p != ' ')
-			*q++ = *p;
-	*q = '\0';
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 2 && reply; i++) {
 		snprintf(want, sizeof(want),
 			 "\"backend\":\"vfio\",\"device\":\"%s\",\"group\":%d,"
 			 "\"iommu\":\"dmar0\"",
@@ -329,8 +345,8 @@ static void check_control(void)
 	}
 	check(found == 2,
 	      "the control socket's objects name both devices with backend, "
-	      "PCI name, group and IOMMU (%d of 2)",
-	      found);
+	      "PCI name, group and IOMMU (%d of 2%s)",
+	      found, reply ? "" : "; no reply");
 	free(reply);
 }
 
@@ -338,6 +354,7 @@ static void check_control(void)
 static void check_second_device(void)
 {
 	uint32_t got = 0;
+	int64_t pinned;
 	int ret;
 
 	ret = map_fixed(ioas, page(3), PAGE, IOVA_DST2);
@@ -355,12 +372,18 @@ static void check_second_device(void)
 	if (ret)
 		return;
 
+	pinned = pinned_pages();
 	ret = iommufd_ioas_alloc(h, &ioas2);
 	ret = ret ? ret : map_fixed(ioas2, page(0), PAGE, IOVA_SRC);
 	ret = ret ? ret : map_fixed(ioas2, page(4), PAGE, IOVA_ALT);
 	ret = ret ? ret : iommufd_hwpt_alloc(h, dev_id[1], ioas2, NULL, &got);
 	check(ret == 0, "a second IOAS with its own mappings, HWPT %u (%s)",
 	      got, strerror(-ret));
+	/* Page 0 is mapped in both IOASes (two containers): pinned once. */
+	check(pinned >= 0 && pinned_pages() == pinned + 1,
+	      "the daemon pins one more page, not two (%" PRId64 " -> %" PRId64
+	      ")",
+	      pinned, pinned_pages());
 	ret = ret ? ret : iommufd_device_attach(h, dev_id[1], got, &hwpt[1]);
 	check(ret == 0 && hwpt[1] == got,
 	      "replace: edu %s moves to HWPT %u (%s)", dev[1].bdf, hwpt[1],
@@ -601,6 +624,7 @@ int main(int argc, char **argv)
 	check(ret == -EBUSY, "binding %s twice: EBUSY (got %s)", dev[0].name,
 	      strerror(-ret));
 	check_properties();
+	check_unsupported();
 	check_map_unmap();
 	if (dev[0].device_fd < 0)
 		goto done;
