@@ -5,7 +5,10 @@
 # vfio" serving /dev/iommu over CUSE, and backend_edu driving real DMA from
 # QEMU's edu devices through it. Run by run-in-guest.sh --vtd-edu 2.
 #
-# usage: guest-backend.sh IOMMUFDD_BINARY BACKEND_EDU_BINARY
+# usage: guest-backend.sh IOMMUFDD_BINARY BACKEND_EDU_BINARY [TEST...]
+#
+# The TESTs (e.g. mini-vmm-vfio.sh) run after backend_edu, each against a
+# daemon of its own.
 #
 # The daemon is started and stopped by tests/integration/run.sh (a private
 # mount namespace keeping the real /dev, since CUSE creates /dev/iommu
@@ -25,12 +28,13 @@ self=$(readlink -f "${BASH_SOURCE[0]}")
 repo_root=$(cd "${self%/*}/../.." && pwd -P)
 prog=guest-backend
 
-if [ $# -ne 2 ]; then
+if [ $# -lt 2 ]; then
 	sed -n '8p' "$self" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 fi
 daemon=$1
 test_bin=$2
+shift 2
 
 skip() {
 	echo "1..0 # SKIP $*"
@@ -56,7 +60,7 @@ export DNS_KEEP_DEV=1
 export IOMMUFDD_EXTRA_ARGS="--backend vfio --transport cuse"
 
 rc=0
-bash "$repo_root/tests/integration/run.sh" "$daemon" "$test_bin" \
+bash "$repo_root/tests/integration/run.sh" "$daemon" "$test_bin" "$@" \
 	--log-dir "$log_dir" || rc=$?
 
 daemon_log=$log_dir/${test_bin##*/}.iommufdd.log
