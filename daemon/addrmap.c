@@ -24,6 +24,11 @@
 static pthread_rwlock_t addrmap_lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct itree addrmap = ITREE_INIT;
 
+bool addrmap_is_private(uint64_t paddr)
+{
+	return paddr >= PRIVATE_BASE;
+}
+
 void addrmap_insert(struct addr_range *r)
 {
 	pthread_rwlock_wrlock(&addrmap_lock);

@@ -49,6 +49,12 @@ void addrmap_remove(struct addr_range *r);
  */
 int addrmap_insert_private(struct addr_range *r, uint64_t len, uint64_t align);
 
+/*
+ * Is @paddr private memory (a number, not an address the daemon can use)?
+ * A real IOMMU can only be given daemon addresses.
+ */
+bool addrmap_is_private(uint64_t paddr);
+
 /* DMA on physical addresses, across ranges. 0, or -EFAULT for a hole. */
 int phys_rw(uint64_t paddr, void *buf, uint64_t length, bool write);
 /* The frame behind the page at @paddr. 0, -ENOENT for a hole, -errno. */

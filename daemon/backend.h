@@ -72,8 +72,17 @@ struct iommu_resv_region {
 	uint64_t start, last;
 };
 
+/* What inspection shows of a device (iommufdctl). */
+struct iommu_dev_desc {
+	char name[256]; /* e.g. the PCI address, or "" */
+	char iommu[32]; /* the IOMMU unit, e.g. "dmar0", or "" */
+	int group; /* the IOMMU group, or -1 */
+};
+
 struct iommu_backend_ops {
 	const char *name;
+	/* Optional: can the host serve this backend? 0 or -errno, at start. */
+	int (*init)(void);
 
 	struct iommu_domain *(*domain_alloc_paging)(struct iommu_device *dev,
 						    uint32_t flags, int *err);
@@ -128,9 +137,14 @@ struct iommu_backend_ops {
 	 */
 	bool (*dev_enforces_cache_coherency)(struct iommu_device *dev);
 	bool (*enforce_cache_coherency)(struct iommu_domain *domain);
+	/* Optional: fill in what is known besides the backend's name. */
+	void (*describe)(struct iommu_device *dev, struct iommu_dev_desc *desc);
 };
 
 const struct iommu_backend_ops *iommu_backend_find(const char *name);
+/* The backend the daemon serves. */
+const struct iommu_backend_ops *iommu_backend_current(void);
 extern const struct iommu_backend_ops mock_backend_ops;
+extern const struct iommu_backend_ops vfio_backend_ops;
 
 #endif

@@ -168,6 +168,67 @@ int caller_getfd(const struct ucaller *caller, int fd)
 	return dup < 0 ? -EBADF : dup;
 }
 
+/* The mnt_id line of an fdinfo file. */
+static int fdinfo_mnt_id(int fdinfo, int *mnt_id)
+{
+	char buf[512];
+	ssize_t n = read(fdinfo, buf, sizeof(buf) - 1);
+	const char *p;
+
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	p = strstr(buf, "mnt_id:");
+	return p && sscanf(p, "mnt_id: %d", mnt_id) == 1 ? 0 : -EIO;
+}
+
+int caller_fd_fstype(const struct ucaller *caller, int fd, char *fstype,
+		     size_t len)
+{
+	char name[32], *line = NULL;
+	size_t cap = 0;
+	int fdinfo, mnt_id, ret;
+	FILE *f;
+
+	if (fd < 0)
+		return -EBADF;
+	snprintf(name, sizeof(name), "fdinfo/%d", fd);
+	fdinfo = caller_proc_open(caller, name, O_RDONLY);
+	if (fdinfo < 0)
+		return fdinfo == -ESRCH ? -EBADF : fdinfo;
+	ret = fdinfo_mnt_id(fdinfo, &mnt_id);
+	close(fdinfo);
+	if (ret)
+		return ret;
+	ret = caller_proc_open(caller, "mountinfo", O_RDONLY);
+	if (ret < 0)
+		return ret;
+	f = fdopen(ret, "r");
+	if (!f) {
+		close(ret);
+		return -ENOMEM;
+	}
+	ret = -ENOENT;
+	/* "ID PARENT MAJ:MIN ROOT POINT OPTIONS [TAGS...] - FSTYPE ..." */
+	while (getline(&line, &cap, f) > 0) {
+		const char *sep;
+		int id;
+
+		if (sscanf(line, "%d", &id) != 1 || id != mnt_id)
+			continue;
+		sep = strstr(line, " - ");
+		if (sep && sscanf(sep + 3, "%31s", name) == 1 &&
+		    strlen(name) < len) {
+			strcpy(fstype, name);
+			ret = 0;
+		}
+		break;
+	}
+	free(line);
+	fclose(f);
+	return ret;
+}
+
 static int vma_query_ioctl(int maps_fd, uint64_t addr, bool or_next,
 			   struct vma_info *vma)
 {

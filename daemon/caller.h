@@ -48,6 +48,15 @@ bool caller_is_dying(const struct ucaller *caller);
 /* A duplicate of the caller's descriptor @fd (pidfd_getfd), or -EBADF. */
 int caller_getfd(const struct ucaller *caller, int fd);
 
+/*
+ * The type of the file system (as the caller's mountinfo names it, e.g.
+ * "devtmpfs") that the caller's descriptor @fd lives on, learnt from
+ * /proc without touching the file. 0, -EBADF (no such descriptor),
+ * -ENOENT (a mount the caller cannot see), -errno.
+ */
+int caller_fd_fstype(const struct ucaller *caller, int fd, char *fstype,
+		     size_t len);
+
 /* One VMA of an address space, as /proc/PID/maps describes it. */
 struct vma_info {
 	uint64_t start, end; /* [start, end) */

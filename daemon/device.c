@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <iommufd/iommufd.h>
+#include <iommufd/iommufdd_ext.h>
 
 #include "backend.h"
 #include "iommufd_private.h"
@@ -41,7 +42,48 @@ void iommufd_device_unbind(struct iommufd_device *idev)
 
 void iommufd_device_destroy(struct iommufd_object *obj)
 {
-	(void)obj;
+	struct iommufd_device *idev =
+		container_of(obj, struct iommufd_device, obj);
+
+	/* Only a detached device is destroyed; the object owns its binding. */
+	if (idev->unbind)
+		idev->unbind(idev->dev);
+}
+
+/*
+ * Closing a VFIO device fd detaches it before it unbinds; DESTROY of a
+ * device the object owns does the same, unless something besides its
+ * attachment and the table still holds it (then DESTROY is EBUSY and
+ * nothing changed).
+ */
+void iommufd_device_prepare_destroy(struct iommufd_ctx *ictx, unsigned int id)
+{
+	struct iommufd_object *obj =
+		iommufd_get_object(ictx, id, IOMMUFD_OBJ_DEVICE);
+	struct iommufd_device *idev;
+
+	if (!obj)
+		return;
+	idev = container_of(obj, struct iommufd_device, obj);
+	/* The table, the attachment and our lookup. */
+	if (idev->unbind && idev->hwpt && obj->users == 3)
+		iommufd_device_detach(idev);
+	iommufd_put_object(ictx, obj);
+}
+
+/* Context teardown: detach owned devices, so they become leaves. */
+void iommufd_device_detach_owned(struct iommufd_ctx *ictx)
+{
+	for (unsigned int id = 1; id < ictx->nr_slots; id++) {
+		struct iommufd_object *obj = ictx->objects[id];
+		struct iommufd_device *idev;
+
+		if (!obj || obj->type != IOMMUFD_OBJ_DEVICE)
+			continue;
+		idev = container_of(obj, struct iommufd_device, obj);
+		if (idev->unbind)
+			iommufd_device_detach(idev);
+	}
 }
 
 static struct io_pagetable *hwpt_iopt(struct iommufd_hw_pagetable *hwpt)
@@ -219,6 +261,52 @@ void iommufd_device_detach(struct iommufd_device *idev)
 	idev->hwpt = NULL;
 	iommufd_object_put(&idev->obj);
 	hwpt_put(idev->ictx, hwpt);
+}
+
+/* IOMMUFDD_DEVICE_ATTACH: VFIO_DEVICE_ATTACH_IOMMUFD_PT on our fd. */
+int iommufd_device_attach_ioctl(struct iommufd_ucmd *ucmd)
+{
+	struct iommufdd_device_attach *cmd = ucmd->cmd;
+	struct iommufd_object *obj;
+	struct iommufd_device *idev;
+	uint32_t pt_id = cmd->pt_id;
+	bool replace;
+	int ret;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	obj = iommufd_get_object(ucmd->ictx, cmd->dev_id, IOMMUFD_OBJ_DEVICE);
+	if (!obj)
+		return -ENOENT;
+	idev = container_of(obj, struct iommufd_device, obj);
+	replace = idev->hwpt;
+	ret = replace ? iommufd_device_replace(idev, &pt_id) :
+			iommufd_device_attach(idev, &pt_id);
+	if (!ret) {
+		cmd->pt_id = pt_id;
+		ret = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+		/* As VFIO does: an attach whose answer is lost is undone. */
+		if (ret && !replace)
+			iommufd_device_detach(idev);
+	}
+	iommufd_put_object(ucmd->ictx, obj);
+	return ret;
+}
+
+/* IOMMUFDD_DEVICE_DETACH: VFIO_DEVICE_DETACH_IOMMUFD_PT on our fd. */
+int iommufd_device_detach_ioctl(struct iommufd_ucmd *ucmd)
+{
+	struct iommufdd_device_detach *cmd = ucmd->cmd;
+	struct iommufd_object *obj;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EOPNOTSUPP;
+	obj = iommufd_get_object(ucmd->ictx, cmd->dev_id, IOMMUFD_OBJ_DEVICE);
+	if (!obj)
+		return -ENOENT;
+	iommufd_device_detach(container_of(obj, struct iommufd_device, obj));
+	iommufd_put_object(ucmd->ictx, obj);
+	return 0;
 }
 
 int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <iommufd/iommufd_test.h>
+#include <iommufd/iommufdd_ext.h>
 
 #include "backend.h"
 #include "iommufd_private.h"
@@ -42,6 +43,8 @@ static int iommufd_destroy(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_destroy *cmd = ucmd->cmd;
 
+	/* A device bound by IOMMUFDD_VFIO_DEVICE_BIND detaches first. */
+	iommufd_device_prepare_destroy(ucmd->ictx, cmd->id);
 	return iommufd_object_remove(ucmd->ictx, cmd->id, true);
 }
 
@@ -53,14 +56,18 @@ struct iommufd_ioctl_op {
 	int (*execute)(struct iommufd_ucmd *ucmd);
 };
 
-#define IOCTL_OP(_ioctl, _fn, _struct, _last)            \
-	[_IOC_NR(_ioctl) - IOMMUFD_CMD_BASE] = {         \
-		.size = sizeof(_struct),                 \
-		.min_size = offsetofend(_struct, _last), \
-		.ioctl_num = _ioctl,                     \
-		.name = #_ioctl,                         \
-		.execute = _fn,                          \
+#define IOCTL_OP_BASE(_base, _ioctl, _fn, _struct, _last) \
+	[_IOC_NR(_ioctl) - (_base)] = {                   \
+		.size = sizeof(_struct),                  \
+		.min_size = offsetofend(_struct, _last),  \
+		.ioctl_num = _ioctl,                      \
+		.name = #_ioctl,                          \
+		.execute = _fn,                           \
 	}
+#define IOCTL_OP(_ioctl, _fn, _struct, _last) \
+	IOCTL_OP_BASE(IOMMUFD_CMD_BASE, _ioctl, _fn, _struct, _last)
+#define EXT_IOCTL_OP(_ioctl, _fn, _struct, _last) \
+	IOCTL_OP_BASE(IOMMUFDD_CMD_BASE, _ioctl, _fn, _struct, _last)
 
 static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOCTL_OP(IOMMU_DESTROY, iommufd_destroy, struct iommu_destroy, id),
@@ -95,6 +102,28 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOCTL_OP(IOMMU_TEST_CMD, iommufd_test, struct iommu_test_cmd, last),
 };
 
+/* Our own ioctls (iommufdd_ext.h), from IOMMUFDD_CMD_BASE on. */
+static const struct iommufd_ioctl_op iommufdd_ext_ops[] = {
+	EXT_IOCTL_OP(IOMMUFDD_VFIO_DEVICE_BIND, iommufd_vfio_device_bind,
+		     struct iommufdd_vfio_device_bind, __reserved),
+	EXT_IOCTL_OP(IOMMUFDD_DEVICE_ATTACH, iommufd_device_attach_ioctl,
+		     struct iommufdd_device_attach, pt_id),
+	EXT_IOCTL_OP(IOMMUFDD_DEVICE_DETACH, iommufd_device_detach_ioctl,
+		     struct iommufdd_device_detach, __reserved),
+};
+
+/* The table entry for ioctl number @nr, or NULL. */
+static const struct iommufd_ioctl_op *find_op(unsigned int nr)
+{
+	if (nr >= IOMMUFD_CMD_BASE &&
+	    nr - IOMMUFD_CMD_BASE < ARRAY_SIZE(iommufd_ioctl_ops))
+		return &iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE];
+	if (nr >= IOMMUFDD_CMD_BASE &&
+	    nr - IOMMUFDD_CMD_BASE < ARRAY_SIZE(iommufdd_ext_ops))
+		return &iommufdd_ext_ops[nr - IOMMUFDD_CMD_BASE];
+	return NULL;
+}
+
 /* Large enough for the biggest command struct. */
 union ucmd_buffer {
 	struct iommu_destroy destroy;
@@ -114,6 +143,9 @@ union ucmd_buffer {
 	struct iommu_option option;
 	struct iommu_vfio_ioas vfio_ioas;
 	struct iommu_test_cmd test;
+	struct iommufdd_vfio_device_bind vfio_bind;
+	struct iommufdd_device_attach attach;
+	struct iommufdd_device_detach detach;
 };
 
 int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t length)
@@ -202,10 +234,9 @@ static int copy_cmd_from_caller(const struct iommufd_ioctl_op *op,
 
 const char *iommufd_ioctl_name(unsigned int nr)
 {
-	if (nr >= IOMMUFD_CMD_BASE &&
-	    nr - IOMMUFD_CMD_BASE < ARRAY_SIZE(iommufd_ioctl_ops))
-		return iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE].name;
-	return NULL;
+	const struct iommufd_ioctl_op *op = find_op(nr);
+
+	return op ? op->name : NULL;
 }
 
 static uint64_t now_ns(void)
@@ -271,12 +302,11 @@ static long dispatch(struct iommufd_ucmd *ucmd, unsigned int cmd)
 	unsigned int nr = _IOC_NR(cmd);
 	int ret;
 
-	if (nr < IOMMUFD_CMD_BASE ||
-	    nr - IOMMUFD_CMD_BASE >= ARRAY_SIZE(iommufd_ioctl_ops))
+	op = find_op(nr);
+	if (!op)
 		return iommufd_vfio_ioctl(ucmd->ictx, ucmd->caller, cmd,
 					  ucmd->ubuffer);
 
-	op = &iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE];
 	/*
 	 * The selftest interface exists only with the mock, as the kernel
 	 * has it only with CONFIG_IOMMUFD_TEST.
@@ -297,10 +327,22 @@ static long dispatch(struct iommufd_ucmd *ucmd, unsigned int cmd)
 
 int iommufd_core_init(const char *backend_name)
 {
+	int ret;
+
 	core_backend = iommu_backend_find(backend_name);
 	if (!core_backend)
 		return -ENOENT;
+	if (core_backend->init) {
+		ret = core_backend->init();
+		if (ret)
+			return ret;
+	}
 	return pages_init();
+}
+
+const struct iommu_backend_ops *iommu_backend_current(void)
+{
+	return core_backend;
 }
 
 void iommufd_core_exit(void)
@@ -312,6 +354,8 @@ const struct iommu_backend_ops *iommu_backend_find(const char *name)
 {
 	if (!strcmp(name, mock_backend_ops.name))
 		return &mock_backend_ops;
+	if (!strcmp(name, vfio_backend_ops.name))
+		return &vfio_backend_ops;
 	return NULL;
 }
 
@@ -448,6 +492,7 @@ void iommufd_ctx_put(struct iommufd_ctx *ictx)
 	log_debug("context of pid %d released with %u objects",
 		  (int)ictx->opener.pid, ictx->nr_objects);
 	iommufd_fd_abort_pending(ictx);
+	iommufd_device_detach_owned(ictx);
 	iommufd_object_destroy_all(ictx);
 	iommufd_event(IOMMUFD_EVENT_CLIENT_CLOSE, ictx, NULL);
 	pthread_mutex_lock(&iommufd_contexts_lock);

@@ -215,9 +215,33 @@ static unsigned int object_links(const struct iommufd_object *obj,
 	return n;
 }
 
+/* A device: its backend and what the backend knows (PCI name, group). */
+static void add_device_details(json_object *o,
+			       const struct iommufd_device *idev)
+{
+	const struct iommu_backend_ops *ops = idev->dev->ops;
+	struct iommu_dev_desc desc = { .group = -1 };
+
+	json_object_object_add(o, "backend", json_object_new_string(ops->name));
+	if (!ops->describe)
+		return;
+	ops->describe(idev->dev, &desc);
+	if (desc.name[0])
+		json_object_object_add(o, "device",
+				       json_object_new_string(desc.name));
+	if (desc.group >= 0)
+		json_object_object_add(o, "group", jint((uint64_t)desc.group));
+	if (desc.iommu[0])
+		json_object_object_add(o, "iommu",
+				       json_object_new_string(desc.iommu));
+}
+
 static void add_details(json_object *o, const struct iommufd_object *obj)
 {
-	if (obj->type == IOMMUFD_OBJ_IOAS) {
+	if (obj->type == IOMMUFD_OBJ_DEVICE) {
+		add_device_details(
+			o, container_of(obj, const struct iommufd_device, obj));
+	} else if (obj->type == IOMMUFD_OBJ_IOAS) {
 		const struct iommufd_ioas *ioas =
 			container_of(obj, const struct iommufd_ioas, obj);
 

@@ -3,7 +3,7 @@
  * The region planner: for each command the dispatcher serves, which bytes of
  * the caller's memory its handler reads and writes. It mirrors what the
  * handlers copy (dispatch.c, ioas.c, hw_pagetable.c, device.c, selftest.c,
- * vfio_compat.c); a handler that touches a byte no plan names fails with
+ * vfio_bind.c, vfio_compat.c); a handler that touches a byte no plan names fails with
  * EFAULT in retry mode, so the two must change together.
  *
  * Sizes and pointers are read from a zero-extended copy of the struct, as
@@ -198,6 +198,15 @@ static void plan_test_cmd(struct plan_state *s, const void *k)
 	}
 }
 
+static void plan_vfio_device_bind(struct plan_state *s, const void *k)
+{
+	const struct iommufdd_vfio_device_bind *cmd = k;
+
+	/* The handler refuses a longer name before reading it. */
+	if (cmd->name_len <= IOMMUFDD_VFIO_DEVICE_NAME_MAX)
+		plan_add(s, cmd->name_uptr, cmd->name_len, false);
+}
+
 /* ---- the command table ------------------------------------------------ */
 
 enum plan_kind {
@@ -249,6 +258,12 @@ static const struct cmd_plan cmd_plans[] = {
 	IOMMUFD_PLAN(IOMMU_FAULT_QUEUE_ALLOC, struct iommu_fault_alloc, NULL),
 	IOMMUFD_PLAN(IOMMU_IOAS_MAP_FILE, struct iommu_ioas_map_file, NULL),
 	IOMMUFD_PLAN(IOMMU_TEST_CMD, struct iommu_test_cmd, plan_test_cmd),
+	IOMMUFD_PLAN(IOMMUFDD_VFIO_DEVICE_BIND,
+		     struct iommufdd_vfio_device_bind, plan_vfio_device_bind),
+	IOMMUFD_PLAN(IOMMUFDD_DEVICE_ATTACH, struct iommufdd_device_attach,
+		     NULL),
+	IOMMUFD_PLAN(IOMMUFDD_DEVICE_DETACH, struct iommufdd_device_detach,
+		     NULL),
 
 	{ .cmd = VFIO_GET_API_VERSION, .kind = PLAN_NONE },
 	{ .cmd = VFIO_CHECK_EXTENSION, .kind = PLAN_NONE },
@@ -268,14 +283,16 @@ static const struct cmd_plan cmd_plans[] = {
 };
 
 /*
- * Numbers in the dispatcher's table range read the size before the number
+ * Numbers in the dispatcher's table ranges read the size before the number
  * is matched (ENOTTY comes after a fault), so even an unknown one there
  * reads four bytes.
  */
 static bool in_iommufd_range(unsigned int cmd)
 {
-	return _IOC_NR(cmd) >= IOMMUFD_CMD_BASE &&
-	       _IOC_NR(cmd) <= _IOC_NR(IOMMU_TEST_CMD);
+	return (_IOC_NR(cmd) >= IOMMUFD_CMD_BASE &&
+		_IOC_NR(cmd) <= _IOC_NR(IOMMU_TEST_CMD)) ||
+	       (_IOC_NR(cmd) >= IOMMUFDD_CMD_BASE &&
+		_IOC_NR(cmd) <= IOMMUFDD_CMD_DEVICE_DETACH);
 }
 
 void ioctl_plan(unsigned int cmd, uint64_t arg, const void *data, size_t len,

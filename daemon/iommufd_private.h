@@ -349,6 +349,12 @@ struct iommufd_device {
 	struct iommu_device *dev;
 	struct iommufd_hw_pagetable *hwpt; /* attached, or NULL */
 	bool enforce_cache_coherency;
+	/*
+	 * Set when the object owns the binding (IOMMUFDD_VFIO_DEVICE_BIND):
+	 * destroying the object unbinds the device. NULL when a driver holds
+	 * it (the selftest's mock devices).
+	 */
+	void (*unbind)(struct iommu_device *dev);
 };
 
 struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
@@ -358,6 +364,10 @@ void iommufd_device_destroy(struct iommufd_object *obj);
 int iommufd_device_attach(struct iommufd_device *idev, uint32_t *pt_id);
 int iommufd_device_replace(struct iommufd_device *idev, uint32_t *pt_id);
 void iommufd_device_detach(struct iommufd_device *idev);
+void iommufd_device_prepare_destroy(struct iommufd_ctx *ictx, unsigned int id);
+void iommufd_device_detach_owned(struct iommufd_ctx *ictx);
+int iommufd_device_attach_ioctl(struct iommufd_ucmd *ucmd);
+int iommufd_device_detach_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
 int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
 				struct iommufd_device *idev);
@@ -412,6 +422,9 @@ void iommufd_access_notify_unmap(struct io_pagetable *iopt, uint64_t iova,
 long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, const struct ucaller *caller,
 			unsigned int cmd, uint64_t arg);
 struct iommufd_ioas *iommufd_vfio_compat_ioas_get(struct iommufd_ctx *ictx);
+
+/* vfio_bind.c */
+int iommufd_vfio_device_bind(struct iommufd_ucmd *ucmd);
 
 /* selftest.c */
 int iommufd_test(struct iommufd_ucmd *ucmd);

@@ -2,13 +2,18 @@
 /*
  * mini-vmm: what QEMU does with /dev/iommu for a passthrough device
  * (-device vfio-pci,iommufd=...), in a few steps, with libiommufd and
- * iommufdd's mock device instead of real hardware.
+ * iommufdd's mock device instead of real hardware, or a real device behind
+ * iommufdd's vfio backend.
  *
- * usage: mini-vmm [--hold] [/dev/iommu]
+ * usage: mini-vmm [--hold] [--vfio GROUP:DEVICE] [/dev/iommu]
  *
  *   --hold  after the DMA, keep every object alive until Enter (when run in
  *           the foreground) or SIGTERM/SIGINT, so that "iommufdctl objects"
  *           and "iommufdctl graph" can be run next to it
+ *   --vfio GROUP:DEVICE
+ *           a real device (e.g. 1:0000:00:01.0) of a VFIO group, bound
+ *           to vfio-pci, against "iommufdd --backend vfio": QEMU's edu
+ *           DMA device, the one whose DMA engine mini-vmm knows
  *
  * Exit status: 0 when the device saw the guest's bytes and the guest saw
  * the device's reply; 1 otherwise.
@@ -31,6 +36,8 @@
 #include <iommufd/iommufd.h>
 #include <iommufd/iommufdd_ext.h>
 #include <libiommufd.h>
+
+#include "mini-vmm-vfio.h"
 
 #define GUEST_RAM_SIZE (2u << 20) /* 2 MiB of "guest RAM" */
 #define REQUEST_GPA 0x1000 /* where the guest driver puts a request */
@@ -76,6 +83,39 @@ static int dev_dma(struct iommufd *h, uint32_t dev_id, uint64_t iova, void *buf,
 }
 
 /* A background job must not read the terminal: SIGTTIN would stop it. */
+/*
+ * The edu copies the guest's request through its own buffer into the
+ * reply slot: it reads RAM at REQUEST_GPA and writes RAM at REPLY_GPA, both
+ * through the real IOMMU. 0, or 1 after saying what went wrong.
+ */
+static int vfio_dma_ping(struct vmm_vfio *v, uint8_t *ram, uint64_t ram_iova)
+{
+	int ret = vmm_vfio_open_device(v);
+
+	if (ret) {
+		fprintf(stderr, "mini-vmm: device fd of %s (an edu?): %s\n",
+			v->edu.name, strerror(-ret));
+		return 1;
+	}
+	printf("device fd of %s from our own group fd, BAR0 mapped\n",
+	       v->edu.name);
+	memset(ram + REPLY_GPA, 0, sizeof(request));
+	ret = vmm_vfio_copy(v, ram_iova + REQUEST_GPA, ram_iova + REPLY_GPA,
+			    sizeof(request));
+	if (ret) {
+		fprintf(stderr, "mini-vmm: edu DMA: %s\n", strerror(-ret));
+		return 1;
+	}
+	if (memcmp(ram + REPLY_GPA, request, sizeof(request))) {
+		fprintf(stderr,
+			"mini-vmm: the edu's copy is not in guest RAM\n");
+		return 1;
+	}
+	printf("edu DMA-read GPA 0x%x and wrote \"%s\" back at GPA 0x%x\n",
+	       REQUEST_GPA, (char *)ram + REPLY_GPA, REPLY_GPA);
+	return 0;
+}
+
 static bool stdin_is_ours(void)
 {
 	return !isatty(STDIN_FILENO) || tcgetpgrp(STDIN_FILENO) == getpgrp();
@@ -133,6 +173,8 @@ int main(int argc, char **argv)
 			    IOMMU_IOAS_MAP_FIXED_IOVA;
 	char buf[sizeof(request)];
 	bool hold_objects = false;
+	const char *vfio_spec = NULL;
+	struct vmm_vfio vfio;
 	struct iommufd *h;
 	uint8_t *ram;
 	int i, ret, memfd;
@@ -140,11 +182,13 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--hold"))
 			hold_objects = true;
+		else if (!strcmp(argv[i], "--vfio") && i + 1 < argc)
+			vfio_spec = argv[++i];
 		else if (argv[i][0] != '-')
 			path = argv[i];
 		else {
 			fprintf(stderr,
-				"usage: mini-vmm [--hold] [/dev/iommu]\n");
+				"usage: mini-vmm [--hold] [--vfio GROUP:DEVICE] [/dev/iommu]\n");
 			return 2;
 		}
 	}
@@ -170,10 +214,20 @@ int main(int argc, char **argv)
 	 * a mock device and attaches it to the IOAS through an automatically
 	 * allocated paging HWPT (the IOMMU domain).
 	 */
-	ret = iommufd_test_mock_domain(h, ioas_id, 0, &stdev_id, &hwpt_id,
-				       &dev_id);
-	if (ret)
-		fail("IOMMU_TEST_OP_MOCK_DOMAIN (bind + attach)", ret);
+	if (vfio_spec) {
+		/* A real device: our own group fd, iommufdd's BIND + ATTACH. */
+		ret = vmm_vfio_bind(h, ioas_id, vfio_spec, &vfio, &hwpt_id);
+		if (ret)
+			fail("--vfio: open group, IOMMUFDD_VFIO_DEVICE_BIND + ATTACH",
+			     ret);
+		dev_id = vfio.dev_id;
+		stdev_id = 0;
+	} else {
+		ret = iommufd_test_mock_domain(h, ioas_id, 0, &stdev_id,
+					       &hwpt_id, &dev_id);
+		if (ret)
+			fail("IOMMU_TEST_OP_MOCK_DOMAIN (bind + attach)", ret);
+	}
 	printf("device %u bound and attached to IOAS %u through HWPT %u\n",
 	       dev_id, ioas_id, hwpt_id);
 
@@ -222,6 +276,13 @@ int main(int argc, char **argv)
 	memcpy(ram + REQUEST_GPA, request, sizeof(request));
 	printf("guest wrote \"%s\" at GPA 0x%x\n", request, REQUEST_GPA);
 
+	if (vfio_spec) {
+		ret = vfio_dma_ping(&vfio, ram, ram_iova);
+		if (ret)
+			return 1;
+		goto done;
+	}
+
 	/* ... the device reads it by DMA, through the IOMMU ... */
 	ret = dev_dma(h, dev_id, ram_iova + REQUEST_GPA, buf, sizeof(buf),
 		      false);
@@ -245,6 +306,7 @@ int main(int argc, char **argv)
 	printf("guest found \"%s\" at GPA 0x%x\n", (char *)ram + REPLY_GPA,
 	       REPLY_GPA);
 
+done:
 	if (hold_objects)
 		hold();
 
@@ -255,7 +317,8 @@ int main(int argc, char **argv)
 	if (ret || unmapped != GUEST_RAM_SIZE)
 		fail("IOMMU_IOAS_UNMAP", ret ? ret : -EIO);
 	printf("unmapped %llu KiB\n", (unsigned long long)unmapped >> 10);
-	ret = iommufd_destroy(h, stdev_id);
+	ret = vfio_spec ? vmm_vfio_close(h, &vfio) :
+			  iommufd_destroy(h, stdev_id);
 	if (!ret)
 		ret = iommufd_destroy(h, ioas_id);
 	if (ret)

@@ -644,6 +644,53 @@ int iommufd_vevent_next(const void **cursor, size_t *left, size_t data_len,
 			struct iommufd_vevent *out);
 
 /*
+ * ---- iommufdd extension: devices of the vfio backend ------------------------
+ *
+ * iommufdd's own ioctls (<iommufd/iommufdd_ext.h>) for hosts whose kernel has
+ * no iommufd: the VMM opens /dev/vfio/GROUP itself, binds a device of it,
+ * attaches it like VFIO_DEVICE_ATTACH_IOMMUFD_PT would, and takes the device
+ * fd from its own group fd (VFIO_GROUP_GET_DEVICE_FD) for regions and
+ * interrupts. A kernel's /dev/iommu answers -ENOTTY; iommufdd with another
+ * backend -EOPNOTSUPP. iommufd_destroy() of the device ID unbinds it
+ * (detaching it first), as closing the handle does.
+ */
+
+/**
+ * iommufd_vfio_device_bind() - bind a device of an open VFIO group
+ * @h: handle
+ * @group_fd: the caller's open /dev/vfio/GROUP, in no container
+ * @name: the device's name in the group, e.g. "0000:00:01.0"
+ * @out_dev_id: receives the device ID (required)
+ *
+ * Return: 0, -EBADF (@group_fd is not open), -EINVAL (not a VFIO group,
+ * or @name is no device of it), -EBUSY (the group is in a container or
+ * bound elsewhere, or the device is bound already), or another -errno.
+ */
+int iommufd_vfio_device_bind(struct iommufd *h, int group_fd, const char *name,
+			     uint32_t *out_dev_id);
+
+/**
+ * iommufd_device_attach() - attach a device, or replace its page table
+ * @h: handle
+ * @dev_id: the device
+ * @pt_id: a HWPT, or an IOAS (an automatic HWPT is picked or made)
+ * @out_hwpt_id: receives the HWPT the device is attached to; may be NULL
+ *
+ * Return: 0 or -errno (-EINVAL when the device cannot use that HWPT).
+ */
+int iommufd_device_attach(struct iommufd *h, uint32_t dev_id, uint32_t pt_id,
+			  uint32_t *out_hwpt_id);
+
+/**
+ * iommufd_device_detach() - detach a device: its DMA is blocked
+ * @h: handle
+ * @dev_id: the device; detaching one that is not attached does nothing
+ *
+ * Return: 0 or -errno.
+ */
+int iommufd_device_detach(struct iommufd *h, uint32_t dev_id);
+
+/*
  * ---- test extension: IOMMU_TEST_CMD -----------------------------------------
  *
  * For test kernels (CONFIG_IOMMUFD_TEST) and iommufdd's mock backend ONLY.

@@ -350,11 +350,35 @@ static void links_string(json_object *o, const char *key, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
+/*
+ * A device object's backend, name, group and IOMMU unit, as the daemon
+ * reports them ("vfio 0000:00:01.0 group 1 dmar0"); "-" for others.
+ */
+static void device_string(json_object *o, char *buf, size_t len)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, "backend", &v)) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	snprintf(buf, len, "%s", json_object_get_string(v));
+	if (json_object_object_get_ex(o, "device", &v))
+		snprintf(buf + strlen(buf), len - strlen(buf), " %s",
+			 json_object_get_string(v));
+	if (json_object_object_get_ex(o, "group", &v))
+		snprintf(buf + strlen(buf), len - strlen(buf), " group %s",
+			 json_object_get_string(v));
+	if (json_object_object_get_ex(o, "iommu", &v))
+		snprintf(buf + strlen(buf), len - strlen(buf), " %s",
+			 json_object_get_string(v));
+}
+
 static void show_objects(json_object *r)
 {
-	struct table t = {
-		7, { "CLIENT", "PID", "ID", "TYPE", "USERS", "USES", "USED BY" }
-	};
+	struct table t = { 8,
+			   { "CLIENT", "PID", "ID", "TYPE", "USERS", "USES",
+			     "USED BY", "DEVICE" } };
 	size_t i, j;
 
 	for (i = 0; i < json_object_array_length(r); i++) {
@@ -363,13 +387,14 @@ static void show_objects(json_object *r)
 
 		for (j = 0; j < json_object_array_length(objs); j++) {
 			json_object *o = json_object_array_get_idx(objs, j);
-			char uses[128], used_by[128];
+			char uses[128], used_by[128], device[128];
 
 			links_string(o, "uses", uses, sizeof(uses));
 			links_string(o, "used_by", used_by, sizeof(used_by));
+			device_string(o, device, sizeof(device));
 			table_row(&t, str(c, "client"), str(c, "pid"),
 				  str(o, "id"), str(o, "type"), str(o, "users"),
-				  uses, used_by);
+				  uses, used_by, device);
 		}
 	}
 	table_print(&t);
@@ -485,10 +510,18 @@ static void show_graph(json_object *r)
 		for (j = 0; j < json_object_array_length(objs); j++) {
 			json_object *o = json_object_array_get_idx(objs, j);
 			const char *type = str(o, "type");
+			const char *dev = str(o, "device");
 
-			printf("\t\tc%s_%s [label=\"%s %s\",%s];\n", cl,
-			       str(o, "id"), type, str(o, "id"),
-			       graph_style(type));
+			/* A device's PCI name and group on a second line. */
+			if (strcmp(dev, "-"))
+				printf("\t\tc%s_%s [label=\"%s %s\\n%s group %s\",%s];\n",
+				       cl, str(o, "id"), type, str(o, "id"),
+				       clean(dev, true), str(o, "group"),
+				       graph_style(type));
+			else
+				printf("\t\tc%s_%s [label=\"%s %s\",%s];\n", cl,
+				       str(o, "id"), type, str(o, "id"),
+				       graph_style(type));
 		}
 		for (j = 0; j < json_object_array_length(objs); j++) {
 			json_object *o = json_object_array_get_idx(objs, j);

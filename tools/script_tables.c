@@ -93,6 +93,28 @@ static const struct field iommu_vfio_ioas_fields[] = {
 	F(__reserved),
 };
 #undef T
+#define T iommufdd_vfio_device_bind
+static const struct field iommufdd_vfio_device_bind_fields[] = {
+	F(size),      F(flags),	     F(group_fd),   F(name_len),
+	F(name_uptr), F(out_dev_id), F(__reserved),
+};
+#undef T
+#define T iommufdd_device_attach
+static const struct field iommufdd_device_attach_fields[] = {
+	F(size),
+	F(flags),
+	F(dev_id),
+	F(pt_id),
+};
+#undef T
+#define T iommufdd_device_detach
+static const struct field iommufdd_device_detach_fields[] = {
+	F(size),
+	F(flags),
+	F(dev_id),
+	F(__reserved),
+};
+#undef T
 #define T iommu_hwpt_alloc
 static const struct field iommu_hwpt_alloc_fields[] = {
 	F(size),	F(flags),      F(dev_id),      F(pt_id),
@@ -303,6 +325,13 @@ const unsigned int script_nraw_fields = ARRAY_SIZE(script_raw_fields);
 		.size = sizeof(struct type), .fields = type##_fields,        \
 		.nfields = ARRAY_SIZE(type##_fields), .size_field = "argsz", \
 	}
+/* iommufdd's own ioctls (iommufdd_ext.h), by their full name */
+#define EXT_CMD(cmd, type)                                                  \
+	{                                                                   \
+		.name = #cmd, .nr = cmd, .kind = CMD_IOMMUFD,               \
+		.size = sizeof(struct type), .fields = type##_fields,       \
+		.nfields = ARRAY_SIZE(type##_fields), .size_field = "size", \
+	}
 #define VALUE_CMD(cmd)                                      \
 	{                                                   \
 		.name = #cmd, .nr = cmd, .kind = CMD_VALUE, \
@@ -330,6 +359,9 @@ const struct cmd script_cmds[] = {
 	IOMMUFD_CMD(IOAS_CHANGE_PROCESS, iommu_ioas_change_process),
 	IOMMUFD_CMD(VEVENTQ_ALLOC, iommu_veventq_alloc),
 	IOMMUFD_CMD(HW_QUEUE_ALLOC, iommu_hw_queue_alloc),
+	EXT_CMD(IOMMUFDD_VFIO_DEVICE_BIND, iommufdd_vfio_device_bind),
+	EXT_CMD(IOMMUFDD_DEVICE_ATTACH, iommufdd_device_attach),
+	EXT_CMD(IOMMUFDD_DEVICE_DETACH, iommufdd_device_detach),
 	/* "TEST" alone: the op comes from "in" */
 	{
 		.name = "TEST",

@@ -1,8 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * iommufdd's extensions to the selftest interface (IOMMU_TEST_CMD). They
- * use op numbers far above the kernel's, so a kernel answers EOPNOTSUPP
- * and a program can tell which /dev/iommu it talks to.
+ * iommufdd's extensions to the iommufd uAPI, numbered so that a kernel's
+ * /dev/iommu refuses them and a program can tell which one it talks to:
+ *
+ *  - ops of the selftest interface (IOMMU_TEST_CMD) far above the kernel's:
+ *    a kernel answers EOPNOTSUPP;
+ *  - ioctls of our own, _IO(IOMMUFD_TYPE, nr) with nr from
+ *    IOMMUFDD_CMD_BASE (0xc0) on, far above the kernel's commands (0x80
+ *    up, 0x94 in 2025) and VFIO's (0x64-0x7f on the same type): a kernel
+ *    answers ENOTTY. They follow the iommufd rules (a leading size, E2BIG
+ *    for non-zero bytes past the known struct, EOPNOTSUPP for unknown
+ *    flags).
  */
 #ifndef IOMMUFDD_EXT_H
 #define IOMMUFDD_EXT_H
@@ -47,5 +55,95 @@ struct iommufdd_test_fail_nth {
 	__u32 out_failed; /* whether the previous arming failed one */
 	__u32 __reserved;
 };
+
+/*
+ * Devices of the vfio backend (iommufdd --backend vfio, on kernels without
+ * iommufd): the VMM opens /dev/vfio/GROUP itself, binds a device of it
+ * here, then takes the device fd from its own group fd with
+ * VFIO_GROUP_GET_DEVICE_FD for regions and interrupts. BIND, ATTACH and
+ * DETACH mirror VFIO_DEVICE_BIND_IOMMUFD, VFIO_DEVICE_ATTACH_IOMMUFD_PT
+ * and VFIO_DEVICE_DETACH_IOMMUFD_PT; IOMMU_DESTROY of the dev_id (or
+ * closing /dev/iommu, or the caller's death) unbinds, detaching first.
+ */
+enum {
+	IOMMUFDD_CMD_BASE = 0xc0,
+	IOMMUFDD_CMD_VFIO_DEVICE_BIND = IOMMUFDD_CMD_BASE,
+	IOMMUFDD_CMD_DEVICE_ATTACH = 0xc1,
+	IOMMUFDD_CMD_DEVICE_DETACH = 0xc2,
+};
+
+/* The longest device name BIND takes (a sysfs file name). */
+#define IOMMUFDD_VFIO_DEVICE_NAME_MAX 255
+
+/**
+ * struct iommufdd_vfio_device_bind - IOMMUFDD_VFIO_DEVICE_BIND
+ * @size: sizeof(struct iommufdd_vfio_device_bind)
+ * @flags: must be 0
+ * @group_fd: the caller's open /dev/vfio/GROUP; the daemon takes that very
+ *            file (pidfd_getfd), so the kernel's permission check on the
+ *            group was the caller's own. The group must be viable and in
+ *            no container yet.
+ * @name_len: length of the device name, without a terminating NUL
+ *            (1..IOMMUFDD_VFIO_DEVICE_NAME_MAX)
+ * @name_uptr: the device's name as VFIO_GROUP_GET_DEVICE_FD takes it, e.g.
+ *             "0000:00:01.0"; it must be a device of the group
+ * @out_dev_id: the new DEVICE object
+ * @__reserved: must be 0
+ *
+ * Errors besides the usual: EOPNOTSUPP when the daemon's backend is not
+ * vfio; EBADF when @group_fd is not an open file of the caller's; EINVAL
+ * when it is not a VFIO group, or the name is no device of it; EBUSY when
+ * the group is in a container already (the caller's own, another
+ * client's) or the device is bound already; EPERM when the caller cannot
+ * be reached directly (another pid namespace, CUSE retry mode).
+ */
+struct iommufdd_vfio_device_bind {
+	__u32 size;
+	__u32 flags;
+	__s32 group_fd;
+	__u32 name_len;
+	__aligned_u64 name_uptr;
+	__u32 out_dev_id;
+	__u32 __reserved;
+};
+#define IOMMUFDD_VFIO_DEVICE_BIND \
+	_IO(IOMMUFD_TYPE, IOMMUFDD_CMD_VFIO_DEVICE_BIND)
+
+/**
+ * struct iommufdd_device_attach - IOMMUFDD_DEVICE_ATTACH
+ * @size: sizeof(struct iommufdd_device_attach)
+ * @flags: must be 0
+ * @dev_id: the device
+ * @pt_id: in: a HWPT or an IOAS (which picks or makes an automatic HWPT);
+ *         out: the HWPT the device is attached to
+ *
+ * Attaches a detached device and replaces the HWPT of an attached one, as
+ * VFIO_DEVICE_ATTACH_IOMMUFD_PT does. On the vfio backend a replace is not
+ * atomic: DMA to IOVAs whose translation changes is blocked in between.
+ */
+struct iommufdd_device_attach {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 pt_id;
+};
+#define IOMMUFDD_DEVICE_ATTACH _IO(IOMMUFD_TYPE, IOMMUFDD_CMD_DEVICE_ATTACH)
+
+/**
+ * struct iommufdd_device_detach - IOMMUFDD_DEVICE_DETACH
+ * @size: sizeof(struct iommufdd_device_detach)
+ * @flags: must be 0
+ * @dev_id: the device; its DMA is blocked afterwards
+ * @__reserved: must be 0
+ *
+ * Detaching a device that is not attached does nothing (0), as in VFIO.
+ */
+struct iommufdd_device_detach {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 __reserved;
+};
+#define IOMMUFDD_DEVICE_DETACH _IO(IOMMUFD_TYPE, IOMMUFDD_CMD_DEVICE_DETACH)
 
 #endif

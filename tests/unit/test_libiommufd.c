@@ -34,6 +34,7 @@
 
 #include <iommufd/iommufd.h>
 #include <iommufd/iommufd_test.h>
+#include <iommufd/iommufdd_ext.h>
 
 #include "../libiommufd/fake_iommu.h"
 #include "cannot_run.h"
@@ -1205,6 +1206,62 @@ static void test_newest_selftest_ops(void **state)
 	assert_err(iommufd_test_pasid_detach(h, 99, 100), ENOENT);
 }
 
+/*
+ * iommufdd's device ioctls. BIND needs the vfio backend (EOPNOTSUPP
+ * here); ATTACH and DETACH work on any device object, so a mock device
+ * shows them moving between HWPTs for real.
+ */
+static void test_device_ioctls(void **state)
+{
+	uint32_t ioas = ioas_alloc(), ioas2 = ioas_alloc(), idev = 0, hwpt = 0,
+		 hwpt2 = 0, got = 0, id = 7;
+	const char *name = "0000:00:01.0";
+	uint64_t iova = 0, iova2 = 0;
+
+	(void)state;
+	assert_err(iommufd_vfio_device_bind(h, 0, name, &id), EOPNOTSUPP);
+	assert_int_equal(SEEN(struct iommufdd_vfio_device_bind)->size,
+			 sizeof(struct iommufdd_vfio_device_bind));
+	assert_int_equal(SEEN(struct iommufdd_vfio_device_bind)->name_len,
+			 strlen(name));
+	assert_int_equal(SEEN(struct iommufdd_vfio_device_bind)->name_uptr,
+			 (uintptr_t)name);
+	assert_int_equal(id, 7); /* untouched on failure */
+	assert_err(iommufd_vfio_device_bind(h, 0, NULL, &id), EINVAL);
+
+	assert_int_equal(
+		iommufd_test_mock_domain(h, ioas, 0, NULL, &hwpt, &idev), 0);
+	assert_int_equal(iommufd_ioas_map(h, ioas, buf, buf_size,
+					  IOMMU_IOAS_MAP_READABLE, &iova),
+			 0);
+
+	/* Detach blocks; a second detach does nothing, as in VFIO. */
+	assert_int_equal(iommufd_device_detach(h, idev), 0);
+	assert_int_equal(SEEN(struct iommufdd_device_detach)->dev_id, idev);
+	assert_int_equal(iommufd_device_detach(h, idev), 0);
+
+	/* Attach to the IOAS: an automatic HWPT with the IOAS's mappings. */
+	assert_int_equal(iommufd_device_attach(h, idev, ioas, &got), 0);
+	assert_int_not_equal(got, 0);
+	assert_int_equal(iommufd_test_check_map(h, got, iova, buf_size, buf),
+			 0);
+
+	/* Attached already: ATTACH replaces, here with another IOAS's HWPT. */
+	assert_int_equal(iommufd_hwpt_alloc(h, idev, ioas2, NULL, &hwpt2), 0);
+	assert_int_equal(iommufd_ioas_map(h, ioas2, buf2, buf_size,
+					  IOMMU_IOAS_MAP_READABLE, &iova2),
+			 0);
+	assert_int_equal(iommufd_device_attach(h, idev, hwpt2, &got), 0);
+	assert_int_equal(got, hwpt2);
+	assert_int_equal(
+		iommufd_test_check_map(h, hwpt2, iova2, buf_size, buf2), 0);
+
+	assert_err(iommufd_device_attach(h, 99, ioas, NULL), ENOENT);
+	assert_err(iommufd_device_detach(h, 99), ENOENT);
+	assert_err(iommufd_device_attach(h, idev, 99, NULL), ENOENT);
+	assert_int_equal(iommufd_ioas_unmap(h, ioas, 0, UINT64_MAX, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1238,6 +1295,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_selftest_misc, setup,
 						teardown),
 		cmocka_unit_test(test_vevent_next),
+		cmocka_unit_test_setup_teardown(test_device_ioctls, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_newest_selftest_ops, setup,
 						teardown),
 	};
