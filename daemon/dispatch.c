@@ -110,6 +110,8 @@ static const struct iommufd_ioctl_op iommufdd_ext_ops[] = {
 		     struct iommufdd_device_attach, pt_id),
 	EXT_IOCTL_OP(IOMMUFDD_DEVICE_DETACH, iommufd_device_detach_ioctl,
 		     struct iommufdd_device_detach, __reserved),
+	EXT_IOCTL_OP(IOMMUFDD_IOAS_BATCH, iommufd_ioas_batch,
+		     struct iommufdd_ioas_batch, __reserved2),
 };
 
 /* The table entry for ioctl number @nr, or NULL. */
@@ -146,6 +148,7 @@ union ucmd_buffer {
 	struct iommufdd_vfio_device_bind vfio_bind;
 	struct iommufdd_device_attach attach;
 	struct iommufdd_device_detach detach;
+	struct iommufdd_ioas_batch batch;
 };
 
 int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t length)

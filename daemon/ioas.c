@@ -12,6 +12,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <iommufd/iommufdd_ext.h>
+
 #include "account.h"
 #include "backend.h"
 #include "iommufd_private.h"
@@ -411,32 +413,113 @@ out_slices:
 	return ret;
 }
 
+/* UNMAP's work on a looked-up IOAS: 0 and what went, or -errno. */
+static int ioas_unmap_range(struct iommufd_ioas *ioas, uint64_t iova,
+			    uint64_t length, uint64_t *unmapped)
+{
+	int ret;
+
+	*unmapped = 0;
+	if (iova == 0 && length == UINT64_MAX)
+		return iopt_unmap_all(&ioas->iopt, unmapped);
+	if (iova >= UINT64_MAX || length >= UINT64_MAX)
+		return -EOVERFLOW;
+	ret = iopt_unmap_iova(&ioas->iopt, iova, length, unmapped);
+	if (!ret && !*unmapped)
+		ret = -ENOENT;
+	return ret;
+}
+
 int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_unmap *cmd = ucmd->cmd;
 	struct iommufd_ioas *ioas;
-	uint64_t unmapped = 0;
+	uint64_t unmapped;
 	int ret;
 
 	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
 	if (!ioas)
 		return -ENOENT;
-
-	if (cmd->iova == 0 && cmd->length == UINT64_MAX) {
-		ret = iopt_unmap_all(&ioas->iopt, &unmapped);
-	} else if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX) {
-		ret = -EOVERFLOW;
-	} else {
-		ret = iopt_unmap_iova(&ioas->iopt, cmd->iova, cmd->length,
-				      &unmapped);
-		if (!ret && !unmapped)
-			ret = -ENOENT;
-	}
+	ret = ioas_unmap_range(ioas, cmd->iova, cmd->length, &unmapped);
 	if (!ret) {
 		cmd->length = unmapped;
 		ret = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	}
 	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	return ret;
+}
+
+/* One operation of a batch, as its own MAP or UNMAP would do it. */
+static int batch_op(struct iommufd_ucmd *ucmd, struct iommufd_ioas *ioas,
+		    struct iommufdd_ioas_batch_op *op)
+{
+	uint64_t iova = op->iova, unmapped;
+	int ret;
+
+	if (op->__reserved)
+		return -EOPNOTSUPP;
+	switch (op->op) {
+	case IOMMUFDD_BATCH_MAP:
+		ret = check_map_args(op->flags, op->iova, op->length);
+		if (ret)
+			return ret;
+		ret = iommufd_ioas_map_user(
+			ioas, ucmd->caller, ucmd->ictx->account_mm, op->user_va,
+			op->length, &iova, map_flags_to_prot(op->flags),
+			op->flags & IOMMU_IOAS_MAP_FIXED_IOVA ?
+				IOPT_MAP_FIXED_IOVA :
+				0);
+		if (!ret)
+			op->iova = iova;
+		return ret;
+	case IOMMUFDD_BATCH_UNMAP:
+		if (op->flags || op->user_va)
+			return -EOPNOTSUPP;
+		ret = ioas_unmap_range(ioas, op->iova, op->length, &unmapped);
+		if (!ret)
+			op->length = unmapped;
+		return ret;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+/*
+ * IOMMUFDD_IOAS_BATCH: MAPs and UNMAPs of one IOAS in one round trip, in
+ * order, each with its own result; a failed one does not stop the rest,
+ * just as separate ioctls would not.
+ */
+int iommufd_ioas_batch(struct iommufd_ucmd *ucmd)
+{
+	struct iommufdd_ioas_batch *cmd = ucmd->cmd;
+	struct iommufdd_ioas_batch_op *ops;
+	struct iommufd_ioas *ioas;
+	size_t len;
+	int ret;
+
+	if (cmd->flags || cmd->__reserved || cmd->__reserved2)
+		return -EOPNOTSUPP;
+	if (!cmd->num_ops || cmd->num_ops > IOMMUFDD_BATCH_MAX_OPS)
+		return -EINVAL;
+	len = (size_t)cmd->num_ops * sizeof(*ops);
+	ops = malloc(len);
+	if (!ops)
+		return -ENOMEM;
+	if (copy_from_user(ucmd->caller, ops, cmd->ops_uptr, len)) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+	if (!ioas) {
+		ret = -ENOENT;
+		goto out_free;
+	}
+	for (uint32_t i = 0; i < cmd->num_ops; i++)
+		ops[i].out_result = batch_op(ucmd, ioas, &ops[i]);
+	iommufd_put_object(ucmd->ictx, &ioas->obj);
+	ret = copy_to_user(ucmd->caller, cmd->ops_uptr, ops, len) ? -EFAULT : 0;
+out_free:
+	free(ops);
 	return ret;
 }
 

@@ -198,6 +198,18 @@ static void plan_test_cmd(struct plan_state *s, const void *k)
 	}
 }
 
+static void plan_ioas_batch(struct plan_state *s, const void *k)
+{
+	const struct iommufdd_ioas_batch *cmd = k;
+
+	/* The handler refuses more operations before reading any. */
+	if (cmd->num_ops <= IOMMUFDD_BATCH_MAX_OPS)
+		plan_add(s, cmd->ops_uptr,
+			 (uint64_t)cmd->num_ops *
+				 sizeof(struct iommufdd_ioas_batch_op),
+			 true);
+}
+
 static void plan_vfio_device_bind(struct plan_state *s, const void *k)
 {
 	const struct iommufdd_vfio_device_bind *cmd = k;
@@ -264,6 +276,8 @@ static const struct cmd_plan cmd_plans[] = {
 		     NULL),
 	IOMMUFD_PLAN(IOMMUFDD_DEVICE_DETACH, struct iommufdd_device_detach,
 		     NULL),
+	IOMMUFD_PLAN(IOMMUFDD_IOAS_BATCH, struct iommufdd_ioas_batch,
+		     plan_ioas_batch),
 
 	{ .cmd = VFIO_GET_API_VERSION, .kind = PLAN_NONE },
 	{ .cmd = VFIO_CHECK_EXTENSION, .kind = PLAN_NONE },

@@ -691,6 +691,46 @@ int iommufd_device_attach(struct iommufd *h, uint32_t dev_id, uint32_t pt_id,
 int iommufd_device_detach(struct iommufd *h, uint32_t dev_id);
 
 /*
+ * ---- iommufdd extension: batched MAP and UNMAP -------------------------------
+ *
+ * IOMMUFDD_IOAS_BATCH (<iommufd/iommufdd_ext.h>): many MAPs and UNMAPs of
+ * one IOAS in one round trip to the daemon, each with its own result. A
+ * kernel's /dev/iommu answers -ENOTTY; fall back to single calls there.
+ */
+
+enum iommufd_batch_op_type {
+	IOMMUFD_BATCH_MAP = 1, /* as iommufd_ioas_map() */
+	IOMMUFD_BATCH_UNMAP = 2, /* as iommufd_ioas_unmap() */
+};
+
+/* One operation; the layout is struct iommufdd_ioas_batch_op's. */
+struct iommufd_batch_op {
+	uint32_t op; /* enum iommufd_batch_op_type */
+	uint32_t flags; /* MAP: IOMMU_IOAS_MAP_*; UNMAP: 0 */
+	uint64_t user_va; /* MAP: the memory; UNMAP: 0 */
+	uint64_t length; /* in; out for UNMAP: bytes unmapped */
+	uint64_t iova; /* in (MAP with FIXED_IOVA, UNMAP); out for MAP */
+	int32_t result; /* out: 0 or the single call's -errno */
+	uint32_t reserved; /* 0 */
+};
+
+/**
+ * iommufd_ioas_batch() - run @num_ops MAPs and UNMAPs on one IOAS, in order
+ * @h: handle
+ * @ioas_id: the IOAS
+ * @ops: the operations; each gets its result and outputs
+ * @num_ops: 1 to 4096
+ *
+ * A failed operation does not stop the ones after it.
+ *
+ * Return: 0 when the batch ran (look at each result), or -errno for the
+ * batch as a whole: -ENOENT (no such IOAS), -EINVAL (@num_ops), -EFAULT,
+ * -ENOTTY (not iommufdd).
+ */
+int iommufd_ioas_batch(struct iommufd *h, uint32_t ioas_id,
+		       struct iommufd_batch_op *ops, uint32_t num_ops);
+
+/*
  * ---- test extension: IOMMU_TEST_CMD -----------------------------------------
  *
  * For test kernels (CONFIG_IOMMUFD_TEST) and iommufdd's mock backend ONLY.

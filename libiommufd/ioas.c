@@ -4,9 +4,11 @@
  * putting memory into an IOAS (MAP, MAP_FILE, COPY) and taking it out.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include <iommufd/iommufd.h>
+#include <iommufd/iommufdd_ext.h>
 
 #include "private.h"
 
@@ -207,4 +209,28 @@ IOMMUFD_EXPORT int iommufd_ioas_change_process(struct iommufd *h)
 
 	return libiommufd_err(
 		LIBIOMMUFD_IOCTL(h, IOMMU_IOAS_CHANGE_PROCESS, &cmd));
+}
+
+/* The library's struct is the ABI's, field by field. */
+_Static_assert(sizeof(struct iommufd_batch_op) ==
+		       sizeof(struct iommufdd_ioas_batch_op),
+	       "batch op size");
+_Static_assert(offsetof(struct iommufd_batch_op, result) ==
+		       offsetof(struct iommufdd_ioas_batch_op, out_result),
+	       "batch op layout");
+
+IOMMUFD_EXPORT int iommufd_ioas_batch(struct iommufd *h, uint32_t ioas_id,
+				      struct iommufd_batch_op *ops,
+				      uint32_t num_ops)
+{
+	struct iommufdd_ioas_batch cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.num_ops = num_ops,
+		.ops_uptr = (uintptr_t)ops,
+	};
+
+	if (!ops)
+		return -EINVAL;
+	return libiommufd_err(LIBIOMMUFD_IOCTL(h, IOMMUFDD_IOAS_BATCH, &cmd));
 }

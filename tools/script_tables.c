@@ -107,6 +107,12 @@ static const struct field iommufdd_device_attach_fields[] = {
 	F(pt_id),
 };
 #undef T
+#define T iommufdd_ioas_batch
+static const struct field iommufdd_ioas_batch_fields[] = {
+	F(size),     F(flags),	    F(ioas_id),	    F(num_ops),
+	F(ops_uptr), F(__reserved), F(__reserved2),
+};
+#undef T
 #define T iommufdd_device_detach
 static const struct field iommufdd_device_detach_fields[] = {
 	F(size),
@@ -362,6 +368,7 @@ const struct cmd script_cmds[] = {
 	EXT_CMD(IOMMUFDD_VFIO_DEVICE_BIND, iommufdd_vfio_device_bind),
 	EXT_CMD(IOMMUFDD_DEVICE_ATTACH, iommufdd_device_attach),
 	EXT_CMD(IOMMUFDD_DEVICE_DETACH, iommufdd_device_detach),
+	EXT_CMD(IOMMUFDD_IOAS_BATCH, iommufdd_ioas_batch),
 	/* "TEST" alone: the op comes from "in" */
 	{
 		.name = "TEST",
@@ -529,6 +536,9 @@ static const struct constant constants[] = {
 	C(IOMMU_TEST_OP_DMABUF_REVOKE),
 	C(IOMMUFDD_TEST_OP_DEV_DMA),
 	C(IOMMUFDD_TEST_DMA_WRITE),
+	C(IOMMUFDD_BATCH_MAP),
+	C(IOMMUFDD_BATCH_UNMAP),
+	C(IOMMUFDD_BATCH_MAX_OPS),
 	C(MOCK_APERTURE_START),
 	C(MOCK_APERTURE_LAST),
 	C(MOCK_FLAGS_ACCESS_WRITE),

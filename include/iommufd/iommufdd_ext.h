@@ -70,6 +70,7 @@ enum {
 	IOMMUFDD_CMD_VFIO_DEVICE_BIND = IOMMUFDD_CMD_BASE,
 	IOMMUFDD_CMD_DEVICE_ATTACH = 0xc1,
 	IOMMUFDD_CMD_DEVICE_DETACH = 0xc2,
+	IOMMUFDD_CMD_IOAS_BATCH = 0xc3,
 };
 
 /* The longest device name BIND takes (a sysfs file name). */
@@ -145,5 +146,65 @@ struct iommufdd_device_detach {
 	__u32 __reserved;
 };
 #define IOMMUFDD_DEVICE_DETACH _IO(IOMMUFD_TYPE, IOMMUFDD_CMD_DEVICE_DETACH)
+
+/*
+ * Batched MAP and UNMAP: a VMM shadowing a guest's IOMMU maps and unmaps
+ * a few pages at a time, and each ioctl to a daemon is a round trip.
+ * IOMMUFDD_IOAS_BATCH carries up to IOMMUFDD_BATCH_MAX_OPS of them for
+ * one IOAS; they run in order, each with the result and the outputs that
+ * its own IOMMU_IOAS_MAP or IOMMU_IOAS_UNMAP would have had, and a failed
+ * one does not stop the rest. The ioctl itself fails only when the batch
+ * cannot be read or written back (EFAULT), the IOAS does not exist
+ * (ENOENT) or the header is wrong (EOPNOTSUPP for flags, EINVAL for
+ * num_ops 0 or over the maximum).
+ */
+#define IOMMUFDD_BATCH_MAX_OPS 4096
+
+enum iommufdd_batch_op_type {
+	IOMMUFDD_BATCH_MAP =
+		1, /* IOMMU_IOAS_MAP: flags, user_va, length, iova */
+	IOMMUFDD_BATCH_UNMAP = 2, /* IOMMU_IOAS_UNMAP: iova, length */
+};
+
+/**
+ * struct iommufdd_ioas_batch_op - one operation of IOMMUFDD_IOAS_BATCH
+ * @op: enum iommufdd_batch_op_type
+ * @flags: MAP: the IOMMU_IOAS_MAP_* flags; UNMAP: 0
+ * @user_va: MAP: the memory; UNMAP: 0
+ * @length: in: the length; out (UNMAP): the bytes unmapped
+ * @iova: in: the IOVA (MAP: with IOMMU_IOAS_MAP_FIXED_IOVA); out (MAP):
+ *        where it was mapped
+ * @out_result: 0 or the negative errno the single ioctl would have given
+ * @__reserved: must be 0
+ */
+struct iommufdd_ioas_batch_op {
+	__u32 op;
+	__u32 flags;
+	__aligned_u64 user_va;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+	__s32 out_result;
+	__u32 __reserved;
+};
+
+/**
+ * struct iommufdd_ioas_batch - IOMMUFDD_IOAS_BATCH
+ * @size: sizeof(struct iommufdd_ioas_batch)
+ * @flags: must be 0
+ * @ioas_id: the IOAS all the operations work on
+ * @num_ops: number of entries at @ops_uptr (1..IOMMUFDD_BATCH_MAX_OPS)
+ * @ops_uptr: struct iommufdd_ioas_batch_op[num_ops], read and written back
+ * @__reserved: must be 0
+ */
+struct iommufdd_ioas_batch {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 num_ops;
+	__aligned_u64 ops_uptr;
+	__u32 __reserved;
+	__u32 __reserved2;
+};
+#define IOMMUFDD_IOAS_BATCH _IO(IOMMUFD_TYPE, IOMMUFDD_CMD_IOAS_BATCH)
 
 #endif

@@ -20,6 +20,7 @@
 
 #include <iommufd/iommufd.h>
 #include <iommufd/iommufd_test.h>
+#include <iommufd/iommufdd_ext.h>
 #include <iommufd/vfio_compat.h>
 
 #include "addrmap.h"
@@ -612,6 +613,74 @@ static void test_user_budget(void **state)
 	user_budget_max[USER_BUDGET_OBJECTS] = saved;
 }
 
+/* A batch: each operation answers as its own ioctl would, in order. */
+static void test_ioas_batch(void **state)
+{
+	uint32_t ioas = ioas_alloc();
+	struct iommufdd_ioas_batch_op ops[] = {
+		{ .op = IOMMUFDD_BATCH_MAP,
+		  .flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_FIXED_IOVA,
+		  .user_va = (uintptr_t)buf,
+		  .length = PAGE_SIZE,
+		  .iova = 1 << 20 },
+		/* the same IOVA again: EEXIST, and the rest still runs */
+		{ .op = IOMMUFDD_BATCH_MAP,
+		  .flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_FIXED_IOVA,
+		  .user_va = (uintptr_t)buf,
+		  .length = PAGE_SIZE,
+		  .iova = 1 << 20 },
+		/* no FIXED_IOVA: the daemon picks the IOVA and says which */
+		{ .op = IOMMUFDD_BATCH_MAP,
+		  .flags = IOMMU_IOAS_MAP_READABLE,
+		  .user_va = (uintptr_t)buf + PAGE_SIZE,
+		  .length = PAGE_SIZE },
+		{ .op = IOMMUFDD_BATCH_UNMAP,
+		  .length = PAGE_SIZE,
+		  .iova = 1 << 20 },
+		{ .op = IOMMUFDD_BATCH_UNMAP,
+		  .length = PAGE_SIZE,
+		  .iova = 1 << 20 },
+		{ .op = 7 },
+		{ .op = IOMMUFDD_BATCH_MAP,
+		  .user_va = (uintptr_t)buf,
+		  .length = PAGE_SIZE },
+	};
+	struct iommufdd_ioas_batch cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas,
+		.num_ops = ARRAY_SIZE(ops),
+		.ops_uptr = (uintptr_t)ops,
+	};
+
+	(void)state;
+	assert_int_equal(ioc(IOMMUFDD_IOAS_BATCH, &cmd), 0);
+	assert_int_equal(ops[0].out_result, 0);
+	assert_int_equal(ops[1].out_result, -EEXIST);
+	assert_int_equal(ops[2].out_result, 0);
+	assert_true(ops[2].iova != 0 && ops[2].iova != 1 << 20);
+	assert_int_equal(ops[3].out_result, 0);
+	assert_int_equal(ops[3].length, PAGE_SIZE);
+	assert_int_equal(ops[4].out_result, -ENOENT);
+	assert_int_equal(ops[5].out_result, -EOPNOTSUPP);
+	/* neither READABLE nor WRITEABLE: EINVAL, as IOAS_MAP says */
+	assert_int_equal(ops[6].out_result, -EINVAL);
+
+	/* The header's own errors fail the ioctl. */
+	cmd.num_ops = 0;
+	assert_int_equal(ioc(IOMMUFDD_IOAS_BATCH, &cmd), -EINVAL);
+	cmd.num_ops = IOMMUFDD_BATCH_MAX_OPS + 1;
+	assert_int_equal(ioc(IOMMUFDD_IOAS_BATCH, &cmd), -EINVAL);
+	cmd.num_ops = 1;
+	cmd.flags = 1;
+	assert_int_equal(ioc(IOMMUFDD_IOAS_BATCH, &cmd), -EOPNOTSUPP);
+	cmd.flags = 0;
+	cmd.ioas_id = 999;
+	assert_int_equal(ioc(IOMMUFDD_IOAS_BATCH, &cmd), -ENOENT);
+	cmd.ioas_id = ioas;
+	cmd.ops_uptr = (uintptr_t)unmapped_va();
+	assert_int_equal(ioc(IOMMUFDD_IOAS_BATCH, &cmd), -EFAULT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -639,6 +708,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vfio_compat, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_user_budget, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_ioas_batch, setup,
 						teardown),
 	};
 
