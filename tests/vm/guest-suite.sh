@@ -16,6 +16,12 @@
 #      (one test)
 #   2. tests/conformance/run.sh IOMMUFDD_BINARY SELFTEST_DIR
 #   3. tests/integration/run.sh IOMMUFDD_BINARY TEST_BINARY...
+#   4. tests/security/run.sh over the same transport, with the programs in
+#      IOMMUFDD_SECURITY_PROGRAMS (space-separated; the step is skipped,
+#      and says so, when it is empty) and the helper program in
+#      IOMMUFDD_SECURITY_HELPER, iommufdctl in IOMMUFDD_SECURITY_IOMMUFDCTL;
+#      those in IOMMUFDD_SECURITY_VFIO_PROGRAMS also with --backend vfio
+#      (the guest has VFIO, the build hosts do not)
 # The daemon serves /dev/iommu with the transport named by IOMMUFDD_TRANSPORT
 # (fuse, cuse or auto; default cuse), passed to both harnesses as
 # "--transport T" in IOMMUFDD_EXTRA_ARGS (after any arguments already there;
@@ -143,6 +149,22 @@ run_step conformance "$repo_root/tests/conformance/run.sh" "$daemon" "$selftest_
 # --- 3. integration ------------------------------------------------------------------
 run_step integration "$repo_root/tests/integration/run.sh" "$daemon" "${tests[@]}" \
 	--log-dir "$log_root/integration"
+
+# --- 4. security --------------------------------------------------------------------
+read -ra security_programs <<<"${IOMMUFDD_SECURITY_PROGRAMS:-}"
+read -ra security_vfio_programs <<<"${IOMMUFDD_SECURITY_VFIO_PROGRAMS:-}"
+if [ ${#security_programs[@]} -gt 0 ]; then
+	run_step security "$repo_root/tests/security/run.sh" \
+		--transport "$transport" --log-dir "$log_root/security" \
+		--helper "${IOMMUFDD_SECURITY_HELPER:?}" \
+		--iommufdctl "${IOMMUFDD_SECURITY_IOMMUFDCTL:?}" "$daemon" \
+		--variant default "${security_programs[@]}" \
+		--variant vfio "${security_vfio_programs[@]}"
+else
+	echo "$prog: security: skipped (IOMMUFDD_SECURITY_PROGRAMS is empty)"
+	summaries+=("security: skipped: no programs given")
+	total_skip=$((total_skip + 1))
+fi
 
 # --- summary ---------------------------------------------------------------------------
 echo
