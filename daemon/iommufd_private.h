@@ -199,10 +199,14 @@ struct iommufd_fd_install {
 	void *priv;
 };
 
-/* The decoded ioctl: a kernel-sized copy of the caller's struct. */
+/*
+ * The decoded ioctl: a kernel-sized copy of the caller's struct. VFIO's
+ * commands get no copy (@cmd NULL): @ubuffer is their argument.
+ */
 struct iommufd_ucmd {
 	struct iommufd_ctx *ictx;
 	const struct ucaller *caller;
+	const char *name; /* the command's (or test op's) name, for logs */
 	uint64_t ubuffer;
 	uint32_t user_size;
 	void *cmd;
@@ -217,10 +221,11 @@ long iommufd_priv_ioctl(struct iommufd_ctx *ictx, const struct ucaller *caller,
 			unsigned int cmd, uint64_t arg);
 void iommufd_fd_abort_pending(struct iommufd_ctx *ictx);
 
-/* Log once why an fd-returning command cannot run; the errno to return. */
-int iommufd_fd_needs_launcher(struct iommufd_ucmd *ucmd, const char *what);
+/* Log why an fd-returning command cannot run; the errno to return. */
+int iommufd_fd_needs_launcher(struct iommufd_ucmd *ucmd);
 
 int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t length);
+int iommufd_destroy(struct iommufd_ucmd *ucmd);
 
 /* object.c */
 typedef void (*iommufd_destroy_fn)(struct iommufd_object *obj);
@@ -419,8 +424,12 @@ void iommufd_access_notify_unmap(struct io_pagetable *iopt, uint64_t iova,
 #define IOMMUFD_ACCESS_RW_WRITE (1 << 0)
 
 /* vfio_compat.c */
-long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, const struct ucaller *caller,
-			unsigned int cmd, uint64_t arg);
+int iommufd_vfio_api_version(struct iommufd_ucmd *ucmd);
+int iommufd_vfio_check_extension(struct iommufd_ucmd *ucmd);
+int iommufd_vfio_set_iommu(struct iommufd_ucmd *ucmd);
+int iommufd_vfio_get_info(struct iommufd_ucmd *ucmd);
+int iommufd_vfio_map_dma(struct iommufd_ucmd *ucmd);
+int iommufd_vfio_unmap_dma(struct iommufd_ucmd *ucmd);
 struct iommufd_ioas *iommufd_vfio_compat_ioas_get(struct iommufd_ctx *ictx);
 
 /* vfio_bind.c */

@@ -21,13 +21,20 @@ struct iommufd_ioas *iommufd_vfio_compat_ioas_get(struct iommufd_ctx *ictx)
 	return ictx->vfio_ioas;
 }
 
-static int vfio_check_extension(struct iommufd_ctx *ictx, unsigned long type)
+int iommufd_vfio_api_version(struct iommufd_ucmd *ucmd)
 {
+	(void)ucmd;
+	return VFIO_API_VERSION;
+}
+
+int iommufd_vfio_check_extension(struct iommufd_ucmd *ucmd)
+{
+	struct iommufd_ctx *ictx = ucmd->ictx;
 	struct iommufd_hwpt_paging *hwpt_paging;
 	struct iommufd_ioas *ioas;
 	int ret = 1;
 
-	switch (type) {
+	switch (ucmd->ubuffer) {
 	case VFIO_TYPE1_IOMMU:
 	case VFIO_TYPE1v2_IOMMU:
 	case VFIO_UNMAP_ALL:
@@ -47,8 +54,10 @@ static int vfio_check_extension(struct iommufd_ctx *ictx, unsigned long type)
 	}
 }
 
-static int vfio_set_iommu(struct iommufd_ctx *ictx, unsigned long type)
+int iommufd_vfio_set_iommu(struct iommufd_ucmd *ucmd)
 {
+	struct iommufd_ctx *ictx = ucmd->ictx;
+	uint64_t type = ucmd->ubuffer;
 	struct iommufd_ioas *ioas;
 	int ret = 0;
 
@@ -82,9 +91,9 @@ static uint64_t vfio_pagesizes(struct iommufd_ioas *ioas)
  */
 struct cap_writer {
 	const struct ucaller *caller;
-	uint64_t base; /* the caller's info struct */
+	uint64_t base;	   /* the caller's info struct */
 	uint32_t argsz;
-	uint64_t offset; /* where the next capability goes */
+	uint64_t offset;   /* where the next capability goes */
 	uint64_t last_cap; /* offset of the previous capability, or 0 */
 };
 
@@ -145,9 +154,8 @@ static int cap_iova_range(struct cap_writer *w, struct iommufd_ioas *ioas)
 
 		if (!span.is_hole)
 			continue;
-		ret = cap_put(w,
-			      w->offset + sizeof(cap) +
-				      (uint64_t)cap.nr_iovas * sizeof(range),
+		ret = cap_put(w, w->offset + sizeof(cap) +
+					 (uint64_t)cap.nr_iovas * sizeof(range),
 			      &range, sizeof(range));
 		if (ret)
 			return ret;
@@ -155,15 +163,15 @@ static int cap_iova_range(struct cap_writer *w, struct iommufd_ioas *ioas)
 	}
 	ret = cap_put(w, w->offset, &cap, sizeof(cap));
 	return ret ? ret :
-		     cap_link(w,
-			      sizeof(cap) +
-				      (uint64_t)cap.nr_iovas *
-					      sizeof(struct vfio_iova_range));
+		     cap_link(w, sizeof(cap) + (uint64_t)cap.nr_iovas *
+						       sizeof(struct vfio_iova_range));
 }
 
-static int vfio_get_info(struct iommufd_ctx *ictx, const struct ucaller *caller,
-			 uint64_t arg)
+int iommufd_vfio_get_info(struct iommufd_ucmd *ucmd)
 {
+	struct iommufd_ctx *ictx = ucmd->ictx;
+	const struct ucaller *caller = ucmd->caller;
+	uint64_t arg = ucmd->ubuffer;
 	const size_t minsz =
 		offsetofend(struct vfio_iommu_type1_info, iova_pgsizes);
 	struct vfio_iommu_type1_info info = { 0 };
@@ -192,17 +200,18 @@ static int vfio_get_info(struct iommufd_ctx *ictx, const struct ucaller *caller,
 			info.cap_offset = sizeof(info);
 		info.argsz = w.offset;
 		if (copy_to_user(caller, arg, &info,
-				 w.argsz < sizeof(info) ? w.argsz :
-							  sizeof(info)))
+				 w.argsz < sizeof(info) ? w.argsz : sizeof(info)))
 			ret = -EFAULT;
 	}
 	iommufd_put_object(ictx, &ioas->obj);
 	return ret;
 }
 
-static int vfio_map_dma(struct iommufd_ctx *ictx, const struct ucaller *caller,
-			uint64_t arg)
+int iommufd_vfio_map_dma(struct iommufd_ucmd *ucmd)
 {
+	struct iommufd_ctx *ictx = ucmd->ictx;
+	const struct ucaller *caller = ucmd->caller;
+	uint64_t arg = ucmd->ubuffer;
 	const uint32_t valid = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
 	struct vfio_iommu_type1_dma_map map;
 	struct iommufd_ioas *ioas;
@@ -227,9 +236,11 @@ static int vfio_map_dma(struct iommufd_ctx *ictx, const struct ucaller *caller,
 	return ret;
 }
 
-static int vfio_unmap_dma(struct iommufd_ctx *ictx,
-			  const struct ucaller *caller, uint64_t arg)
+int iommufd_vfio_unmap_dma(struct iommufd_ucmd *ucmd)
 {
+	struct iommufd_ctx *ictx = ucmd->ictx;
+	const struct ucaller *caller = ucmd->caller;
+	uint64_t arg = ucmd->ubuffer;
 	struct vfio_iommu_type1_dma_unmap unmap;
 	struct iommufd_ioas *ioas;
 	uint64_t unmapped = 0;
@@ -271,25 +282,4 @@ static int vfio_unmap_dma(struct iommufd_ctx *ictx,
 out_put:
 	iommufd_put_object(ictx, &ioas->obj);
 	return ret;
-}
-
-long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, const struct ucaller *caller,
-			unsigned int cmd, uint64_t arg)
-{
-	switch (cmd) {
-	case VFIO_GET_API_VERSION:
-		return VFIO_API_VERSION;
-	case VFIO_CHECK_EXTENSION:
-		return vfio_check_extension(ictx, arg);
-	case VFIO_SET_IOMMU:
-		return vfio_set_iommu(ictx, arg);
-	case VFIO_IOMMU_GET_INFO:
-		return vfio_get_info(ictx, caller, arg);
-	case VFIO_IOMMU_MAP_DMA:
-		return vfio_map_dma(ictx, caller, arg);
-	case VFIO_IOMMU_UNMAP_DMA:
-		return vfio_unmap_dma(ictx, caller, arg);
-	default:
-		return -ENOTTY;
-	}
 }
