@@ -15,6 +15,7 @@
 
 #include <iommufd/iommufd_test.h>
 
+#include "abi.h"
 #include "backend.h"
 #include "ioctl_table.h"
 #include "iommufd_private.h"
@@ -219,6 +220,9 @@ static const struct iommufd_ioctl *dispatch_row(unsigned int cmd)
 	 * has it only with CONFIG_IOMMUFD_TEST.
 	 */
 	if (op && cmd == IOMMU_TEST_CMD && core_backend != &mock_backend_ops)
+		return NULL;
+	/* Commands newer than the kernel ABI in force (abi-new-ioctls). */
+	if (op && !abi_has(op->since))
 		return NULL;
 	return op;
 }

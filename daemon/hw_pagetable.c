@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "abi.h"
 #include "backend.h"
 #include "iommufd_private.h"
 #include "log.h"
@@ -432,7 +433,8 @@ int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd)
 	 * The kernel's checks, in its order and with its masks: the sizes
 	 * need not be powers of two, and last + 1 may wrap to 0.
 	 */
-	if (!cmd->length) {
+	/* 6.12 (a backport) refuses length 0; the newest kernel does not. */
+	if (!cmd->length && !abi_newest(ABI_DIRTY_BITMAP_ZERO_LENGTH)) {
 		ret = -EINVAL;
 		goto out_put;
 	}

@@ -17,6 +17,7 @@
 #include <iommufd/iommufd_test.h>
 #include <iommufd/iommufdd_ext.h>
 
+#include "abi.h"
 #include "addrmap.h"
 #include "backend_mock.h"
 #include "caller.h"
@@ -319,7 +320,8 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 	struct iommu_test_cmd *cmd = ucmd->cmd;
 	const struct iommufd_test_op *op = iommufd_test_op_find(cmd->op);
 
-	if (!op)
+	/* Ops newer than the kernel ABI in force (test-ops-newest). */
+	if (!op || !abi_has(op->since))
 		return -EOPNOTSUPP;
 	ucmd->name = op->name;
 	if (ucmd->install && op->fd >= 0)
