@@ -21,6 +21,7 @@
 #define IOMMU_CACHE (1 << 2)
 
 struct iommu_backend_ops;
+struct iommufd_viommu;
 
 enum iommu_domain_type {
 	IOMMU_DOMAIN_PAGING,
@@ -34,6 +35,8 @@ struct iommu_domain {
 	uint64_t aperture_start, aperture_end;
 	bool dirty_tracking; /* the domain can track dirty IOVA */
 	struct iommu_domain *parent; /* NESTED: the stage-2 domain */
+	/* NESTED allocated on a vIOMMU: that vIOMMU (it outlives us). */
+	struct iommufd_viommu *viommu;
 };
 
 struct iommu_device {
@@ -139,7 +142,39 @@ struct iommu_backend_ops {
 	bool (*enforce_cache_coherency)(struct iommu_domain *domain);
 	/* Optional: fill in what is known besides the backend's name. */
 	void (*describe)(struct iommu_device *dev, struct iommu_dev_desc *desc);
+
+	/*
+	 * vIOMMUs (NULL: the backend has none, EOPNOTSUPP). The core asks
+	 * for the type first (an unknown one is EOPNOTSUPP before the HWPT
+	 * is looked up); viommu_init gets the caller's data (in and out)
+	 * only when there is some (@data->len != 0).
+	 */
+	bool (*viommu_type_supported)(uint32_t type);
+	int (*viommu_init)(struct iommufd_viommu *viommu, uint32_t type,
+			   const struct iommu_user_data *data);
+	void (*viommu_destroy)(struct iommufd_viommu *viommu);
+	/* Like cache_invalidate_user, for caches the vIOMMU owns. */
+	int (*viommu_cache_invalidate)(struct iommufd_viommu *viommu,
+				       struct iommu_user_data_array *array);
 };
+
+/*
+ * What the core offers backends about vIOMMUs (viommu.c, the kernel's
+ * driver.c): the driver's state, the device behind a virtual ID, the
+ * virtual ID of a device, an mmap region and reporting an event.
+ */
+void *iommufd_viommu_priv(struct iommufd_viommu *viommu);
+void iommufd_viommu_set_priv(struct iommufd_viommu *viommu, void *priv);
+struct iommu_device *iommufd_viommu_find_dev(struct iommufd_viommu *viommu,
+					     uint64_t virt_id);
+int iommufd_viommu_get_vdev_id(struct iommufd_viommu *viommu,
+			       struct iommu_device *dev, uint64_t *virt_id);
+/* Register @length bytes for mmap of the iommufd fd; the offset. */
+uint64_t iommufd_viommu_alloc_mmap(struct iommufd_viommu *viommu,
+				   uint64_t length);
+/* 0, or -EOPNOTSUPP when the vIOMMU has no vEVENTQ of @type. */
+int iommufd_viommu_report_event(struct iommufd_viommu *viommu, uint32_t type,
+				const void *data, size_t len);
 
 const struct iommu_backend_ops *iommu_backend_find(const char *name);
 /* The backend the daemon serves. */

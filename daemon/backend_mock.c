@@ -27,6 +27,10 @@
 struct mock_dev {
 	struct iommu_device dev;
 	uint32_t flags;
+	uint32_t cache[MOCK_DEV_CACHE_NUM]; /* what vIOMMU invalidation resets */
+	/* Set by an attach to a nested domain of a vIOMMU: where events go. */
+	struct iommufd_viommu *viommu;
+	uint64_t virt_id;
 };
 
 struct mock_domain {
@@ -61,6 +65,8 @@ struct iommu_device *mock_dev_create(uint32_t flags, int *err)
 	}
 	mdev->dev.ops = &mock_backend_ops;
 	mdev->flags = flags;
+	for (unsigned int i = 0; i < MOCK_DEV_CACHE_NUM; i++)
+		mdev->cache[i] = IOMMU_TEST_DEV_CACHE_DEFAULT;
 	return &mdev->dev;
 }
 
@@ -208,9 +214,21 @@ static uint64_t mock_domain_unmap(struct iommu_domain *domain, uint64_t iova,
 static int mock_attach_dev(struct iommu_domain *domain,
 			   struct iommu_device *dev)
 {
+	struct mock_dev *mdev = to_mock_dev(dev);
+	uint64_t virt_id = 0;
+
 	if (domain && domain->dirty_tracking &&
-	    (to_mock_dev(dev)->flags & MOCK_FLAGS_DEVICE_NO_DIRTY))
+	    (mdev->flags & MOCK_FLAGS_DEVICE_NO_DIRTY))
 		return -EINVAL;
+	/*
+	 * A nested domain of a vIOMMU translates for the devices the guest
+	 * knows there: without a vDEVICE in it, ENOENT (§3.3).
+	 */
+	if (domain && domain->viommu &&
+	    iommufd_viommu_get_vdev_id(domain->viommu, dev, &virt_id))
+		return -ENOENT;
+	mdev->viommu = domain ? domain->viommu : NULL;
+	mdev->virt_id = virt_id;
 	dev->domain = domain;
 	return 0;
 }
@@ -423,6 +441,31 @@ int mock_domain_check_iotlb(struct iommu_domain *domain, uint32_t id,
 	return 0;
 }
 
+int mock_dev_check_cache(struct iommu_device *dev, uint32_t index,
+			 uint32_t value)
+{
+	if (index > MOCK_DEV_CACHE_ID_MAX ||
+	    to_mock_dev(dev)->cache[index] != value)
+		return -EINVAL;
+	return 0;
+}
+
+void mock_dev_clear_cache(struct iommu_device *dev, uint32_t index, bool all)
+{
+	struct mock_dev *mdev = to_mock_dev(dev);
+
+	for (unsigned int i = 0; i < MOCK_DEV_CACHE_NUM; i++)
+		if (all || i == index)
+			mdev->cache[i] = 0;
+}
+
+struct iommufd_viommu *mock_dev_viommu(struct iommu_device *dev,
+				       uint64_t *virt_id)
+{
+	*virt_id = to_mock_dev(dev)->virt_id;
+	return to_mock_dev(dev)->viommu;
+}
+
 int mock_dev_dma(struct iommu_device *dev, uint64_t iova, void *buf,
 		 uint64_t len, bool write)
 {
@@ -477,4 +520,8 @@ const struct iommu_backend_ops mock_backend_ops = {
 	.resv_regions = mock_resv_regions,
 	.dev_enforces_cache_coherency = mock_dev_enforces_cache_coherency,
 	.enforce_cache_coherency = mock_enforce_cache_coherency,
+	.viommu_type_supported = mock_viommu_type_supported,
+	.viommu_init = mock_viommu_init,
+	.viommu_destroy = mock_viommu_destroy,
+	.viommu_cache_invalidate = mock_viommu_cache_invalidate,
 };

@@ -36,6 +36,8 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 
 void iommufd_device_unbind(struct iommufd_device *idev)
 {
+	/* Its vDEVICE goes first, leaving its id a tombstone (§2.4). */
+	iommufd_device_tombstone_vdevice(idev);
 	iommufd_object_put(&idev->obj);
 	iommufd_object_remove(idev->ictx, idev->obj.id, false);
 }

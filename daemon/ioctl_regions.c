@@ -154,6 +154,15 @@ void ioctl_buffers_vfio_device_bind(struct ioctl_plan_state *s, const void *k)
 		ioctl_plan_add(s, cmd->name_uptr, cmd->name_len, false);
 }
 
+void ioctl_buffers_viommu_alloc(struct ioctl_plan_state *s, const void *k)
+{
+	const struct iommu_viommu_alloc *cmd = k;
+
+	/* The driver reads its data and writes its answer back over it. */
+	if (cmd->data_len)
+		ioctl_plan_add(s, cmd->data_uptr, cmd->data_len, true);
+}
+
 void ioctl_buffers_get_hw_info(struct ioctl_plan_state *s, const void *k)
 {
 	const struct iommu_hw_info *cmd = k;

@@ -85,6 +85,7 @@ void ioctl_buffers_allow_iovas(struct ioctl_plan_state *s, const void *k);
 void ioctl_buffers_iova_ranges(struct ioctl_plan_state *s, const void *k);
 void ioctl_buffers_hwpt_alloc(struct ioctl_plan_state *s, const void *k);
 void ioctl_buffers_vfio_device_bind(struct ioctl_plan_state *s, const void *k);
+void ioctl_buffers_viommu_alloc(struct ioctl_plan_state *s, const void *k);
 void ioctl_buffers_get_hw_info(struct ioctl_plan_state *s, const void *k);
 void ioctl_buffers_get_dirty_bitmap(struct ioctl_plan_state *s, const void *k);
 void ioctl_buffers_hwpt_invalidate(struct ioctl_plan_state *s, const void *k);

@@ -116,6 +116,16 @@ enum iommufd_abi_level {
 	      ABI_6_12)							    \
 	IOCTL(IOMMU_IOAS_MAP_FILE, IOCTL_SIZED(iommu_ioas_map_file, iova),  \
 	      iommufd_ioas_map_file, NULL, IOCTL_NO_FD, ABI_7_2) /* 6.13 */ \
+	IOCTL(IOMMU_VIOMMU_ALLOC,					    \
+	      IOCTL_SIZED(iommu_viommu_alloc, out_viommu_id),		    \
+	      iommufd_viommu_alloc_ioctl, ioctl_buffers_viommu_alloc,	    \
+	      IOCTL_NO_FD, ABI_7_2)					    \
+	IOCTL(IOMMU_VDEVICE_ALLOC, IOCTL_SIZED(iommu_vdevice_alloc, virt_id), \
+	      iommufd_vdevice_alloc_ioctl, NULL, IOCTL_NO_FD, ABI_7_2)	    \
+	IOCTL(IOMMU_VEVENTQ_ALLOC,					    \
+	      IOCTL_SIZED(iommu_veventq_alloc, out_veventq_fd),		    \
+	      iommufd_veventq_alloc, NULL,				    \
+	      IOCTL_FD_AT(iommu_veventq_alloc, out_veventq_fd), ABI_7_2)    \
 	IOCTL(IOMMU_TEST_CMD, IOCTL_SIZED(iommu_test_cmd, last),	    \
 	      iommufd_test, ioctl_buffers_test_cmd, IOCTL_FD_BY_TEST_OP,    \
 	      ABI_6_12)							    \
@@ -180,6 +190,10 @@ enum iommufd_abi_level {
 		IOCTL_NO_FD, ABI_6_12)					    \
 	TEST_OP(IOMMU_TEST_OP_TRIGGER_IOPF, selftest_trigger_iopf, NULL,    \
 		IOCTL_NO_FD, ABI_6_12)					    \
+	TEST_OP(IOMMU_TEST_OP_DEV_CHECK_CACHE, selftest_dev_check_cache,    \
+		NULL, IOCTL_NO_FD, ABI_7_2)				    \
+	TEST_OP(IOMMU_TEST_OP_TRIGGER_VEVENT, selftest_trigger_vevent,	    \
+		NULL, IOCTL_NO_FD, ABI_7_2)				    \
 	TEST_OP(IOMMUFDD_TEST_OP_DEV_DMA, selftest_dev_dma,		    \
 		ioctl_buffers_test_dev_dma, IOCTL_NO_FD, ABI_6_12)	    \
 	TEST_OP(IOMMUFDD_TEST_OP_FAIL_NTH, iommufd_test_fail_nth, NULL,	    \

@@ -37,6 +37,9 @@ enum iommufd_object_type {
 	IOMMUFD_OBJ_ACCESS,
 	IOMMUFD_OBJ_FAULT,
 	IOMMUFD_OBJ_SELFTEST,
+	IOMMUFD_OBJ_VIOMMU,
+	IOMMUFD_OBJ_VDEVICE,
+	IOMMUFD_OBJ_VEVENTQ,
 	IOMMUFD_OBJ_MAX,
 };
 
@@ -247,6 +250,8 @@ int iommufd_object_remove(struct iommufd_ctx *ictx, unsigned int id,
 void iommufd_object_put_and_try_destroy(struct iommufd_ctx *ictx,
 					struct iommufd_object *obj);
 void iommufd_object_destroy_all(struct iommufd_ctx *ictx);
+void iommufd_object_tombstone(struct iommufd_ctx *ictx,
+			      struct iommufd_object *obj);
 const char *iommufd_object_type_name(enum iommufd_object_type type);
 
 #define iommufd_object_alloc_type(ictx, ptr, type)                             \
@@ -309,9 +314,12 @@ struct iommufd_hwpt_paging {
 	bool nest_parent;
 };
 
+struct iommufd_viommu;
+
 struct iommufd_hwpt_nested {
 	struct iommufd_hw_pagetable common;
 	struct iommufd_hwpt_paging *parent;
+	struct iommufd_viommu *viommu; /* held instead of parent, or NULL */
 };
 
 static inline struct iommufd_hwpt_paging *
@@ -360,6 +368,8 @@ struct iommufd_device {
 	 * it (the selftest's mock devices).
 	 */
 	void (*unbind)(struct iommu_device *dev);
+	struct iommufd_vdevice *vdev;	   /* its vDEVICE, or NULL */
+	bool destroying;		   /* no new vDEVICE (ENOENT) */
 };
 
 struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
@@ -392,6 +402,38 @@ int iommufd_fault_alloc(struct iommufd_ucmd *ucmd);
 void iommufd_fault_destroy(struct iommufd_object *obj);
 int iommufd_fault_report(struct iommufd_fault *fault,
 			 const struct iommu_hwpt_pgfault *msg);
+
+/* viommu.c: a guest-visible IOMMU on a nesting parent, and its devices */
+struct iommufd_viommu {
+	struct iommufd_object obj; /* must be first */
+	struct iommufd_ctx *ictx;
+	struct iommufd_hwpt_paging *hwpt; /* the nesting parent, held */
+	const struct iommu_backend_ops *ops;
+	uint32_t type;
+	struct list_head vdevices;
+	struct list_head veventqs;
+	uint64_t mmap_offset, mmap_length; /* 0: no region */
+	void *priv; /* the backend's */
+};
+
+struct iommufd_vdevice {
+	struct iommufd_object obj; /* must be first */
+	struct iommufd_viommu *viommu; /* held */
+	struct iommufd_device *idev;   /* not held: it tombstones us */
+	uint64_t virt_id;
+	struct list_head item; /* on viommu->vdevices */
+};
+
+int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd);
+void iommufd_viommu_destroy(struct iommufd_object *obj);
+int iommufd_vdevice_alloc_ioctl(struct iommufd_ucmd *ucmd);
+void iommufd_vdevice_destroy(struct iommufd_object *obj);
+/* The device is going away: its vDEVICE goes, leaving a tombstone id. */
+void iommufd_device_tombstone_vdevice(struct iommufd_device *idev);
+
+/* veventq.c: a vIOMMU's event queue, read through a file descriptor */
+int iommufd_veventq_alloc(struct iommufd_ucmd *ucmd);
+void iommufd_veventq_destroy(struct iommufd_object *obj);
 
 /* access.c: an in-daemon user of an IOAS, like a mediated device driver */
 struct iommufd_access;

@@ -74,5 +74,8 @@ SELFTEST_OP(destroy_access_pages);
 SELFTEST_OP(access_pages);
 SELFTEST_OP(access_rw);
 SELFTEST_OP(access_replace_ioas);
+/* selftest_viommu.c */
+SELFTEST_OP(dev_check_cache);
+SELFTEST_OP(trigger_vevent);
 
 #endif

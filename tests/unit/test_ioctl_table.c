@@ -110,7 +110,9 @@ static void test_fd_column(void **state)
 				  create_access.out_access_fd));
 	assert_int_equal(iommufd_test_op_find(IOMMU_TEST_OP_DIRTY)->fd,
 			 IOCTL_NO_FD);
-	assert_int_equal(n, 2);
+	assert_int_equal(iommufd_ioctl_find(IOMMU_VEVENTQ_ALLOC)->fd,
+			 offsetof(struct iommu_veventq_alloc, out_veventq_fd));
+	assert_int_equal(n, 3);
 }
 
 int main(void)
