@@ -105,6 +105,14 @@ struct iommu_backend_ops {
 	int (*attach_dev)(struct iommu_domain *domain,
 			  struct iommu_device *dev);
 
+	/*
+	 * Point @pasid of @dev at @domain (@old: what it had, or NULL), or
+	 * take it off when @domain is NULL. NULL op: no PASID support.
+	 */
+	int (*set_dev_pasid)(struct iommu_domain *domain,
+			     struct iommu_device *dev, uint32_t pasid,
+			     struct iommu_domain *old);
+
 	int (*cache_invalidate_user)(struct iommu_domain *domain,
 				     struct iommu_user_data_array *array);
 

@@ -31,6 +31,8 @@ struct mock_dev {
 	/* Set by an attach to a nested domain of a vIOMMU: where events go. */
 	struct iommufd_viommu *viommu;
 	uint64_t virt_id;
+	/* The mock fails every second set of PASID 1024 (ENOMEM) on purpose. */
+	bool pasid_1024_armed;
 };
 
 struct mock_domain {
@@ -230,6 +232,31 @@ static int mock_attach_dev(struct iommu_domain *domain,
 	mdev->viommu = domain ? domain->viommu : NULL;
 	mdev->virt_id = virt_id;
 	dev->domain = domain;
+	return 0;
+}
+
+static int mock_set_dev_pasid(struct iommu_domain *domain,
+			      struct iommu_device *dev, uint32_t pasid,
+			      struct iommu_domain *old)
+{
+	struct mock_dev *mdev = to_mock_dev(dev);
+	uint64_t virt_id;
+
+	(void)old;
+	if (!domain) {
+		if (pasid == IOMMU_TEST_PASID_RESERVED)
+			mdev->pasid_1024_armed = false;
+		return 0;
+	}
+	/* As for the RID: a vIOMMU's nested domain needs a vDEVICE. */
+	if (domain->viommu &&
+	    iommufd_viommu_get_vdev_id(domain->viommu, dev, &virt_id))
+		return -ENOENT;
+	if (pasid == IOMMU_TEST_PASID_RESERVED) {
+		mdev->pasid_1024_armed = !mdev->pasid_1024_armed;
+		if (!mdev->pasid_1024_armed)
+			return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -511,6 +538,7 @@ const struct iommu_backend_ops mock_backend_ops = {
 	.map = mock_domain_map,
 	.unmap = mock_domain_unmap,
 	.attach_dev = mock_attach_dev,
+	.set_dev_pasid = mock_set_dev_pasid,
 	.cache_invalidate_user = mock_cache_invalidate_user,
 	.set_dirty_tracking = mock_set_dirty_tracking,
 	.read_and_clear_dirty = mock_read_and_clear_dirty,

@@ -28,6 +28,7 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 		return NULL;
 	idev->ictx = ictx;
 	idev->dev = dev;
+	list_init(&idev->pasids);
 	/* The binding driver holds the device until it unbinds. */
 	iommufd_object_get(&idev->obj);
 	iommufd_object_finalize(ictx, &idev->obj);
@@ -36,6 +37,7 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 
 void iommufd_device_unbind(struct iommufd_device *idev)
 {
+	iommufd_device_pasid_detach_all(idev);
 	/* Its vDEVICE goes first, leaving its id a tombstone (§2.4). */
 	iommufd_device_tombstone_vdevice(idev);
 	iommufd_object_put(&idev->obj);
@@ -222,10 +224,16 @@ static int device_attach_or_replace(struct iommufd_device *idev,
 		struct iommufd_hw_pagetable *hwpt =
 			container_of(pt_obj, struct iommufd_hw_pagetable, obj);
 
-		ret = idev->hwpt == hwpt ? 0 : device_do_attach(idev, hwpt);
+		ret = iommufd_device_pasid_rid_compat(idev, hwpt);
+		if (!ret && idev->hwpt != hwpt)
+			ret = device_do_attach(idev, hwpt);
 		break;
 	}
 	case IOMMUFD_OBJ_IOAS:
+		/* Automatic domains never serve PASIDs (§4.1). */
+		ret = iommufd_device_pasid_rid_compat(idev, NULL);
+		if (ret)
+			break;
 		ret = device_auto_attach(
 			idev, container_of(pt_obj, struct iommufd_ioas, obj),
 			pt_id);

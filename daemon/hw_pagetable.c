@@ -310,6 +310,7 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 	if (!hwpt)
 		goto out_put_pt;
 
+	hwpt->pasid_compat = cmd->flags & IOMMU_HWPT_ALLOC_PASID;
 	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
 		struct iommufd_object *fault_obj = iommufd_get_object(
 			ucmd->ictx, cmd->fault_id, IOMMUFD_OBJ_FAULT);

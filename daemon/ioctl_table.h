@@ -194,6 +194,14 @@ enum iommufd_abi_level {
 		NULL, IOCTL_NO_FD, ABI_7_2)				    \
 	TEST_OP(IOMMU_TEST_OP_TRIGGER_VEVENT, selftest_trigger_vevent,	    \
 		NULL, IOCTL_NO_FD, ABI_7_2)				    \
+	TEST_OP(IOMMU_TEST_OP_PASID_ATTACH, selftest_pasid_attach, NULL,    \
+		IOCTL_NO_FD, ABI_7_2)					    \
+	TEST_OP(IOMMU_TEST_OP_PASID_REPLACE, selftest_pasid_replace, NULL,  \
+		IOCTL_NO_FD, ABI_7_2)					    \
+	TEST_OP(IOMMU_TEST_OP_PASID_DETACH, selftest_pasid_detach, NULL,    \
+		IOCTL_NO_FD, ABI_7_2)					    \
+	TEST_OP(IOMMU_TEST_OP_PASID_CHECK_HWPT, selftest_pasid_check_hwpt,  \
+		NULL, IOCTL_NO_FD, ABI_7_2)				    \
 	TEST_OP(IOMMUFDD_TEST_OP_DEV_DMA, selftest_dev_dma,		    \
 		ioctl_buffers_test_dev_dma, IOCTL_NO_FD, ABI_6_12)	    \
 	TEST_OP(IOMMUFDD_TEST_OP_FAIL_NTH, iommufd_test_fail_nth, NULL,	    \

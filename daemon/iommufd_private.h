@@ -303,6 +303,7 @@ struct iommufd_hw_pagetable {
 	struct iommufd_object obj; /* must be first */
 	struct iommu_domain *domain;
 	struct iommufd_fault *fault;
+	bool pasid_compat; /* allocated with IOMMU_HWPT_ALLOC_PASID */
 };
 
 struct iommufd_hwpt_paging {
@@ -370,6 +371,7 @@ struct iommufd_device {
 	void (*unbind)(struct iommu_device *dev);
 	struct iommufd_vdevice *vdev;	   /* its vDEVICE, or NULL */
 	bool destroying;		   /* no new vDEVICE (ENOENT) */
+	struct list_head pasids;	   /* struct iommufd_pasid_attach */
 };
 
 struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
@@ -386,6 +388,20 @@ int iommufd_device_detach_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
 int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
 				struct iommufd_device *idev);
+
+/* device_pasid.c: HWPTs attached to a device's PASIDs (§4) */
+int iommufd_device_pasid_attach(struct iommufd_device *idev, uint32_t pasid,
+				uint32_t *pt_id);
+int iommufd_device_pasid_replace(struct iommufd_device *idev, uint32_t pasid,
+				 uint32_t *pt_id);
+void iommufd_device_pasid_detach(struct iommufd_device *idev, uint32_t pasid);
+void iommufd_device_pasid_detach_all(struct iommufd_device *idev);
+/* The HWPT on @pasid, or NULL. */
+struct iommufd_hw_pagetable *
+iommufd_device_pasid_hwpt(struct iommufd_device *idev, uint32_t pasid);
+/* May the RID move to @hwpt (NULL: an automatic domain)? 0 or -EINVAL. */
+int iommufd_device_pasid_rid_compat(struct iommufd_device *idev,
+				    struct iommufd_hw_pagetable *hwpt);
 
 /* fault.c */
 struct iommufd_fault {

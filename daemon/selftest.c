@@ -249,15 +249,27 @@ SELFTEST_OP(trigger_iopf)
 {
 	struct iommufd_object *obj = iommufd_get_object(
 		ucmd->ictx, cmd->trigger_iopf.dev_id, IOMMUFD_OBJ_DEVICE);
+	struct iommufd_hw_pagetable *hwpt;
 	struct iommufd_device *idev;
 	int ret = 0;
 
 	if (!obj)
 		return -ENOENT;
 	idev = container_of(obj, struct iommufd_device, obj);
+	/*
+	 * A request on a PASID goes to that PASID's HWPT; on a PASID with
+	 * nothing, to a nested HWPT on the RID (its PASID table is the
+	 * guest's); without a fault queue there it is dropped (§4.4).
+	 */
+	hwpt = cmd->trigger_iopf.pasid ?
+		       iommufd_device_pasid_hwpt(idev, cmd->trigger_iopf.pasid) :
+		       NULL;
+	if (!hwpt && (!cmd->trigger_iopf.pasid ||
+		      (idev->hwpt && !hwpt_is_paging(idev->hwpt))))
+		hwpt = idev->hwpt;
 	if (!mock_dev_is_mock(idev->dev)) {
 		ret = -EINVAL;
-	} else if (idev->hwpt && idev->hwpt->fault) {
+	} else if (hwpt && hwpt->fault) {
 		struct iommu_hwpt_pgfault msg = {
 			.flags = IOMMU_PGFAULT_FLAGS_LAST_PAGE |
 				 (cmd->trigger_iopf.pasid ?
@@ -270,7 +282,7 @@ SELFTEST_OP(trigger_iopf)
 			.addr = cmd->trigger_iopf.addr,
 		};
 
-		ret = iommufd_fault_report(idev->hwpt->fault, &msg);
+		ret = iommufd_fault_report(hwpt->fault, &msg);
 	}
 	iommufd_put_object(ucmd->ictx, obj);
 	return ret;

@@ -77,5 +77,10 @@ SELFTEST_OP(access_replace_ioas);
 /* selftest_viommu.c */
 SELFTEST_OP(dev_check_cache);
 SELFTEST_OP(trigger_vevent);
+/* selftest_pasid.c */
+SELFTEST_OP(pasid_attach);
+SELFTEST_OP(pasid_replace);
+SELFTEST_OP(pasid_detach);
+SELFTEST_OP(pasid_check_hwpt);
 
 #endif
