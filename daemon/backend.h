@@ -22,6 +22,7 @@
 
 struct iommu_backend_ops;
 struct iommufd_viommu;
+struct iommufd_hw_queue;
 
 enum iommu_domain_type {
 	IOMMU_DOMAIN_PAGING,
@@ -164,6 +165,13 @@ struct iommu_backend_ops {
 	/* Like cache_invalidate_user, for caches the vIOMMU owns. */
 	int (*viommu_cache_invalidate)(struct iommufd_viommu *viommu,
 				       struct iommu_user_data_array *array);
+	/*
+	 * HW queues (NULL: none, EOPNOTSUPP). hw_queue_init gets the queue
+	 * with its memory pinned and the physical address of its start.
+	 */
+	bool (*hw_queue_type_supported)(uint32_t type);
+	int (*hw_queue_init)(struct iommufd_viommu *viommu,
+			     struct iommufd_hw_queue *queue, uint64_t paddr);
 };
 
 /*
@@ -180,6 +188,14 @@ int iommufd_viommu_get_vdev_id(struct iommufd_viommu *viommu,
 /* Register @length bytes for mmap of the iommufd fd; the offset. */
 uint64_t iommufd_viommu_alloc_mmap(struct iommufd_viommu *viommu,
 				   uint64_t length);
+/* The vIOMMU's nesting parent domain. */
+struct iommu_domain *iommufd_viommu_parent_domain(struct iommufd_viommu *viommu);
+/* Its HW queue of @type and @index, or NULL. */
+struct iommufd_hw_queue *iommufd_viommu_find_hw_queue(
+	struct iommufd_viommu *viommu, uint32_t type, uint32_t index);
+/* @queue cannot be destroyed before @dependant is (EBUSY). */
+void iommufd_hw_queue_depend(struct iommufd_hw_queue *dependant,
+			     struct iommufd_hw_queue *queue);
 /* 0, or -EOPNOTSUPP when the vIOMMU has no vEVENTQ of @type. */
 int iommufd_viommu_report_event(struct iommufd_viommu *viommu, uint32_t type,
 				const void *data, size_t len);

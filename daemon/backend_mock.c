@@ -552,4 +552,6 @@ const struct iommu_backend_ops mock_backend_ops = {
 	.viommu_init = mock_viommu_init,
 	.viommu_destroy = mock_viommu_destroy,
 	.viommu_cache_invalidate = mock_viommu_cache_invalidate,
+	.hw_queue_type_supported = mock_hw_queue_type_supported,
+	.hw_queue_init = mock_hw_queue_init,
 };

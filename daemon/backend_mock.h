@@ -38,6 +38,9 @@ bool mock_viommu_type_supported(uint32_t type);
 int mock_viommu_init(struct iommufd_viommu *viommu, uint32_t type,
 		     const struct iommu_user_data *data);
 void mock_viommu_destroy(struct iommufd_viommu *viommu);
+bool mock_hw_queue_type_supported(uint32_t type);
+int mock_hw_queue_init(struct iommufd_viommu *viommu,
+		       struct iommufd_hw_queue *queue, uint64_t paddr);
 int mock_viommu_cache_invalidate(struct iommufd_viommu *viommu,
 				 struct iommu_user_data_array *array);
 

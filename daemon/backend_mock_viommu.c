@@ -13,6 +13,8 @@
 #include <iommufd/iommufd_test.h>
 
 #include "backend_mock.h"
+#include "iommufd_private.h"
+#include "mock_pgtable.h"
 #include "uaccess.h"
 #include "util.h"
 
@@ -140,4 +142,40 @@ int mock_viommu_cache_invalidate(struct iommufd_viommu *viommu,
 	}
 	free(invs);
 	return ret;
+}
+
+bool mock_hw_queue_type_supported(uint32_t type)
+{
+	return type == IOMMU_HW_QUEUE_TYPE_SELFTEST;
+}
+
+/*
+ * The mock's queues (§3.6 step 8, §7.3): indexes 0 and 1, 0 first; the
+ * queue must start where the parent domain translates its IOVA to; queue
+ * 1 depends on queue 0.
+ */
+int mock_hw_queue_init(struct iommufd_viommu *viommu,
+		       struct iommufd_hw_queue *queue, uint64_t paddr)
+{
+	struct mock_pgtable *pt =
+		mock_domain_pgtable(iommufd_viommu_parent_domain(viommu));
+	struct iommufd_hw_queue *prev = NULL;
+	uint64_t translated;
+
+	if (queue->index >= IOMMU_TEST_HW_QUEUE_MAX)
+		return -EINVAL;
+	if (iommufd_viommu_find_hw_queue(viommu, queue->type, queue->index))
+		return -EEXIST;
+	if (queue->index) {
+		prev = iommufd_viommu_find_hw_queue(viommu, queue->type,
+						    queue->index - 1);
+		if (!prev)
+			return -EIO;
+	}
+	if (!pt || mock_pgtable_lookup(pt, queue->iova, &translated, NULL) ||
+	    translated != paddr)
+		return -EFAULT;
+	if (prev)
+		iommufd_hw_queue_depend(queue, prev);
+	return 0;
 }

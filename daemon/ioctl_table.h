@@ -126,6 +126,8 @@ enum iommufd_abi_level {
 	      IOCTL_SIZED(iommu_veventq_alloc, out_veventq_fd),		    \
 	      iommufd_veventq_alloc, NULL,				    \
 	      IOCTL_FD_AT(iommu_veventq_alloc, out_veventq_fd), ABI_7_2)    \
+	IOCTL(IOMMU_HW_QUEUE_ALLOC, IOCTL_SIZED(iommu_hw_queue_alloc, length), \
+	      iommufd_hw_queue_alloc_ioctl, NULL, IOCTL_NO_FD, ABI_7_2)	    \
 	IOCTL(IOMMU_TEST_CMD, IOCTL_SIZED(iommu_test_cmd, last),	    \
 	      iommufd_test, ioctl_buffers_test_cmd, IOCTL_FD_BY_TEST_OP,    \
 	      ABI_6_12)							    \

@@ -40,6 +40,7 @@ enum iommufd_object_type {
 	IOMMUFD_OBJ_VIOMMU,
 	IOMMUFD_OBJ_VDEVICE,
 	IOMMUFD_OBJ_VEVENTQ,
+	IOMMUFD_OBJ_HW_QUEUE,
 	IOMMUFD_OBJ_MAX,
 };
 
@@ -428,6 +429,7 @@ struct iommufd_viommu {
 	uint32_t type;
 	struct list_head vdevices;
 	struct list_head veventqs;
+	struct list_head hw_queues;
 	uint64_t mmap_offset, mmap_length; /* 0: no region */
 	void *priv; /* the backend's */
 };
@@ -447,6 +449,22 @@ void iommufd_vdevice_destroy(struct iommufd_object *obj);
 /* The device is going away: its vDEVICE goes, leaving a tombstone id. */
 void iommufd_device_tombstone_vdevice(struct iommufd_device *idev);
 
+/* hw_queue.c: a queue in guest memory the IOMMU reads (§3.6) */
+struct iommufd_access;
+struct iommufd_hw_queue {
+	struct iommufd_object obj; /* must be first */
+	struct iommufd_viommu *viommu; /* held */
+	struct iommufd_access *access; /* internal; pins the queue memory */
+	struct list_head item;	       /* on viommu->hw_queues */
+	uint32_t type, index;
+	uint64_t iova, length;		/* as the caller gave them */
+	uint64_t pin_iova, pin_length;	/* whole pages */
+	struct iommufd_hw_queue *depend; /* held, or NULL */
+};
+
+int iommufd_hw_queue_alloc_ioctl(struct iommufd_ucmd *ucmd);
+void iommufd_hw_queue_destroy(struct iommufd_object *obj);
+
 /* veventq.c: a vIOMMU's event queue, read through a file descriptor */
 int iommufd_veventq_alloc(struct iommufd_ucmd *ucmd);
 void iommufd_veventq_destroy(struct iommufd_object *obj);
@@ -454,7 +472,10 @@ void iommufd_veventq_destroy(struct iommufd_object *obj);
 /* access.c: an in-daemon user of an IOAS, like a mediated device driver */
 struct iommufd_access;
 struct iommufd_access_ops {
-	/* Drop every pin in [iova, iova + length); called before an unmap. */
+	/*
+	 * Drop every pin in [iova, iova + length); called before an unmap.
+	 * NULL: the access cannot (a HW queue), and unmap of its pins is EBUSY.
+	 */
 	void (*unmap)(void *data, uint64_t iova, uint64_t length);
 };
 
@@ -462,6 +483,9 @@ struct iommufd_access *
 iommufd_access_create(struct iommufd_ctx *ictx,
 		      const struct iommufd_access_ops *ops, void *data,
 		      bool needs_pin, unsigned int *id);
+struct iommufd_access *
+iommufd_access_create_internal(struct iommufd_ctx *ictx,
+			       const struct iommufd_access_ops *ops, void *data);
 void iommufd_access_destroy(struct iommufd_access *access);
 bool iommufd_access_needs_pin(const struct iommufd_access *access);
 unsigned int iommufd_access_ioas_id(const struct iommufd_object *obj);

@@ -31,6 +31,7 @@ static const struct {
 	[IOMMUFD_OBJ_VIOMMU] = { "viommu", iommufd_viommu_destroy },
 	[IOMMUFD_OBJ_VDEVICE] = { "vdevice", iommufd_vdevice_destroy },
 	[IOMMUFD_OBJ_VEVENTQ] = { "veventq", iommufd_veventq_destroy },
+	[IOMMUFD_OBJ_HW_QUEUE] = { "hw_queue", iommufd_hw_queue_destroy },
 };
 
 /*

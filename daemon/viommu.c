@@ -158,6 +158,7 @@ int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	viommu->ictx = ucmd->ictx;
 	list_init(&viommu->vdevices);
 	list_init(&viommu->veventqs);
+	list_init(&viommu->hw_queues);
 	viommu->type = cmd->type;
 	/* The lookup's reference on the parent becomes the vIOMMU's. */
 	viommu->hwpt = parent;

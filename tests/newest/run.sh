@@ -83,6 +83,7 @@ while IFS= read -r line; do
 		pass=$((pass + 1))
 		if [ -n "$e" ]; then
 			echo "unexpected pass (remove it from the list): $desc"
+			seen[$e]=1
 			bad=1
 		fi
 	elif [ -n "$e" ]; then

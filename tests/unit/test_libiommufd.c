@@ -1011,7 +1011,7 @@ static void test_fd_and_viommu_family(void **state)
 	assert_err(iommufd_hw_queue_alloc(h, 7,
 					  IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV, 1,
 					  0x80000, 0x1000, &id),
-		   ENOTTY); /* not implemented yet */
+		   ENOENT);
 	assert_int_equal(seen.cmd, IOMMU_HW_QUEUE_ALLOC);
 	assert_int_equal(SEEN(struct iommu_hw_queue_alloc)->index, 1);
 	assert_int_equal(SEEN(struct iommu_hw_queue_alloc)->nesting_parent_iova,
