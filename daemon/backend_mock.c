@@ -13,6 +13,7 @@
 #include <iommufd/iommufd.h>
 #include <iommufd/iommufd_test.h>
 
+#include "abi.h"
 #include "addrmap.h"
 #include "backend_mock.h"
 #include "fail_nth.h"
@@ -56,7 +57,10 @@ struct iommu_device *mock_dev_create(uint32_t flags, int *err)
 {
 	struct mock_dev *mdev;
 
-	if (flags & ~MOCK_DEV_FLAGS_VALID) {
+	/* 7.2's mock dropped HUGE_IOVA: an unknown flag (mock-huge-iova). */
+	if ((flags & ~MOCK_DEV_FLAGS_VALID) ||
+	    ((flags & MOCK_FLAGS_DEVICE_HUGE_IOVA) &&
+	     abi_newest(ABI_MOCK_HUGE_IOVA))) {
 		*err = -EINVAL;
 		return NULL;
 	}
@@ -405,9 +409,14 @@ static int mock_hw_info(struct iommu_device *dev, uint32_t *type, void *buf)
 
 static uint64_t mock_capabilities(struct iommu_device *dev)
 {
-	return to_mock_dev(dev)->flags & MOCK_FLAGS_DEVICE_NO_DIRTY ?
+	uint64_t caps = to_mock_dev(dev)->flags & MOCK_FLAGS_DEVICE_NO_DIRTY ?
 		       0 :
 		       IOMMU_HW_CAP_DIRTY_TRACKING;
+
+	/* 7.2 says so for every device without ATS, as no mock has it. */
+	if (abi_newest(ABI_HW_INFO_ATS))
+		caps |= IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED;
+	return caps;
 }
 
 static uint8_t mock_max_pasid_log2(struct iommu_device *dev)
