@@ -89,6 +89,11 @@ unsigned int iommufd_access_ioas_id(const struct iommufd_object *obj)
 	return access->ioas ? access->ioas->obj.id : 0;
 }
 
+unsigned int iommufd_access_id(const struct iommufd_access *access)
+{
+	return access->obj.id;
+}
+
 bool iommufd_access_needs_pin(const struct iommufd_access *access)
 {
 	return access->needs_pin;

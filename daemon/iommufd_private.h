@@ -467,6 +467,7 @@ void iommufd_hw_queue_destroy(struct iommufd_object *obj);
 
 /* veventq.c: a vIOMMU's event queue, read through a file descriptor */
 int iommufd_veventq_alloc(struct iommufd_ucmd *ucmd);
+unsigned int iommufd_veventq_viommu_id(const struct iommufd_object *obj);
 void iommufd_veventq_destroy(struct iommufd_object *obj);
 
 /* access.c: an in-daemon user of an IOAS, like a mediated device driver */
@@ -489,6 +490,7 @@ iommufd_access_create_internal(struct iommufd_ctx *ictx,
 void iommufd_access_destroy(struct iommufd_access *access);
 bool iommufd_access_needs_pin(const struct iommufd_access *access);
 unsigned int iommufd_access_ioas_id(const struct iommufd_object *obj);
+unsigned int iommufd_access_id(const struct iommufd_access *access);
 int iommufd_access_attach(struct iommufd_access *access, unsigned int ioas_id);
 int iommufd_access_replace(struct iommufd_access *access, unsigned int ioas_id);
 void iommufd_access_detach(struct iommufd_access *access);

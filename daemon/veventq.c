@@ -267,3 +267,9 @@ void iommufd_veventq_destroy(struct iommufd_object *obj)
 	}
 	objfile_remove(q->file);
 }
+
+unsigned int iommufd_veventq_viommu_id(const struct iommufd_object *obj)
+{
+	return container_of(obj, const struct iommufd_veventq, obj)
+		->viommu->obj.id;
+}
