@@ -288,8 +288,8 @@ void iommufd_access_unpin_pages(struct iommufd_access *access, uint64_t iova,
 {
 	if (!access->ioas || !length)
 		return;
-	access_unpin_range(access, &access->ioas->iopt, iova,
-			   iova + length - 1, NULL);
+	access_unpin_range(access, &access->ioas->iopt, iova, iova + length - 1,
+			   NULL);
 }
 
 int iommufd_access_rw(struct iommufd_access *access, uint64_t iova, void *data,

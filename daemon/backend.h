@@ -189,10 +189,12 @@ int iommufd_viommu_get_vdev_id(struct iommufd_viommu *viommu,
 uint64_t iommufd_viommu_alloc_mmap(struct iommufd_viommu *viommu,
 				   uint64_t length);
 /* The vIOMMU's nesting parent domain. */
-struct iommu_domain *iommufd_viommu_parent_domain(struct iommufd_viommu *viommu);
+struct iommu_domain *
+iommufd_viommu_parent_domain(struct iommufd_viommu *viommu);
 /* Its HW queue of @type and @index, or NULL. */
-struct iommufd_hw_queue *iommufd_viommu_find_hw_queue(
-	struct iommufd_viommu *viommu, uint32_t type, uint32_t index);
+struct iommufd_hw_queue *
+iommufd_viommu_find_hw_queue(struct iommufd_viommu *viommu, uint32_t type,
+			     uint32_t index);
 /* @queue cannot be destroyed before @dependant is (EBUSY). */
 void iommufd_hw_queue_depend(struct iommufd_hw_queue *dependant,
 			     struct iommufd_hw_queue *queue);

@@ -410,8 +410,8 @@ static int mock_hw_info(struct iommu_device *dev, uint32_t *type, void *buf)
 static uint64_t mock_capabilities(struct iommu_device *dev)
 {
 	uint64_t caps = to_mock_dev(dev)->flags & MOCK_FLAGS_DEVICE_NO_DIRTY ?
-		       0 :
-		       IOMMU_HW_CAP_DIRTY_TRACKING;
+				0 :
+				IOMMU_HW_CAP_DIRTY_TRACKING;
 
 	/* 7.2 says so for every device without ATS, as no mock has it. */
 	if (abi_newest(ABI_HW_INFO_ATS))

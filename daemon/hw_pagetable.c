@@ -184,8 +184,8 @@ iommufd_viommu_alloc_hwpt_nested(struct iommufd_ctx *ictx,
 		*err = -EOPNOTSUPP;
 		return NULL;
 	}
-	hwpt_nested = container_of(
-		iommufd_object_alloc(ictx, sizeof(*hwpt_nested),
+	hwpt_nested =
+		container_of(iommufd_object_alloc(ictx, sizeof(*hwpt_nested),
 				     IOMMUFD_OBJ_HWPT_NESTED),
 		struct iommufd_hwpt_nested, common.obj);
 	if (!hwpt_nested) {
@@ -198,7 +198,8 @@ iommufd_viommu_alloc_hwpt_nested(struct iommufd_ctx *ictx,
 	hwpt_nested->common.domain = ops->domain_alloc_nested(
 		idev->dev, viommu->hwpt->common.domain, 0, data, err);
 	if (!hwpt_nested->common.domain) {
-		iommufd_object_abort_and_destroy(ictx, &hwpt_nested->common.obj);
+		iommufd_object_abort_and_destroy(ictx,
+						 &hwpt_nested->common.obj);
 		return NULL;
 	}
 	hwpt_nested->common.domain->viommu = viommu;
@@ -274,8 +275,8 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 		ret = hwpt_paging_flags(cmd->flags, &flags);
 		if (ret)
 			break;
-		hwpt_paging = iommufd_hwpt_paging_alloc(
-			ucmd->ictx, ioas, idev, flags, false, &ret);
+		hwpt_paging = iommufd_hwpt_paging_alloc(ucmd->ictx, ioas, idev,
+							flags, false, &ret);
 		if (hwpt_paging)
 			hwpt = &hwpt_paging->common;
 		break;
@@ -393,8 +394,7 @@ int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
 		}
 	} else {
 		/* 6.12 looked up nested HWPTs only (invalidate-non-nested). */
-		ret = abi_newest(ABI_INVALIDATE_NON_NESTED) ? -EINVAL :
-							      -ENOENT;
+		ret = abi_newest(ABI_INVALIDATE_NON_NESTED) ? -EINVAL : -ENOENT;
 	}
 	iommufd_put_object(ucmd->ictx, obj);
 out:

@@ -297,11 +297,13 @@ static void add_details(json_object *o, const struct iommufd_object *obj)
 				       json_object_new_boolean(p->nest_parent));
 		json_object_object_add(
 			o, "dirty_tracking",
-			json_object_new_boolean(p->common.domain->dirty_tracking));
+			json_object_new_boolean(
+				p->common.domain->dirty_tracking));
 	} else if (obj->type == IOMMUFD_OBJ_VDEVICE) {
 		json_object_object_add(
 			o, "virt_id",
-			jint(container_of(obj, const struct iommufd_vdevice, obj)
+			jint(container_of(obj, const struct iommufd_vdevice,
+					  obj)
 				     ->virt_id));
 	} else if (obj->type == IOMMUFD_OBJ_HW_QUEUE) {
 		json_object_object_add(

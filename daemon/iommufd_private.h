@@ -486,7 +486,8 @@ iommufd_access_create(struct iommufd_ctx *ictx,
 		      bool needs_pin, unsigned int *id);
 struct iommufd_access *
 iommufd_access_create_internal(struct iommufd_ctx *ictx,
-			       const struct iommufd_access_ops *ops, void *data);
+			       const struct iommufd_access_ops *ops,
+			       void *data);
 void iommufd_access_destroy(struct iommufd_access *access);
 bool iommufd_access_needs_pin(const struct iommufd_access *access);
 unsigned int iommufd_access_ioas_id(const struct iommufd_object *obj);

@@ -281,9 +281,10 @@ static void parse_options(int argc, char **argv, struct daemon_options *opts)
 			break;
 		case OPT_KERNEL_ABI:
 			if (abi_level_parse(optarg, &iommufd_abi))
-				usage_error("unknown kernel ABI '%s' (use 6.12, "
-					    "7.2 or newest)",
-					    optarg);
+				usage_error(
+					"unknown kernel ABI '%s' (use 6.12, "
+					"7.2 or newest)",
+					optarg);
 			break;
 		case 'b':
 			opts->backend = optarg;

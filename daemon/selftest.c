@@ -262,7 +262,8 @@ SELFTEST_OP(trigger_iopf)
 	 * guest's); without a fault queue there it is dropped (§4.4).
 	 */
 	hwpt = cmd->trigger_iopf.pasid ?
-		       iommufd_device_pasid_hwpt(idev, cmd->trigger_iopf.pasid) :
+		       iommufd_device_pasid_hwpt(idev,
+						 cmd->trigger_iopf.pasid) :
 		       NULL;
 	if (!hwpt && (!cmd->trigger_iopf.pasid ||
 		      (idev->hwpt && !hwpt_is_paging(idev->hwpt))))
@@ -298,7 +299,8 @@ SELFTEST_OP(dev_dma)
 	void *buf;
 	int ret;
 
-	memcpy(&dma, (char *)cmd + offsetof(struct iommu_test_cmd, add_reserved),
+	memcpy(&dma,
+	       (char *)cmd + offsetof(struct iommu_test_cmd, add_reserved),
 	       sizeof(dma));
 	write = dma.flags & IOMMUFDD_TEST_DMA_WRITE;
 	if ((dma.flags & ~IOMMUFDD_TEST_DMA_WRITE) || dma.__reserved)

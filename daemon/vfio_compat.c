@@ -91,9 +91,9 @@ static uint64_t vfio_pagesizes(struct iommufd_ioas *ioas)
  */
 struct cap_writer {
 	const struct ucaller *caller;
-	uint64_t base;	   /* the caller's info struct */
+	uint64_t base; /* the caller's info struct */
 	uint32_t argsz;
-	uint64_t offset;   /* where the next capability goes */
+	uint64_t offset; /* where the next capability goes */
 	uint64_t last_cap; /* offset of the previous capability, or 0 */
 };
 
@@ -154,8 +154,9 @@ static int cap_iova_range(struct cap_writer *w, struct iommufd_ioas *ioas)
 
 		if (!span.is_hole)
 			continue;
-		ret = cap_put(w, w->offset + sizeof(cap) +
-					 (uint64_t)cap.nr_iovas * sizeof(range),
+		ret = cap_put(w,
+			      w->offset + sizeof(cap) +
+				      (uint64_t)cap.nr_iovas * sizeof(range),
 			      &range, sizeof(range));
 		if (ret)
 			return ret;
@@ -163,8 +164,10 @@ static int cap_iova_range(struct cap_writer *w, struct iommufd_ioas *ioas)
 	}
 	ret = cap_put(w, w->offset, &cap, sizeof(cap));
 	return ret ? ret :
-		     cap_link(w, sizeof(cap) + (uint64_t)cap.nr_iovas *
-						       sizeof(struct vfio_iova_range));
+		     cap_link(w,
+			      sizeof(cap) +
+				      (uint64_t)cap.nr_iovas *
+					      sizeof(struct vfio_iova_range));
 }
 
 int iommufd_vfio_get_info(struct iommufd_ucmd *ucmd)
@@ -200,7 +203,8 @@ int iommufd_vfio_get_info(struct iommufd_ucmd *ucmd)
 			info.cap_offset = sizeof(info);
 		info.argsz = w.offset;
 		if (copy_to_user(caller, arg, &info,
-				 w.argsz < sizeof(info) ? w.argsz : sizeof(info)))
+				 w.argsz < sizeof(info) ? w.argsz :
+							  sizeof(info)))
 			ret = -EFAULT;
 	}
 	iommufd_put_object(ictx, &ioas->obj);

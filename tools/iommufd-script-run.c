@@ -49,8 +49,8 @@ static void relaunch(char **argv)
 		return;
 	setenv("IOMMUFD_SCRIPT_LAUNCHED", "1", 1);
 	fflush(stdout);
-	execv(run, (char *[]){ (char *)run, "--run-dir", (char *)run_dir,
-			       "--", argv[0], argv[1], argv[1] ? argv[2] : NULL,
+	execv(run, (char *[]){ (char *)run, "--run-dir", (char *)run_dir, "--",
+			       argv[0], argv[1], argv[1] ? argv[2] : NULL,
 			       argv[1] && argv[2] ? argv[3] : NULL, NULL });
 	fprintf(stderr, "iommufd-script-run: cannot run %s: %s\n", run,
 		strerror(errno));
