@@ -90,6 +90,13 @@ struct iommu_backend_ops {
 
 	struct iommu_domain *(*domain_alloc_paging)(struct iommu_device *dev,
 						    uint32_t flags, int *err);
+	/*
+	 * A paging domain shaped by driver data (7.2's mock); NULL: any data
+	 * for a paging HWPT is EOPNOTSUPP.
+	 */
+	struct iommu_domain *(*domain_alloc_paging_data)(
+		struct iommu_device *dev, uint32_t flags,
+		const struct iommu_user_data *data, int *err);
 	struct iommu_domain *(*domain_alloc_nested)(
 		struct iommu_device *dev, struct iommu_domain *parent,
 		uint32_t flags, const struct iommu_user_data *data, int *err);

@@ -86,8 +86,20 @@ bool mock_dev_is_mock(const struct iommu_device *dev)
 	return dev->ops == &mock_backend_ops;
 }
 
-static struct iommu_domain *mock_domain_alloc_paging(struct iommu_device *dev,
-						     uint32_t flags, int *err)
+/*
+ * 7.2's struct iommu_hwpt_selftest: the 6.12 one (include/iommufd) plus the
+ * paging HWPT's page table type (abi mock-hwpt-selftest-data).
+ */
+struct mock_hwpt_selftest_72 {
+	uint32_t iotlb;
+	uint32_t pagetable_type;
+};
+
+#define MOCK_PAGETABLE_DEFAULT 0
+#define MOCK_PAGETABLE_HUGE 1
+
+static struct iommu_domain *
+mock_domain_alloc(struct iommu_device *dev, uint32_t flags, bool huge, int *err)
 {
 	struct mock_dev *mdev = to_mock_dev(dev);
 	bool dirty = flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
@@ -110,7 +122,7 @@ static struct iommu_domain *mock_domain_alloc_paging(struct iommu_device *dev,
 	mock->domain.ops = &mock_backend_ops;
 	mock->domain.type = IOMMU_DOMAIN_PAGING;
 	mock->domain.pgsize_bitmap = MOCK_IO_PAGE_SIZE;
-	if (mdev->flags & MOCK_FLAGS_DEVICE_HUGE_IOVA)
+	if (huge || (mdev->flags & MOCK_FLAGS_DEVICE_HUGE_IOVA))
 		mock->domain.pgsize_bitmap |= MOCK_HUGE_PAGE_SIZE;
 	mock->domain.aperture_start = MOCK_APERTURE_START;
 	mock->domain.aperture_end = MOCK_APERTURE_LAST;
@@ -124,12 +136,56 @@ static struct iommu_domain *mock_domain_alloc_paging(struct iommu_device *dev,
 	return &mock->domain;
 }
 
+static struct iommu_domain *mock_domain_alloc_paging(struct iommu_device *dev,
+						     uint32_t flags, int *err)
+{
+	return mock_domain_alloc(dev, flags, false, err);
+}
+
+/*
+ * 7.2's mock takes selftest data for a paging domain: its page table type.
+ * The huge type is given as the 6.12 mock's huge-IOVA domain (2 KiB and
+ * 1 MiB IO pages, the same aperture), not as 7.2's generic page table with
+ * 4 KiB pages and the whole IOVA space.
+ */
+static struct iommu_domain *
+mock_domain_alloc_paging_data(struct iommu_device *dev, uint32_t flags,
+			      const struct iommu_user_data *data, int *err)
+{
+	struct mock_hwpt_selftest_72 cfg;
+	int ret;
+
+	if (!abi_newest(ABI_MOCK_HWPT_SELFTEST_DATA) ||
+	    data->type != IOMMU_HWPT_DATA_SELFTEST) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	ret = iommu_copy_struct_from_user(
+		data, &cfg, IOMMU_HWPT_DATA_SELFTEST,
+		offsetofend(struct mock_hwpt_selftest_72, iotlb), sizeof(cfg));
+	if (ret) {
+		*err = ret;
+		return NULL;
+	}
+	if (cfg.pagetable_type != MOCK_PAGETABLE_DEFAULT &&
+	    cfg.pagetable_type != MOCK_PAGETABLE_HUGE) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	return mock_domain_alloc(
+		dev, flags, cfg.pagetable_type == MOCK_PAGETABLE_HUGE, err);
+}
+
 static struct iommu_domain *
 mock_domain_alloc_nested(struct iommu_device *dev, struct iommu_domain *parent,
 			 uint32_t flags, const struct iommu_user_data *data,
 			 int *err)
 {
-	struct iommu_hwpt_selftest cfg;
+	/* 7.2's data is 8 bytes, 6.12's 4 (mock-hwpt-selftest-data). */
+	size_t klen = abi_newest(ABI_MOCK_HWPT_SELFTEST_DATA) ?
+			      sizeof(struct mock_hwpt_selftest_72) :
+			      sizeof(struct iommu_hwpt_selftest);
+	struct mock_hwpt_selftest_72 cfg;
 	struct mock_domain *mock;
 	unsigned int i;
 	int ret;
@@ -146,7 +202,7 @@ mock_domain_alloc_nested(struct iommu_device *dev, struct iommu_domain *parent,
 	}
 	ret = iommu_copy_struct_from_user(
 		data, &cfg, IOMMU_HWPT_DATA_SELFTEST,
-		offsetofend(struct iommu_hwpt_selftest, iotlb), sizeof(cfg));
+		offsetofend(struct iommu_hwpt_selftest, iotlb), klen);
 	if (ret) {
 		*err = ret;
 		return NULL;
@@ -542,6 +598,7 @@ int mock_dev_dma(struct iommu_device *dev, uint64_t iova, void *buf,
 const struct iommu_backend_ops mock_backend_ops = {
 	.name = "mock",
 	.domain_alloc_paging = mock_domain_alloc_paging,
+	.domain_alloc_paging_data = mock_domain_alloc_paging_data,
 	.domain_alloc_nested = mock_domain_alloc_nested,
 	.domain_free = mock_domain_free,
 	.map = mock_domain_map,

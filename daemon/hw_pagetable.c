@@ -60,10 +60,11 @@ void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
  * IOAS into it. With @immediate_attach the device is attached before the
  * replay, as an automatic domain needs. The object is not published.
  */
-struct iommufd_hwpt_paging *
-iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
+static struct iommufd_hwpt_paging *
+hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 			  struct iommufd_device *idev, uint32_t flags,
-			  bool immediate_attach, int *err)
+		  const struct iommu_user_data *data, bool immediate_attach,
+		  int *err)
 {
 	const struct iommu_backend_ops *ops = idev->dev->ops;
 	struct iommufd_hwpt_paging *hwpt_paging;
@@ -83,6 +84,8 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	hwpt_paging->nest_parent = flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
 
 	hwpt_paging->common.domain =
+		data ? ops->domain_alloc_paging_data(idev->dev, flags, data,
+						     &ret) :
 		ops->domain_alloc_paging(idev->dev, flags, &ret);
 	if (!hwpt_paging->common.domain)
 		goto err_abort;
@@ -115,6 +118,15 @@ err_abort:
 	iommufd_object_abort_and_destroy(ictx, &hwpt_paging->common.obj);
 	*err = ret;
 	return NULL;
+}
+
+struct iommufd_hwpt_paging *
+iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
+			  struct iommufd_device *idev, uint32_t flags,
+			  bool immediate_attach, int *err)
+{
+	return hwpt_paging_alloc(ictx, ioas, idev, flags, NULL,
+				 immediate_attach, err);
 }
 
 static struct iommufd_hwpt_nested *
@@ -267,16 +279,19 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 
 		uint32_t flags;
 
-		/* Paging domains take no driver data (6.12). */
-		if (cmd->data_type != IOMMU_HWPT_DATA_NONE) {
+		/* Driver data only for a backend that takes it (7.2's mock). */
+		if (cmd->data_type != IOMMU_HWPT_DATA_NONE &&
+		    !idev->dev->ops->domain_alloc_paging_data) {
 			ret = -EOPNOTSUPP;
 			break;
 		}
 		ret = hwpt_paging_flags(cmd->flags, &flags);
 		if (ret)
 			break;
-		hwpt_paging = iommufd_hwpt_paging_alloc(ucmd->ictx, ioas, idev,
-							flags, false, &ret);
+		hwpt_paging = hwpt_paging_alloc(
+			ucmd->ictx, ioas, idev, flags,
+			cmd->data_type != IOMMU_HWPT_DATA_NONE ? &data : NULL,
+			false, &ret);
 		if (hwpt_paging)
 			hwpt = &hwpt_paging->common;
 		break;
