@@ -10,9 +10,9 @@
  * pinning and pagemap frames; skips otherwise.
  *
  * Most tests check results the core computes (IDs, IOVAs, translations,
- * pin counts, dirty bits). The vIOMMU-family commands, which iommufdd does
- * not implement, are checked through the struct the library sent and the
- * errno that came back.
+ * pin counts, dirty bits). The vIOMMU-family wrappers are checked here
+ * through the struct the library sent and the errno that came back; what
+ * the core does with them is test_viommu.c's.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
