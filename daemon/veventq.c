@@ -27,7 +27,7 @@ struct vevent {
 	struct list_head item;
 	struct iommufd_vevent_header header;
 	size_t len; /* of data */
-	char data[];
+	char *data; /* right behind the struct; none for the lost record */
 };
 
 struct iommufd_veventq {
@@ -86,6 +86,7 @@ int iommufd_viommu_report_event(struct iommufd_viommu *viommu, uint32_t type,
 	}
 	ev->header.flags = 0;
 	ev->len = len;
+	ev->data = (char *)(ev + 1);
 	memcpy(ev->data, data, len);
 	veventq_enqueue(found, ev);
 	return 0;
