@@ -37,9 +37,6 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 
 void iommufd_device_unbind(struct iommufd_device *idev)
 {
-	iommufd_device_pasid_detach_all(idev);
-	/* Its vDEVICE goes first, leaving its id a tombstone (§2.4). */
-	iommufd_device_tombstone_vdevice(idev);
 	iommufd_object_put(&idev->obj);
 	iommufd_object_remove(idev->ictx, idev->obj.id, false);
 }
@@ -49,6 +46,13 @@ void iommufd_device_destroy(struct iommufd_object *obj)
 	struct iommufd_device *idev =
 		container_of(obj, struct iommufd_device, obj);
 
+	/*
+	 * Whoever destroys it (a driver's unbind, DESTROY of a device the
+	 * object owns, the context's release): its PASIDs let go of their
+	 * HWPTs, and its vDEVICE goes, leaving its id a tombstone (§2.4).
+	 */
+	iommufd_device_pasid_detach_all(idev);
+	iommufd_device_tombstone_vdevice(idev);
 	/* Only a detached device is destroyed; the object owns its binding. */
 	if (idev->unbind)
 		idev->unbind(idev->dev);
