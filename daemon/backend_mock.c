@@ -106,7 +106,8 @@ mock_domain_alloc(struct iommu_device *dev, uint32_t flags, bool huge, int *err)
 	struct mock_domain *mock;
 
 	if (flags &
-	    ~(IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING)) {
+	    ~(IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
+	      IOMMU_HWPT_ALLOC_PASID)) {
 		*err = -EOPNOTSUPP;
 		return NULL;
 	}

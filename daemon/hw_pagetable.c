@@ -52,7 +52,7 @@ void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
 	if (hwpt_nested->viommu)
 		iommufd_object_put(&hwpt_nested->viommu->obj);
 	else if (hwpt_nested->parent)
-	iommufd_object_put(&hwpt_nested->parent->common.obj);
+		iommufd_object_put(&hwpt_nested->parent->common.obj);
 }
 
 /*
@@ -62,7 +62,7 @@ void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
  */
 static struct iommufd_hwpt_paging *
 hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
-			  struct iommufd_device *idev, uint32_t flags,
+		  struct iommufd_device *idev, uint32_t flags,
 		  const struct iommu_user_data *data, bool immediate_attach,
 		  int *err)
 {
@@ -86,7 +86,7 @@ hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	hwpt_paging->common.domain =
 		data ? ops->domain_alloc_paging_data(idev->dev, flags, data,
 						     &ret) :
-		ops->domain_alloc_paging(idev->dev, flags, &ret);
+		       ops->domain_alloc_paging(idev->dev, flags, &ret);
 	if (!hwpt_paging->common.domain)
 		goto err_abort;
 	/*
@@ -198,8 +198,8 @@ iommufd_viommu_alloc_hwpt_nested(struct iommufd_ctx *ictx,
 	}
 	hwpt_nested =
 		container_of(iommufd_object_alloc(ictx, sizeof(*hwpt_nested),
-				     IOMMUFD_OBJ_HWPT_NESTED),
-		struct iommufd_hwpt_nested, common.obj);
+						  IOMMUFD_OBJ_HWPT_NESTED),
+			     struct iommufd_hwpt_nested, common.obj);
 	if (!hwpt_nested) {
 		*err = -ENOMEM;
 		return NULL;
@@ -219,8 +219,9 @@ iommufd_viommu_alloc_hwpt_nested(struct iommufd_ctx *ictx,
 }
 
 /*
- * Paging flags the backend sees: what the newest kernel accepts beyond
- * 6.12's set is handled here, not by the driver (abi.h).
+ * The paging flags the kernel's core accepts at the ABI level in force
+ * (abi.h), and those the backend sees: ALLOC_PASID is the IOMMU's to
+ * refuse (the mock takes it), a fault queue the core's alone.
  */
 static int hwpt_paging_flags(uint32_t flags, uint32_t *backend_flags)
 {
@@ -234,8 +235,7 @@ static int hwpt_paging_flags(uint32_t flags, uint32_t *backend_flags)
 		valid |= IOMMU_HWPT_FAULT_ID_VALID;
 	if (flags & ~valid)
 		return -EOPNOTSUPP;
-	*backend_flags = flags & (IOMMU_HWPT_ALLOC_NEST_PARENT |
-				  IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+	*backend_flags = flags & ~IOMMU_HWPT_FAULT_ID_VALID;
 	return 0;
 }
 
