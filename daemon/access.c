@@ -22,6 +22,7 @@ struct iommufd_access {
 	const struct iommufd_access_ops *ops;
 	void *data;
 	bool needs_pin;
+	bool internal; /* the daemon's own (a HW queue's): holds no context */
 };
 
 struct iommufd_access *
@@ -48,14 +49,36 @@ iommufd_access_create(struct iommufd_ctx *ictx,
 	return access;
 }
 
+/*
+ * An access the context's own objects use (a HW queue's pins): it lives
+ * and dies with its owner inside the context, so it does not hold it.
+ */
+struct iommufd_access *
+iommufd_access_create_internal(struct iommufd_ctx *ictx,
+			       const struct iommufd_access_ops *ops, void *data)
+{
+	unsigned int id;
+	struct iommufd_access *access =
+		iommufd_access_create(ictx, ops, data, true, &id);
+
+	if (access) {
+		access->internal = true;
+		iommufd_ctx_put(ictx);
+	}
+	return access;
+}
+
 void iommufd_access_destroy(struct iommufd_access *access)
 {
 	struct iommufd_ctx *ictx = access->ictx;
 
+	bool internal = access->internal;
+
 	iommufd_access_detach(access);
 	iommufd_object_put(&access->obj);
 	iommufd_object_remove(ictx, access->obj.id, false);
-	iommufd_ctx_put(ictx);
+	if (!internal)
+		iommufd_ctx_put(ictx);
 }
 
 unsigned int iommufd_access_ioas_id(const struct iommufd_object *obj)
@@ -64,6 +87,11 @@ unsigned int iommufd_access_ioas_id(const struct iommufd_object *obj)
 		container_of(obj, const struct iommufd_access, obj);
 
 	return access->ioas ? access->ioas->obj.id : 0;
+}
+
+unsigned int iommufd_access_id(const struct iommufd_access *access)
+{
+	return access->obj.id;
 }
 
 bool iommufd_access_needs_pin(const struct iommufd_access *access)
@@ -94,7 +122,8 @@ static void access_leave(struct iommufd_access *access)
 {
 	struct iommufd_ioas *ioas = access->ioas;
 
-	access->ops->unmap(access->data, 0, UINT64_MAX);
+	if (access->ops->unmap)
+		access->ops->unmap(access->data, 0, UINT64_MAX);
 	list_del(&access->item);
 	if (access->needs_pin)
 		iopt_remove_pinning_access(&ioas->iopt);
@@ -158,11 +187,13 @@ void iommufd_access_notify_unmap(struct io_pagetable *iopt, uint64_t iova,
 	struct iommufd_access *access, *next;
 
 	list_for_each_entry_safe(access, next, &iopt->access_list, item)
-		access->ops->unmap(access->data, iova, length);
+		if (access->ops->unmap)
+			access->ops->unmap(access->data, iova, length);
 }
 
 /* Unpin what pin_pages pinned in [iova, last], up to the area @stop. */
-static void access_unpin_range(struct io_pagetable *iopt, uint64_t iova,
+static void access_unpin_range(struct iommufd_access *access,
+			       struct io_pagetable *iopt, uint64_t iova,
 			       uint64_t last, struct iopt_area *stop)
 {
 	struct iopt_contig_iter it;
@@ -179,6 +210,8 @@ static void access_unpin_range(struct io_pagetable *iopt, uint64_t iova,
 		iopt_pages_unpin(area->pages, first, end, &u);
 		iopt_budget_pin(iopt, -(int64_t)(end - first + 1));
 		area->num_accesses--;
+		if (!access->ops->unmap)
+			area->num_locks--;
 	}
 }
 
@@ -233,6 +266,9 @@ int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova,
 			break;
 		}
 		area->num_accesses++;
+		/* Nothing can ask this access to let go: unmap is EBUSY. */
+		if (!access->ops->unmap)
+			area->num_locks++;
 		for (i = first; i <= end; i++) {
 			uint64_t contig;
 
@@ -243,7 +279,7 @@ int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova,
 	if (!ret && !it.covered)
 		ret = -ENOENT;
 	if (ret)
-		access_unpin_range(iopt, iova, last, area);
+		access_unpin_range(access, iopt, iova, last, area);
 	return ret;
 }
 
@@ -252,7 +288,8 @@ void iommufd_access_unpin_pages(struct iommufd_access *access, uint64_t iova,
 {
 	if (!access->ioas || !length)
 		return;
-	access_unpin_range(&access->ioas->iopt, iova, iova + length - 1, NULL);
+	access_unpin_range(access, &access->ioas->iopt, iova, iova + length - 1,
+			   NULL);
 }
 
 int iommufd_access_rw(struct iommufd_access *access, uint64_t iova, void *data,

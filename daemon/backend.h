@@ -21,6 +21,8 @@
 #define IOMMU_CACHE (1 << 2)
 
 struct iommu_backend_ops;
+struct iommufd_viommu;
+struct iommufd_hw_queue;
 
 enum iommu_domain_type {
 	IOMMU_DOMAIN_PAGING,
@@ -34,6 +36,8 @@ struct iommu_domain {
 	uint64_t aperture_start, aperture_end;
 	bool dirty_tracking; /* the domain can track dirty IOVA */
 	struct iommu_domain *parent; /* NESTED: the stage-2 domain */
+	/* NESTED allocated on a vIOMMU: that vIOMMU (it outlives us). */
+	struct iommufd_viommu *viommu;
 };
 
 struct iommu_device {
@@ -86,6 +90,13 @@ struct iommu_backend_ops {
 
 	struct iommu_domain *(*domain_alloc_paging)(struct iommu_device *dev,
 						    uint32_t flags, int *err);
+	/*
+	 * A paging domain shaped by driver data (7.2's mock); NULL: any data
+	 * for a paging HWPT is EOPNOTSUPP.
+	 */
+	struct iommu_domain *(*domain_alloc_paging_data)(
+		struct iommu_device *dev, uint32_t flags,
+		const struct iommu_user_data *data, int *err);
 	struct iommu_domain *(*domain_alloc_nested)(
 		struct iommu_device *dev, struct iommu_domain *parent,
 		uint32_t flags, const struct iommu_user_data *data, int *err);
@@ -101,6 +112,14 @@ struct iommu_backend_ops {
 	/* Attach @dev to @domain, or block its DMA when @domain is NULL. */
 	int (*attach_dev)(struct iommu_domain *domain,
 			  struct iommu_device *dev);
+
+	/*
+	 * Point @pasid of @dev at @domain (@old: what it had, or NULL), or
+	 * take it off when @domain is NULL. NULL op: no PASID support.
+	 */
+	int (*set_dev_pasid)(struct iommu_domain *domain,
+			     struct iommu_device *dev, uint32_t pasid,
+			     struct iommu_domain *old);
 
 	int (*cache_invalidate_user)(struct iommu_domain *domain,
 				     struct iommu_user_data_array *array);
@@ -139,7 +158,56 @@ struct iommu_backend_ops {
 	bool (*enforce_cache_coherency)(struct iommu_domain *domain);
 	/* Optional: fill in what is known besides the backend's name. */
 	void (*describe)(struct iommu_device *dev, struct iommu_dev_desc *desc);
+
+	/*
+	 * vIOMMUs (NULL: the backend has none, EOPNOTSUPP). The core asks
+	 * for the type first (an unknown one is EOPNOTSUPP before the HWPT
+	 * is looked up); viommu_init gets the caller's data (in and out)
+	 * only when there is some (@data->len != 0).
+	 */
+	bool (*viommu_type_supported)(uint32_t type);
+	int (*viommu_init)(struct iommufd_viommu *viommu, uint32_t type,
+			   const struct iommu_user_data *data);
+	void (*viommu_destroy)(struct iommufd_viommu *viommu);
+	/* Like cache_invalidate_user, for caches the vIOMMU owns. */
+	int (*viommu_cache_invalidate)(struct iommufd_viommu *viommu,
+				       struct iommu_user_data_array *array);
+	/*
+	 * HW queues (NULL: none, EOPNOTSUPP). hw_queue_init gets the queue
+	 * with its memory pinned and the physical address of its start.
+	 */
+	bool (*hw_queue_type_supported)(uint32_t type);
+	int (*hw_queue_init)(struct iommufd_viommu *viommu,
+			     struct iommufd_hw_queue *queue, uint64_t paddr);
 };
+
+/*
+ * What the core offers backends about vIOMMUs (viommu.c, the kernel's
+ * driver.c): the driver's state, the device behind a virtual ID, the
+ * virtual ID of a device, an mmap region and reporting an event.
+ */
+void *iommufd_viommu_priv(struct iommufd_viommu *viommu);
+void iommufd_viommu_set_priv(struct iommufd_viommu *viommu, void *priv);
+struct iommu_device *iommufd_viommu_find_dev(struct iommufd_viommu *viommu,
+					     uint64_t virt_id);
+int iommufd_viommu_get_vdev_id(struct iommufd_viommu *viommu,
+			       struct iommu_device *dev, uint64_t *virt_id);
+/* Register @length bytes for mmap of the iommufd fd; the offset. */
+uint64_t iommufd_viommu_alloc_mmap(struct iommufd_viommu *viommu,
+				   uint64_t length);
+/* The vIOMMU's nesting parent domain. */
+struct iommu_domain *
+iommufd_viommu_parent_domain(struct iommufd_viommu *viommu);
+/* Its HW queue of @type and @index, or NULL. */
+struct iommufd_hw_queue *
+iommufd_viommu_find_hw_queue(struct iommufd_viommu *viommu, uint32_t type,
+			     uint32_t index);
+/* @queue cannot be destroyed before @dependant is (EBUSY). */
+void iommufd_hw_queue_depend(struct iommufd_hw_queue *dependant,
+			     struct iommufd_hw_queue *queue);
+/* 0, or -EOPNOTSUPP when the vIOMMU has no vEVENTQ of @type. */
+int iommufd_viommu_report_event(struct iommufd_viommu *viommu, uint32_t type,
+				const void *data, size_t len);
 
 const struct iommu_backend_ops *iommu_backend_find(const char *name);
 /* The backend the daemon serves. */

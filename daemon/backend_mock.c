@@ -13,6 +13,7 @@
 #include <iommufd/iommufd.h>
 #include <iommufd/iommufd_test.h>
 
+#include "abi.h"
 #include "addrmap.h"
 #include "backend_mock.h"
 #include "fail_nth.h"
@@ -27,6 +28,12 @@
 struct mock_dev {
 	struct iommu_device dev;
 	uint32_t flags;
+	uint32_t cache[MOCK_DEV_CACHE_NUM]; /* what vIOMMU invalidation resets */
+	/* Set by an attach to a nested domain of a vIOMMU: where events go. */
+	struct iommufd_viommu *viommu;
+	uint64_t virt_id;
+	/* The mock fails every second set of PASID 1024 (ENOMEM) on purpose. */
+	bool pasid_1024_armed;
 };
 
 struct mock_domain {
@@ -50,7 +57,10 @@ struct iommu_device *mock_dev_create(uint32_t flags, int *err)
 {
 	struct mock_dev *mdev;
 
-	if (flags & ~MOCK_DEV_FLAGS_VALID) {
+	/* 7.2's mock dropped HUGE_IOVA: an unknown flag (mock-huge-iova). */
+	if ((flags & ~MOCK_DEV_FLAGS_VALID) ||
+	    ((flags & MOCK_FLAGS_DEVICE_HUGE_IOVA) &&
+	     abi_newest(ABI_MOCK_HUGE_IOVA))) {
 		*err = -EINVAL;
 		return NULL;
 	}
@@ -61,6 +71,8 @@ struct iommu_device *mock_dev_create(uint32_t flags, int *err)
 	}
 	mdev->dev.ops = &mock_backend_ops;
 	mdev->flags = flags;
+	for (unsigned int i = 0; i < MOCK_DEV_CACHE_NUM; i++)
+		mdev->cache[i] = IOMMU_TEST_DEV_CACHE_DEFAULT;
 	return &mdev->dev;
 }
 
@@ -74,15 +86,28 @@ bool mock_dev_is_mock(const struct iommu_device *dev)
 	return dev->ops == &mock_backend_ops;
 }
 
-static struct iommu_domain *mock_domain_alloc_paging(struct iommu_device *dev,
-						     uint32_t flags, int *err)
+/*
+ * 7.2's struct iommu_hwpt_selftest: the 6.12 one (include/iommufd) plus the
+ * paging HWPT's page table type (abi mock-hwpt-selftest-data).
+ */
+struct mock_hwpt_selftest_72 {
+	uint32_t iotlb;
+	uint32_t pagetable_type;
+};
+
+#define MOCK_PAGETABLE_DEFAULT 0
+#define MOCK_PAGETABLE_HUGE 1
+
+static struct iommu_domain *
+mock_domain_alloc(struct iommu_device *dev, uint32_t flags, bool huge, int *err)
 {
 	struct mock_dev *mdev = to_mock_dev(dev);
 	bool dirty = flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 	struct mock_domain *mock;
 
 	if (flags &
-	    ~(IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING)) {
+	    ~(IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
+	      IOMMU_HWPT_ALLOC_PASID)) {
 		*err = -EOPNOTSUPP;
 		return NULL;
 	}
@@ -98,7 +123,7 @@ static struct iommu_domain *mock_domain_alloc_paging(struct iommu_device *dev,
 	mock->domain.ops = &mock_backend_ops;
 	mock->domain.type = IOMMU_DOMAIN_PAGING;
 	mock->domain.pgsize_bitmap = MOCK_IO_PAGE_SIZE;
-	if (mdev->flags & MOCK_FLAGS_DEVICE_HUGE_IOVA)
+	if (huge || (mdev->flags & MOCK_FLAGS_DEVICE_HUGE_IOVA))
 		mock->domain.pgsize_bitmap |= MOCK_HUGE_PAGE_SIZE;
 	mock->domain.aperture_start = MOCK_APERTURE_START;
 	mock->domain.aperture_end = MOCK_APERTURE_LAST;
@@ -112,12 +137,56 @@ static struct iommu_domain *mock_domain_alloc_paging(struct iommu_device *dev,
 	return &mock->domain;
 }
 
+static struct iommu_domain *mock_domain_alloc_paging(struct iommu_device *dev,
+						     uint32_t flags, int *err)
+{
+	return mock_domain_alloc(dev, flags, false, err);
+}
+
+/*
+ * 7.2's mock takes selftest data for a paging domain: its page table type.
+ * The huge type is given as the 6.12 mock's huge-IOVA domain (2 KiB and
+ * 1 MiB IO pages, the same aperture), not as 7.2's generic page table with
+ * 4 KiB pages and the whole IOVA space.
+ */
+static struct iommu_domain *
+mock_domain_alloc_paging_data(struct iommu_device *dev, uint32_t flags,
+			      const struct iommu_user_data *data, int *err)
+{
+	struct mock_hwpt_selftest_72 cfg;
+	int ret;
+
+	if (!abi_newest(ABI_MOCK_HWPT_SELFTEST_DATA) ||
+	    data->type != IOMMU_HWPT_DATA_SELFTEST) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	ret = iommu_copy_struct_from_user(
+		data, &cfg, IOMMU_HWPT_DATA_SELFTEST,
+		offsetofend(struct mock_hwpt_selftest_72, iotlb), sizeof(cfg));
+	if (ret) {
+		*err = ret;
+		return NULL;
+	}
+	if (cfg.pagetable_type != MOCK_PAGETABLE_DEFAULT &&
+	    cfg.pagetable_type != MOCK_PAGETABLE_HUGE) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	return mock_domain_alloc(
+		dev, flags, cfg.pagetable_type == MOCK_PAGETABLE_HUGE, err);
+}
+
 static struct iommu_domain *
 mock_domain_alloc_nested(struct iommu_device *dev, struct iommu_domain *parent,
 			 uint32_t flags, const struct iommu_user_data *data,
 			 int *err)
 {
-	struct iommu_hwpt_selftest cfg;
+	/* 7.2's data is 8 bytes, 6.12's 4 (mock-hwpt-selftest-data). */
+	size_t klen = abi_newest(ABI_MOCK_HWPT_SELFTEST_DATA) ?
+			      sizeof(struct mock_hwpt_selftest_72) :
+			      sizeof(struct iommu_hwpt_selftest);
+	struct mock_hwpt_selftest_72 cfg;
 	struct mock_domain *mock;
 	unsigned int i;
 	int ret;
@@ -134,7 +203,7 @@ mock_domain_alloc_nested(struct iommu_device *dev, struct iommu_domain *parent,
 	}
 	ret = iommu_copy_struct_from_user(
 		data, &cfg, IOMMU_HWPT_DATA_SELFTEST,
-		offsetofend(struct iommu_hwpt_selftest, iotlb), sizeof(cfg));
+		offsetofend(struct iommu_hwpt_selftest, iotlb), klen);
 	if (ret) {
 		*err = ret;
 		return NULL;
@@ -208,10 +277,47 @@ static uint64_t mock_domain_unmap(struct iommu_domain *domain, uint64_t iova,
 static int mock_attach_dev(struct iommu_domain *domain,
 			   struct iommu_device *dev)
 {
+	struct mock_dev *mdev = to_mock_dev(dev);
+	uint64_t virt_id = 0;
+
 	if (domain && domain->dirty_tracking &&
-	    (to_mock_dev(dev)->flags & MOCK_FLAGS_DEVICE_NO_DIRTY))
+	    (mdev->flags & MOCK_FLAGS_DEVICE_NO_DIRTY))
 		return -EINVAL;
+	/*
+	 * A nested domain of a vIOMMU translates for the devices the guest
+	 * knows there: without a vDEVICE in it, ENOENT (§3.3).
+	 */
+	if (domain && domain->viommu &&
+	    iommufd_viommu_get_vdev_id(domain->viommu, dev, &virt_id))
+		return -ENOENT;
+	mdev->viommu = domain ? domain->viommu : NULL;
+	mdev->virt_id = virt_id;
 	dev->domain = domain;
+	return 0;
+}
+
+static int mock_set_dev_pasid(struct iommu_domain *domain,
+			      struct iommu_device *dev, uint32_t pasid,
+			      struct iommu_domain *old)
+{
+	struct mock_dev *mdev = to_mock_dev(dev);
+	uint64_t virt_id;
+
+	(void)old;
+	if (!domain) {
+		if (pasid == IOMMU_TEST_PASID_RESERVED)
+			mdev->pasid_1024_armed = false;
+		return 0;
+	}
+	/* As for the RID: a vIOMMU's nested domain needs a vDEVICE. */
+	if (domain->viommu &&
+	    iommufd_viommu_get_vdev_id(domain->viommu, dev, &virt_id))
+		return -ENOENT;
+	if (pasid == IOMMU_TEST_PASID_RESERVED) {
+		mdev->pasid_1024_armed = !mdev->pasid_1024_armed;
+		if (!mdev->pasid_1024_armed)
+			return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -360,9 +466,14 @@ static int mock_hw_info(struct iommu_device *dev, uint32_t *type, void *buf)
 
 static uint64_t mock_capabilities(struct iommu_device *dev)
 {
-	return to_mock_dev(dev)->flags & MOCK_FLAGS_DEVICE_NO_DIRTY ?
-		       0 :
-		       IOMMU_HW_CAP_DIRTY_TRACKING;
+	uint64_t caps = to_mock_dev(dev)->flags & MOCK_FLAGS_DEVICE_NO_DIRTY ?
+				0 :
+				IOMMU_HW_CAP_DIRTY_TRACKING;
+
+	/* 7.2 says so for every device without ATS, as no mock has it. */
+	if (abi_newest(ABI_HW_INFO_ATS))
+		caps |= IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED;
+	return caps;
 }
 
 static uint8_t mock_max_pasid_log2(struct iommu_device *dev)
@@ -423,6 +534,31 @@ int mock_domain_check_iotlb(struct iommu_domain *domain, uint32_t id,
 	return 0;
 }
 
+int mock_dev_check_cache(struct iommu_device *dev, uint32_t index,
+			 uint32_t value)
+{
+	if (index > MOCK_DEV_CACHE_ID_MAX ||
+	    to_mock_dev(dev)->cache[index] != value)
+		return -EINVAL;
+	return 0;
+}
+
+void mock_dev_clear_cache(struct iommu_device *dev, uint32_t index, bool all)
+{
+	struct mock_dev *mdev = to_mock_dev(dev);
+
+	for (unsigned int i = 0; i < MOCK_DEV_CACHE_NUM; i++)
+		if (all || i == index)
+			mdev->cache[i] = 0;
+}
+
+struct iommufd_viommu *mock_dev_viommu(struct iommu_device *dev,
+				       uint64_t *virt_id)
+{
+	*virt_id = to_mock_dev(dev)->virt_id;
+	return to_mock_dev(dev)->viommu;
+}
+
 int mock_dev_dma(struct iommu_device *dev, uint64_t iova, void *buf,
 		 uint64_t len, bool write)
 {
@@ -463,11 +599,13 @@ int mock_dev_dma(struct iommu_device *dev, uint64_t iova, void *buf,
 const struct iommu_backend_ops mock_backend_ops = {
 	.name = "mock",
 	.domain_alloc_paging = mock_domain_alloc_paging,
+	.domain_alloc_paging_data = mock_domain_alloc_paging_data,
 	.domain_alloc_nested = mock_domain_alloc_nested,
 	.domain_free = mock_domain_free,
 	.map = mock_domain_map,
 	.unmap = mock_domain_unmap,
 	.attach_dev = mock_attach_dev,
+	.set_dev_pasid = mock_set_dev_pasid,
 	.cache_invalidate_user = mock_cache_invalidate_user,
 	.set_dirty_tracking = mock_set_dirty_tracking,
 	.read_and_clear_dirty = mock_read_and_clear_dirty,
@@ -477,4 +615,10 @@ const struct iommu_backend_ops mock_backend_ops = {
 	.resv_regions = mock_resv_regions,
 	.dev_enforces_cache_coherency = mock_dev_enforces_cache_coherency,
 	.enforce_cache_coherency = mock_enforce_cache_coherency,
+	.viommu_type_supported = mock_viommu_type_supported,
+	.viommu_init = mock_viommu_init,
+	.viommu_destroy = mock_viommu_destroy,
+	.viommu_cache_invalidate = mock_viommu_cache_invalidate,
+	.hw_queue_type_supported = mock_hw_queue_type_supported,
+	.hw_queue_init = mock_hw_queue_init,
 };

@@ -25,6 +25,25 @@ bool mock_domain_dirty_enabled(struct iommu_domain *domain);
 int mock_domain_check_iotlb(struct iommu_domain *domain, uint32_t id,
 			    uint32_t value);
 
+/* DEV_CHECK_CACHE: -EINVAL unless cache[@index] == @value. */
+int mock_dev_check_cache(struct iommu_device *dev, uint32_t index,
+			 uint32_t value);
+void mock_dev_clear_cache(struct iommu_device *dev, uint32_t index, bool all);
+/* The vIOMMU (and virtual ID) the device's nested attach recorded. */
+struct iommufd_viommu *mock_dev_viommu(struct iommu_device *dev,
+				       uint64_t *virt_id);
+
+/* backend_mock_viommu.c: the mock vIOMMU, IOMMU_VIOMMU_TYPE_SELFTEST */
+bool mock_viommu_type_supported(uint32_t type);
+int mock_viommu_init(struct iommufd_viommu *viommu, uint32_t type,
+		     const struct iommu_user_data *data);
+void mock_viommu_destroy(struct iommufd_viommu *viommu);
+bool mock_hw_queue_type_supported(uint32_t type);
+int mock_hw_queue_init(struct iommufd_viommu *viommu,
+		       struct iommufd_hw_queue *queue, uint64_t paddr);
+int mock_viommu_cache_invalidate(struct iommufd_viommu *viommu,
+				 struct iommu_user_data_array *array);
+
 /*
  * DMA by a mock device through its attached domain, as real hardware does
  * it: translate each IO page, check its permission, set its dirty bit on

@@ -28,6 +28,7 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 		return NULL;
 	idev->ictx = ictx;
 	idev->dev = dev;
+	list_init(&idev->pasids);
 	/* The binding driver holds the device until it unbinds. */
 	iommufd_object_get(&idev->obj);
 	iommufd_object_finalize(ictx, &idev->obj);
@@ -45,6 +46,13 @@ void iommufd_device_destroy(struct iommufd_object *obj)
 	struct iommufd_device *idev =
 		container_of(obj, struct iommufd_device, obj);
 
+	/*
+	 * Whoever destroys it (a driver's unbind, DESTROY of a device the
+	 * object owns, the context's release): its PASIDs let go of their
+	 * HWPTs, and its vDEVICE goes, leaving its id a tombstone (§2.4).
+	 */
+	iommufd_device_pasid_detach_all(idev);
+	iommufd_device_tombstone_vdevice(idev);
 	/* Only a detached device is destroyed; the object owns its binding. */
 	if (idev->unbind)
 		idev->unbind(idev->dev);
@@ -220,10 +228,16 @@ static int device_attach_or_replace(struct iommufd_device *idev,
 		struct iommufd_hw_pagetable *hwpt =
 			container_of(pt_obj, struct iommufd_hw_pagetable, obj);
 
-		ret = idev->hwpt == hwpt ? 0 : device_do_attach(idev, hwpt);
+		ret = iommufd_device_pasid_rid_compat(idev, hwpt);
+		if (!ret && idev->hwpt != hwpt)
+			ret = device_do_attach(idev, hwpt);
 		break;
 	}
 	case IOMMUFD_OBJ_IOAS:
+		/* Automatic domains never serve PASIDs (§4.1). */
+		ret = iommufd_device_pasid_rid_compat(idev, NULL);
+		if (ret)
+			break;
 		ret = device_auto_attach(
 			idev, container_of(pt_obj, struct iommufd_ioas, obj),
 			pt_id);

@@ -14,9 +14,10 @@
 #include <string.h>
 
 #include <iommufd/iommufd_test.h>
-#include <iommufd/iommufdd_ext.h>
 
+#include "abi.h"
 #include "backend.h"
+#include "ioctl_table.h"
 #include "iommufd_private.h"
 #include "launcher.h"
 #include "objfile.h"
@@ -39,7 +40,7 @@ struct iommufd_stats iommufd_stats;
 static const struct iommu_backend_ops *core_backend;
 void (*iommufd_event_hook)(const struct iommufd_event *ev);
 
-static int iommufd_destroy(struct iommufd_ucmd *ucmd)
+int iommufd_destroy(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_destroy *cmd = ucmd->cmd;
 
@@ -47,109 +48,6 @@ static int iommufd_destroy(struct iommufd_ucmd *ucmd)
 	iommufd_device_prepare_destroy(ucmd->ictx, cmd->id);
 	return iommufd_object_remove(ucmd->ictx, cmd->id, true);
 }
-
-struct iommufd_ioctl_op {
-	unsigned int size;
-	unsigned int min_size;
-	unsigned int ioctl_num;
-	const char *name;
-	int (*execute)(struct iommufd_ucmd *ucmd);
-};
-
-#define IOCTL_OP_BASE(_base, _ioctl, _fn, _struct, _last) \
-	[_IOC_NR(_ioctl) - (_base)] = {                   \
-		.size = sizeof(_struct),                  \
-		.min_size = offsetofend(_struct, _last),  \
-		.ioctl_num = _ioctl,                      \
-		.name = #_ioctl,                          \
-		.execute = _fn,                           \
-	}
-#define IOCTL_OP(_ioctl, _fn, _struct, _last) \
-	IOCTL_OP_BASE(IOMMUFD_CMD_BASE, _ioctl, _fn, _struct, _last)
-#define EXT_IOCTL_OP(_ioctl, _fn, _struct, _last) \
-	IOCTL_OP_BASE(IOMMUFDD_CMD_BASE, _ioctl, _fn, _struct, _last)
-
-static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
-	IOCTL_OP(IOMMU_DESTROY, iommufd_destroy, struct iommu_destroy, id),
-	IOCTL_OP(IOMMU_FAULT_QUEUE_ALLOC, iommufd_fault_alloc,
-		 struct iommu_fault_alloc, out_fault_fd),
-	IOCTL_OP(IOMMU_GET_HW_INFO, iommufd_get_hw_info, struct iommu_hw_info,
-		 __reserved),
-	IOCTL_OP(IOMMU_HWPT_ALLOC, iommufd_hwpt_alloc, struct iommu_hwpt_alloc,
-		 __reserved),
-	IOCTL_OP(IOMMU_HWPT_GET_DIRTY_BITMAP, iommufd_hwpt_get_dirty_bitmap,
-		 struct iommu_hwpt_get_dirty_bitmap, data),
-	IOCTL_OP(IOMMU_HWPT_INVALIDATE, iommufd_hwpt_invalidate,
-		 struct iommu_hwpt_invalidate, __reserved),
-	IOCTL_OP(IOMMU_HWPT_SET_DIRTY_TRACKING, iommufd_hwpt_set_dirty_tracking,
-		 struct iommu_hwpt_set_dirty_tracking, __reserved),
-	IOCTL_OP(IOMMU_IOAS_ALLOC, iommufd_ioas_alloc_ioctl,
-		 struct iommu_ioas_alloc, out_ioas_id),
-	IOCTL_OP(IOMMU_IOAS_ALLOW_IOVAS, iommufd_ioas_allow_iovas,
-		 struct iommu_ioas_allow_iovas, allowed_iovas),
-	IOCTL_OP(IOMMU_IOAS_COPY, iommufd_ioas_copy, struct iommu_ioas_copy,
-		 src_iova),
-	IOCTL_OP(IOMMU_IOAS_IOVA_RANGES, iommufd_ioas_iova_ranges,
-		 struct iommu_ioas_iova_ranges, out_iova_alignment),
-	IOCTL_OP(IOMMU_IOAS_MAP, iommufd_ioas_map, struct iommu_ioas_map, iova),
-	IOCTL_OP(IOMMU_IOAS_MAP_FILE, iommufd_ioas_map_file,
-		 struct iommu_ioas_map_file, iova),
-	IOCTL_OP(IOMMU_IOAS_UNMAP, iommufd_ioas_unmap, struct iommu_ioas_unmap,
-		 length),
-	IOCTL_OP(IOMMU_OPTION, iommufd_option, struct iommu_option, val64),
-	IOCTL_OP(IOMMU_VFIO_IOAS, iommufd_vfio_ioas, struct iommu_vfio_ioas,
-		 __reserved),
-	IOCTL_OP(IOMMU_TEST_CMD, iommufd_test, struct iommu_test_cmd, last),
-};
-
-/* Our own ioctls (iommufdd_ext.h), from IOMMUFDD_CMD_BASE on. */
-static const struct iommufd_ioctl_op iommufdd_ext_ops[] = {
-	EXT_IOCTL_OP(IOMMUFDD_VFIO_DEVICE_BIND, iommufd_vfio_device_bind,
-		     struct iommufdd_vfio_device_bind, __reserved),
-	EXT_IOCTL_OP(IOMMUFDD_DEVICE_ATTACH, iommufd_device_attach_ioctl,
-		     struct iommufdd_device_attach, pt_id),
-	EXT_IOCTL_OP(IOMMUFDD_DEVICE_DETACH, iommufd_device_detach_ioctl,
-		     struct iommufdd_device_detach, __reserved),
-	EXT_IOCTL_OP(IOMMUFDD_IOAS_BATCH, iommufd_ioas_batch,
-		     struct iommufdd_ioas_batch, __reserved2),
-};
-
-/* The table entry for ioctl number @nr, or NULL. */
-static const struct iommufd_ioctl_op *find_op(unsigned int nr)
-{
-	if (nr >= IOMMUFD_CMD_BASE &&
-	    nr - IOMMUFD_CMD_BASE < ARRAY_SIZE(iommufd_ioctl_ops))
-		return &iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE];
-	if (nr >= IOMMUFDD_CMD_BASE &&
-	    nr - IOMMUFDD_CMD_BASE < ARRAY_SIZE(iommufdd_ext_ops))
-		return &iommufdd_ext_ops[nr - IOMMUFDD_CMD_BASE];
-	return NULL;
-}
-
-/* Large enough for the biggest command struct. */
-union ucmd_buffer {
-	struct iommu_destroy destroy;
-	struct iommu_fault_alloc fault;
-	struct iommu_hw_info info;
-	struct iommu_hwpt_alloc hwpt;
-	struct iommu_hwpt_get_dirty_bitmap get_dirty_bitmap;
-	struct iommu_hwpt_invalidate cache;
-	struct iommu_hwpt_set_dirty_tracking set_dirty_tracking;
-	struct iommu_ioas_alloc alloc;
-	struct iommu_ioas_allow_iovas allow_iovas;
-	struct iommu_ioas_copy ioas_copy;
-	struct iommu_ioas_iova_ranges iova_ranges;
-	struct iommu_ioas_map map;
-	struct iommu_ioas_map_file map_file;
-	struct iommu_ioas_unmap unmap;
-	struct iommu_option option;
-	struct iommu_vfio_ioas vfio_ioas;
-	struct iommu_test_cmd test;
-	struct iommufdd_vfio_device_bind vfio_bind;
-	struct iommufdd_device_attach attach;
-	struct iommufdd_device_detach detach;
-	struct iommufdd_ioas_batch batch;
-};
 
 int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t length)
 {
@@ -206,7 +104,7 @@ int iommu_copy_struct_from_user_array(const struct iommu_user_data_array *a,
  * struct usually brings the size and the struct together; only a struct
  * that claims more than it has, or a non-zero-checked tail, needs more.
  */
-static int copy_cmd_from_caller(const struct iommufd_ioctl_op *op,
+static int copy_cmd_from_caller(const struct iommufd_ioctl *op,
 				struct iommufd_ucmd *ucmd)
 {
 	size_t want = op ? op->size : sizeof(ucmd->user_size);
@@ -237,9 +135,9 @@ static int copy_cmd_from_caller(const struct iommufd_ioctl_op *op,
 
 const char *iommufd_ioctl_name(unsigned int nr)
 {
-	const struct iommufd_ioctl_op *op = find_op(nr);
+	const struct iommufd_ioctl *row = iommufd_ioctl_by_nr(nr);
 
-	return op ? op->name : NULL;
+	return row ? row->name : NULL;
 }
 
 static uint64_t now_ns(void)
@@ -298,32 +196,65 @@ long iommufd_ctx_ioctl_install(struct iommufd_ctx *ictx,
 	return ret;
 }
 
-static long dispatch(struct iommufd_ucmd *ucmd, unsigned int cmd)
+/*
+ * Numbers in the span of the kernel's iommufd table, and of ours
+ * (iommufdd_ext.h), read the size word before the number is matched, so a
+ * bad pointer is EFAULT even for a number no command has (uapi.md §2.1);
+ * the others are VFIO's or unknown.
+ */
+static bool in_iommufd_span(unsigned int cmd)
 {
-	const struct iommufd_ioctl_op *op;
-	union ucmd_buffer buf;
-	unsigned int nr = _IOC_NR(cmd);
-	int ret;
+	return (_IOC_NR(cmd) >= IOMMUFD_CMD_BASE &&
+		_IOC_NR(cmd) <= _IOC_NR(IOMMU_TEST_CMD)) ||
+	       (_IOC_NR(cmd) >= IOMMUFDD_CMD_BASE &&
+		_IOC_NR(cmd) <= IOMMUFDD_CMD_LAST);
+}
 
-	op = find_op(nr);
-	if (!op)
-		return iommufd_vfio_ioctl(ucmd->ictx, ucmd->caller, cmd,
-					  ucmd->ubuffer);
+/* The row that serves @cmd for this daemon, or NULL: ENOTTY. */
+static const struct iommufd_ioctl *dispatch_row(unsigned int cmd)
+{
+	const struct iommufd_ioctl *op = iommufd_ioctl_find(cmd);
 
 	/*
 	 * The selftest interface exists only with the mock, as the kernel
 	 * has it only with CONFIG_IOMMUFD_TEST.
 	 */
-	if (op->ioctl_num != cmd ||
-	    (cmd == IOMMU_TEST_CMD && core_backend != &mock_backend_ops))
+	if (op && cmd == IOMMU_TEST_CMD && core_backend != &mock_backend_ops)
+		return NULL;
+	/* Commands newer than the kernel ABI in force (abi-new-ioctls). */
+	if (op && !abi_has(op->since))
+		return NULL;
+	return op;
+}
+
+static long dispatch(struct iommufd_ucmd *ucmd, unsigned int cmd)
+{
+	const struct iommufd_ioctl *op = dispatch_row(cmd);
+	uint64_t buf[IOCTL_STRUCT_MAX / sizeof(uint64_t)];
+	int ret;
+
+	if (!in_iommufd_span(cmd)) {
+		/*
+		 * VFIO's container ioctls read their own arguments; a sized
+		 * row out here would run on an uncopied struct.
+		 */
+		if (!op || op->arg == IOCTL_ARG_SIZED)
+			return -ENOTTY;
+		ucmd->name = op->name;
+		return op->execute(ucmd);
+	}
+	if (op && op->arg != IOCTL_ARG_SIZED)
 		op = NULL;
-	ucmd->cmd = &buf;
+	ucmd->cmd = buf;
 	ret = copy_cmd_from_caller(op, ucmd);
 	if (ret)
 		return ret;
+	ucmd->name = op->name;
+	if (ucmd->install && op->fd >= 0)
+		ucmd->install->fd_offset = (uint32_t)op->fd;
 	ret = op->execute(ucmd);
-	if (ret && ret != -ENOENT && ret != -EBUSY)
-		log_debug("pid %d: %s: %s", (int)ucmd->caller->pid, op->name,
+	if (ret < 0 && ret != -ENOENT && ret != -EBUSY)
+		log_debug("pid %d: %s: %s", (int)ucmd->caller->pid, ucmd->name,
 			  strerror(-ret));
 	return ret;
 }

@@ -167,8 +167,7 @@ int iommufd_fault_alloc(struct iommufd_ucmd *ucmd)
 	if (cmd->flags)
 		return -EOPNOTSUPP;
 	if (!ucmd->install || !objfile_enabled())
-		return iommufd_fd_needs_launcher(ucmd,
-						 "IOMMU_FAULT_QUEUE_ALLOC");
+		return iommufd_fd_needs_launcher(ucmd);
 
 	fault = iommufd_object_alloc_type(ucmd->ictx, fault, IOMMUFD_OBJ_FAULT);
 	if (!fault)
@@ -194,8 +193,6 @@ int iommufd_fault_alloc(struct iommufd_ucmd *ucmd)
 	iommufd_object_get(&fault->obj);
 	ucmd->install->obj = &fault->obj;
 	ucmd->install->file = fault->file;
-	ucmd->install->fd_offset =
-		offsetof(struct iommu_fault_alloc, out_fault_fd);
 	ucmd->install->abort = fault_abort;
 	ucmd->install->priv = fault;
 	return 0;

@@ -18,11 +18,11 @@
 #include "objfile.h"
 #include "uaccess.h"
 
-int iommufd_fd_needs_launcher(struct iommufd_ucmd *ucmd, const char *what)
+int iommufd_fd_needs_launcher(struct iommufd_ucmd *ucmd)
 {
 	log_info("pid %d: %s returns a file descriptor, which needs the "
 		 "program to run under iommufd-run",
-		 (int)ucmd->caller->pid, what);
+		 (int)ucmd->caller->pid, ucmd->name);
 	return -EOPNOTSUPP;
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "abi.h"
 #include "backend.h"
 #include "iommufd_private.h"
 #include "log.h"
@@ -48,7 +49,10 @@ void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
 		hwpt_nested->common.domain->ops->domain_free(
 			hwpt_nested->common.domain);
 	hwpt_put_fault(&hwpt_nested->common);
-	iommufd_object_put(&hwpt_nested->parent->common.obj);
+	if (hwpt_nested->viommu)
+		iommufd_object_put(&hwpt_nested->viommu->obj);
+	else if (hwpt_nested->parent)
+		iommufd_object_put(&hwpt_nested->parent->common.obj);
 }
 
 /*
@@ -56,10 +60,11 @@ void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
  * IOAS into it. With @immediate_attach the device is attached before the
  * replay, as an automatic domain needs. The object is not published.
  */
-struct iommufd_hwpt_paging *
-iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
-			  struct iommufd_device *idev, uint32_t flags,
-			  bool immediate_attach, int *err)
+static struct iommufd_hwpt_paging *
+hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
+		  struct iommufd_device *idev, uint32_t flags,
+		  const struct iommu_user_data *data, bool immediate_attach,
+		  int *err)
 {
 	const struct iommu_backend_ops *ops = idev->dev->ops;
 	struct iommufd_hwpt_paging *hwpt_paging;
@@ -79,7 +84,9 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	hwpt_paging->nest_parent = flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
 
 	hwpt_paging->common.domain =
-		ops->domain_alloc_paging(idev->dev, flags, &ret);
+		data ? ops->domain_alloc_paging_data(idev->dev, flags, data,
+						     &ret) :
+		       ops->domain_alloc_paging(idev->dev, flags, &ret);
 	if (!hwpt_paging->common.domain)
 		goto err_abort;
 	/*
@@ -113,6 +120,15 @@ err_abort:
 	return NULL;
 }
 
+struct iommufd_hwpt_paging *
+iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
+			  struct iommufd_device *idev, uint32_t flags,
+			  bool immediate_attach, int *err)
+{
+	return hwpt_paging_alloc(ictx, ioas, idev, flags, NULL,
+				 immediate_attach, err);
+}
+
 static struct iommufd_hwpt_nested *
 iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
 			  struct iommufd_hwpt_paging *parent,
@@ -122,8 +138,11 @@ iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
 	const struct iommu_backend_ops *ops = idev->dev->ops;
 	struct iommufd_hwpt_nested *hwpt_nested;
 
-	if ((flags & ~IOMMU_HWPT_FAULT_ID_VALID) || !data->len ||
-	    !ops->domain_alloc_nested) {
+	uint32_t valid = IOMMU_HWPT_FAULT_ID_VALID;
+
+	if (abi_newest(ABI_HWPT_ALLOC_PASID))
+		valid |= IOMMU_HWPT_ALLOC_PASID;
+	if ((flags & ~valid) || !data->len || !ops->domain_alloc_nested) {
 		*err = -EOPNOTSUPP;
 		return NULL;
 	}
@@ -145,14 +164,79 @@ iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
 	iommufd_object_get(&parent->common.obj);
 
 	hwpt_nested->common.domain = ops->domain_alloc_nested(
-		idev->dev, parent->common.domain,
-		flags & ~IOMMU_HWPT_FAULT_ID_VALID, data, err);
+		idev->dev, parent->common.domain, flags & ~valid, data, err);
 	if (!hwpt_nested->common.domain) {
 		iommufd_object_abort_and_destroy(ictx,
 						 &hwpt_nested->common.obj);
 		return NULL;
 	}
 	return hwpt_nested;
+}
+
+/*
+ * A nested HWPT on a vIOMMU (§3.3): it holds the vIOMMU, and its parent
+ * is the vIOMMU's nesting parent. The device must be behind the vIOMMU's
+ * IOMMU (one per backend here).
+ */
+static struct iommufd_hwpt_nested *
+iommufd_viommu_alloc_hwpt_nested(struct iommufd_ctx *ictx,
+				 struct iommufd_viommu *viommu,
+				 struct iommufd_device *idev, uint32_t flags,
+				 const struct iommu_user_data *data, int *err)
+{
+	const struct iommu_backend_ops *ops = viommu->ops;
+	struct iommufd_hwpt_nested *hwpt_nested;
+
+	if (idev->dev->ops != ops) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	if ((flags & ~(IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)) ||
+	    !data->len || !ops->domain_alloc_nested) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	hwpt_nested =
+		container_of(iommufd_object_alloc(ictx, sizeof(*hwpt_nested),
+						  IOMMUFD_OBJ_HWPT_NESTED),
+			     struct iommufd_hwpt_nested, common.obj);
+	if (!hwpt_nested) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	hwpt_nested->viommu = viommu;
+	hwpt_nested->parent = viommu->hwpt;
+	iommufd_object_get(&viommu->obj);
+	hwpt_nested->common.domain = ops->domain_alloc_nested(
+		idev->dev, viommu->hwpt->common.domain, 0, data, err);
+	if (!hwpt_nested->common.domain) {
+		iommufd_object_abort_and_destroy(ictx,
+						 &hwpt_nested->common.obj);
+		return NULL;
+	}
+	hwpt_nested->common.domain->viommu = viommu;
+	return hwpt_nested;
+}
+
+/*
+ * The paging flags the kernel's core accepts at the ABI level in force
+ * (abi.h), and those the backend sees: ALLOC_PASID is the IOMMU's to
+ * refuse (the mock takes it), a fault queue the core's alone.
+ */
+static int hwpt_paging_flags(uint32_t flags, uint32_t *backend_flags)
+{
+	uint32_t valid = IOMMU_HWPT_ALLOC_NEST_PARENT |
+			 IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+
+	if (abi_newest(ABI_HWPT_ALLOC_PASID))
+		valid |= IOMMU_HWPT_ALLOC_PASID;
+	if (abi_newest(ABI_HWPT_ALLOC_FAULT_PAGING) &&
+	    !(flags & IOMMU_HWPT_ALLOC_NEST_PARENT))
+		valid |= IOMMU_HWPT_FAULT_ID_VALID;
+	if (flags & ~valid)
+		return -EOPNOTSUPP;
+	*backend_flags = flags & ~IOMMU_HWPT_FAULT_ID_VALID;
+	return 0;
 }
 
 int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
@@ -193,13 +277,21 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 			container_of(pt_obj, struct iommufd_ioas, obj);
 		struct iommufd_hwpt_paging *hwpt_paging;
 
-		/* Paging domains take no driver data (6.12). */
-		if (cmd->data_type != IOMMU_HWPT_DATA_NONE) {
+		uint32_t flags;
+
+		/* Driver data only for a backend that takes it (7.2's mock). */
+		if (cmd->data_type != IOMMU_HWPT_DATA_NONE &&
+		    !idev->dev->ops->domain_alloc_paging_data) {
 			ret = -EOPNOTSUPP;
 			break;
 		}
-		hwpt_paging = iommufd_hwpt_paging_alloc(
-			ucmd->ictx, ioas, idev, cmd->flags, false, &ret);
+		ret = hwpt_paging_flags(cmd->flags, &flags);
+		if (ret)
+			break;
+		hwpt_paging = hwpt_paging_alloc(
+			ucmd->ictx, ioas, idev, flags,
+			cmd->data_type != IOMMU_HWPT_DATA_NONE ? &data : NULL,
+			false, &ret);
 		if (hwpt_paging)
 			hwpt = &hwpt_paging->common;
 		break;
@@ -216,6 +308,17 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 			hwpt = &hwpt_nested->common;
 		break;
 	}
+	case IOMMUFD_OBJ_VIOMMU: {
+		struct iommufd_hwpt_nested *hwpt_nested;
+
+		hwpt_nested = iommufd_viommu_alloc_hwpt_nested(
+			ucmd->ictx,
+			container_of(pt_obj, struct iommufd_viommu, obj), idev,
+			cmd->flags, &data, &ret);
+		if (hwpt_nested)
+			hwpt = &hwpt_nested->common;
+		break;
+	}
 	default:
 		ret = -EINVAL;
 		break;
@@ -223,6 +326,7 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 	if (!hwpt)
 		goto out_put_pt;
 
+	hwpt->pasid_compat = cmd->flags & IOMMU_HWPT_ALLOC_PASID;
 	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
 		struct iommufd_object *fault_obj = iommufd_get_object(
 			ucmd->ictx, cmd->fault_id, IOMMUFD_OBJ_FAULT);
@@ -279,19 +383,33 @@ int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
 		ret = -EINVAL;
 		goto out;
 	}
-	obj = iommufd_get_object(ucmd->ictx, cmd->hwpt_id,
-				 IOMMUFD_OBJ_HWPT_NESTED);
+	obj = iommufd_get_object(ucmd->ictx, cmd->hwpt_id, IOMMUFD_OBJ_ANY);
 	if (!obj) {
 		ret = -ENOENT;
 		goto out;
 	}
-	{
+	if (obj->type == IOMMUFD_OBJ_HWPT_NESTED) {
 		struct iommu_domain *domain =
 			container_of(obj, struct iommufd_hw_pagetable, obj)
 				->domain;
 
 		ret = domain->ops->cache_invalidate_user(domain, &array);
 		done = array.entry_num;
+	} else if (obj->type == IOMMUFD_OBJ_VIOMMU &&
+		   abi_newest(ABI_INVALIDATE_NON_NESTED)) {
+		struct iommufd_viommu *viommu =
+			container_of(obj, struct iommufd_viommu, obj);
+
+		if (!viommu->ops->viommu_cache_invalidate) {
+			ret = -EOPNOTSUPP;
+		} else {
+			ret = viommu->ops->viommu_cache_invalidate(viommu,
+								   &array);
+			done = array.entry_num;
+		}
+	} else {
+		/* 6.12 looked up nested HWPTs only (invalidate-non-nested). */
+		ret = abi_newest(ABI_INVALIDATE_NON_NESTED) ? -EINVAL : -ENOENT;
 	}
 	iommufd_put_object(ucmd->ictx, obj);
 out:
@@ -432,7 +550,8 @@ int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd)
 	 * The kernel's checks, in its order and with its masks: the sizes
 	 * need not be powers of two, and last + 1 may wrap to 0.
 	 */
-	if (!cmd->length) {
+	/* 6.12 (a backport) refuses length 0; the newest kernel does not. */
+	if (!cmd->length && !abi_newest(ABI_DIRTY_BITMAP_ZERO_LENGTH)) {
 		ret = -EINVAL;
 		goto out_put;
 	}

@@ -191,6 +191,10 @@ static unsigned int object_links(const struct iommufd_object *obj,
 
 		kinds[n] = "parent";
 		ids[n++] = h->parent->common.obj.id;
+		if (h->viommu) {
+			kinds[n] = "viommu";
+			ids[n++] = h->viommu->obj.id;
+		}
 		if (h->common.fault) {
 			kinds[n] = "fault";
 			ids[n++] = h->common.fault->obj.id;
@@ -209,6 +213,39 @@ static unsigned int object_links(const struct iommufd_object *obj,
 			ids[n++] = iommufd_selftest_device_id(obj);
 		}
 		break;
+	case IOMMUFD_OBJ_VIOMMU:
+		kinds[n] = "hwpt";
+		ids[n++] = container_of(obj, const struct iommufd_viommu, obj)
+				   ->hwpt->common.obj.id;
+		break;
+	case IOMMUFD_OBJ_VDEVICE: {
+		const struct iommufd_vdevice *v =
+			container_of(obj, const struct iommufd_vdevice, obj);
+
+		kinds[n] = "viommu";
+		ids[n++] = v->viommu->obj.id;
+		kinds[n] = "device";
+		ids[n++] = v->idev->obj.id;
+		break;
+	}
+	case IOMMUFD_OBJ_VEVENTQ:
+		kinds[n] = "viommu";
+		ids[n++] = iommufd_veventq_viommu_id(obj);
+		break;
+	case IOMMUFD_OBJ_HW_QUEUE: {
+		const struct iommufd_hw_queue *q =
+			container_of(obj, const struct iommufd_hw_queue, obj);
+
+		kinds[n] = "viommu";
+		ids[n++] = q->viommu->obj.id;
+		kinds[n] = "access";
+		ids[n++] = iommufd_access_id(q->access);
+		if (q->depend) {
+			kinds[n] = "depends_on";
+			ids[n++] = q->depend->obj.id;
+		}
+		break;
+	}
 	default:
 		break;
 	}
@@ -262,6 +299,18 @@ static void add_details(json_object *o, const struct iommufd_object *obj)
 			o, "dirty_tracking",
 			json_object_new_boolean(
 				p->common.domain->dirty_tracking));
+	} else if (obj->type == IOMMUFD_OBJ_VDEVICE) {
+		json_object_object_add(
+			o, "virt_id",
+			jint(container_of(obj, const struct iommufd_vdevice,
+					  obj)
+				     ->virt_id));
+	} else if (obj->type == IOMMUFD_OBJ_HW_QUEUE) {
+		json_object_object_add(
+			o, "index",
+			jint(container_of(obj, const struct iommufd_hw_queue,
+					  obj)
+				     ->index));
 	}
 }
 

@@ -604,6 +604,10 @@ static int iopt_unmap_range(struct io_pagetable *iopt, uint64_t start,
 			ret = -ENOENT;
 			break;
 		}
+		if (area->num_locks) {
+			ret = -EBUSY;
+			break;
+		}
 		if (area->num_accesses) {
 			/*
 			 * In-daemon users must drop their pins first; they are

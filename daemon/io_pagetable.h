@@ -69,6 +69,8 @@ struct iopt_area {
 	uint32_t origin; /* the MAP this comes from (COPY keeps it) */
 	int iommu_prot;
 	unsigned int num_accesses;
+	/* Pins of accesses that cannot let go (HW queues): unmap is EBUSY. */
+	unsigned int num_locks;
 	uint8_t flags;
 	bool prevent_access;
 };

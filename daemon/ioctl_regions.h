@@ -72,6 +72,29 @@ struct ioctl_plan {
 void ioctl_plan(unsigned int cmd, uint64_t arg, const void *data, size_t len,
 		uint64_t limit, struct ioctl_plan *plan);
 
+/*
+ * The planners of ioctl_table.h's "buffers" column: each names the user
+ * buffers its command's handler touches, from @k, the zero-extended struct,
+ * with ioctl_plan_add(). IN regions are read, OUT ones also written back.
+ */
+struct ioctl_plan_state;
+void ioctl_plan_add(struct ioctl_plan_state *s, uint64_t uptr, uint64_t len,
+		    bool out);
+
+void ioctl_buffers_allow_iovas(struct ioctl_plan_state *s, const void *k);
+void ioctl_buffers_iova_ranges(struct ioctl_plan_state *s, const void *k);
+void ioctl_buffers_hwpt_alloc(struct ioctl_plan_state *s, const void *k);
+void ioctl_buffers_vfio_device_bind(struct ioctl_plan_state *s, const void *k);
+void ioctl_buffers_ioas_batch(struct ioctl_plan_state *s, const void *k);
+void ioctl_buffers_viommu_alloc(struct ioctl_plan_state *s, const void *k);
+void ioctl_buffers_get_hw_info(struct ioctl_plan_state *s, const void *k);
+void ioctl_buffers_get_dirty_bitmap(struct ioctl_plan_state *s, const void *k);
+void ioctl_buffers_hwpt_invalidate(struct ioctl_plan_state *s, const void *k);
+void ioctl_buffers_test_cmd(struct ioctl_plan_state *s, const void *k);
+void ioctl_buffers_test_dirty(struct ioctl_plan_state *s, const void *k);
+void ioctl_buffers_test_access_rw(struct ioctl_plan_state *s, const void *k);
+void ioctl_buffers_test_dev_dma(struct ioctl_plan_state *s, const void *k);
+
 /* The kernel sent exactly what @plan names: the handler can run. */
 static inline bool ioctl_plan_complete(const struct ioctl_plan *plan,
 				       uint64_t in_len, uint64_t out_len)

@@ -37,6 +37,10 @@ enum iommufd_object_type {
 	IOMMUFD_OBJ_ACCESS,
 	IOMMUFD_OBJ_FAULT,
 	IOMMUFD_OBJ_SELFTEST,
+	IOMMUFD_OBJ_VIOMMU,
+	IOMMUFD_OBJ_VDEVICE,
+	IOMMUFD_OBJ_VEVENTQ,
+	IOMMUFD_OBJ_HW_QUEUE,
 	IOMMUFD_OBJ_MAX,
 };
 
@@ -199,10 +203,14 @@ struct iommufd_fd_install {
 	void *priv;
 };
 
-/* The decoded ioctl: a kernel-sized copy of the caller's struct. */
+/*
+ * The decoded ioctl: a kernel-sized copy of the caller's struct. VFIO's
+ * commands get no copy (@cmd NULL): @ubuffer is their argument.
+ */
 struct iommufd_ucmd {
 	struct iommufd_ctx *ictx;
 	const struct ucaller *caller;
+	const char *name; /* the command's (or test op's) name, for logs */
 	uint64_t ubuffer;
 	uint32_t user_size;
 	void *cmd;
@@ -217,10 +225,11 @@ long iommufd_priv_ioctl(struct iommufd_ctx *ictx, const struct ucaller *caller,
 			unsigned int cmd, uint64_t arg);
 void iommufd_fd_abort_pending(struct iommufd_ctx *ictx);
 
-/* Log once why an fd-returning command cannot run; the errno to return. */
-int iommufd_fd_needs_launcher(struct iommufd_ucmd *ucmd, const char *what);
+/* Log why an fd-returning command cannot run; the errno to return. */
+int iommufd_fd_needs_launcher(struct iommufd_ucmd *ucmd);
 
 int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t length);
+int iommufd_destroy(struct iommufd_ucmd *ucmd);
 
 /* object.c */
 typedef void (*iommufd_destroy_fn)(struct iommufd_object *obj);
@@ -242,6 +251,8 @@ int iommufd_object_remove(struct iommufd_ctx *ictx, unsigned int id,
 void iommufd_object_put_and_try_destroy(struct iommufd_ctx *ictx,
 					struct iommufd_object *obj);
 void iommufd_object_destroy_all(struct iommufd_ctx *ictx);
+void iommufd_object_tombstone(struct iommufd_ctx *ictx,
+			      struct iommufd_object *obj);
 const char *iommufd_object_type_name(enum iommufd_object_type type);
 
 #define iommufd_object_alloc_type(ictx, ptr, type)                             \
@@ -294,6 +305,7 @@ struct iommufd_hw_pagetable {
 	struct iommufd_object obj; /* must be first */
 	struct iommu_domain *domain;
 	struct iommufd_fault *fault;
+	bool pasid_compat; /* allocated with IOMMU_HWPT_ALLOC_PASID */
 };
 
 struct iommufd_hwpt_paging {
@@ -305,9 +317,12 @@ struct iommufd_hwpt_paging {
 	bool nest_parent;
 };
 
+struct iommufd_viommu;
+
 struct iommufd_hwpt_nested {
 	struct iommufd_hw_pagetable common;
 	struct iommufd_hwpt_paging *parent;
+	struct iommufd_viommu *viommu; /* held instead of parent, or NULL */
 };
 
 static inline struct iommufd_hwpt_paging *
@@ -356,6 +371,9 @@ struct iommufd_device {
 	 * it (the selftest's mock devices).
 	 */
 	void (*unbind)(struct iommu_device *dev);
+	struct iommufd_vdevice *vdev;	   /* its vDEVICE, or NULL */
+	bool destroying;		   /* no new vDEVICE (ENOENT) */
+	struct list_head pasids;	   /* struct iommufd_pasid_attach */
 };
 
 struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
@@ -373,6 +391,20 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
 int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
 				struct iommufd_device *idev);
 
+/* device_pasid.c: HWPTs attached to a device's PASIDs (§4) */
+int iommufd_device_pasid_attach(struct iommufd_device *idev, uint32_t pasid,
+				uint32_t *pt_id);
+int iommufd_device_pasid_replace(struct iommufd_device *idev, uint32_t pasid,
+				 uint32_t *pt_id);
+void iommufd_device_pasid_detach(struct iommufd_device *idev, uint32_t pasid);
+void iommufd_device_pasid_detach_all(struct iommufd_device *idev);
+/* The HWPT on @pasid, or NULL. */
+struct iommufd_hw_pagetable *
+iommufd_device_pasid_hwpt(struct iommufd_device *idev, uint32_t pasid);
+/* May the RID move to @hwpt (NULL: an automatic domain)? 0 or -EINVAL. */
+int iommufd_device_pasid_rid_compat(struct iommufd_device *idev,
+				    struct iommufd_hw_pagetable *hwpt);
+
 /* fault.c */
 struct iommufd_fault {
 	struct iommufd_object obj; /* must be first */
@@ -389,10 +421,63 @@ void iommufd_fault_destroy(struct iommufd_object *obj);
 int iommufd_fault_report(struct iommufd_fault *fault,
 			 const struct iommu_hwpt_pgfault *msg);
 
+/* viommu.c: a guest-visible IOMMU on a nesting parent, and its devices */
+struct iommufd_viommu {
+	struct iommufd_object obj; /* must be first */
+	struct iommufd_ctx *ictx;
+	struct iommufd_hwpt_paging *hwpt; /* the nesting parent, held */
+	const struct iommu_backend_ops *ops;
+	uint32_t type;
+	struct list_head vdevices;
+	struct list_head veventqs;
+	struct list_head hw_queues;
+	uint64_t mmap_offset, mmap_length; /* 0: no region */
+	void *priv; /* the backend's */
+};
+
+struct iommufd_vdevice {
+	struct iommufd_object obj; /* must be first */
+	struct iommufd_viommu *viommu; /* held */
+	struct iommufd_device *idev;   /* not held: it tombstones us */
+	uint64_t virt_id;
+	struct list_head item; /* on viommu->vdevices */
+};
+
+int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd);
+void iommufd_viommu_destroy(struct iommufd_object *obj);
+int iommufd_vdevice_alloc_ioctl(struct iommufd_ucmd *ucmd);
+void iommufd_vdevice_destroy(struct iommufd_object *obj);
+/* The device is going away: its vDEVICE goes, leaving a tombstone id. */
+void iommufd_device_tombstone_vdevice(struct iommufd_device *idev);
+
+/* hw_queue.c: a queue in guest memory the IOMMU reads (§3.6) */
+struct iommufd_access;
+struct iommufd_hw_queue {
+	struct iommufd_object obj; /* must be first */
+	struct iommufd_viommu *viommu; /* held */
+	struct iommufd_access *access; /* internal; pins the queue memory */
+	struct list_head item;	       /* on viommu->hw_queues */
+	uint32_t type, index;
+	uint64_t iova, length;		/* as the caller gave them */
+	uint64_t pin_iova, pin_length;	/* whole pages */
+	struct iommufd_hw_queue *depend; /* held, or NULL */
+};
+
+int iommufd_hw_queue_alloc_ioctl(struct iommufd_ucmd *ucmd);
+void iommufd_hw_queue_destroy(struct iommufd_object *obj);
+
+/* veventq.c: a vIOMMU's event queue, read through a file descriptor */
+int iommufd_veventq_alloc(struct iommufd_ucmd *ucmd);
+unsigned int iommufd_veventq_viommu_id(const struct iommufd_object *obj);
+void iommufd_veventq_destroy(struct iommufd_object *obj);
+
 /* access.c: an in-daemon user of an IOAS, like a mediated device driver */
 struct iommufd_access;
 struct iommufd_access_ops {
-	/* Drop every pin in [iova, iova + length); called before an unmap. */
+	/*
+	 * Drop every pin in [iova, iova + length); called before an unmap.
+	 * NULL: the access cannot (a HW queue), and unmap of its pins is EBUSY.
+	 */
 	void (*unmap)(void *data, uint64_t iova, uint64_t length);
 };
 
@@ -400,9 +485,14 @@ struct iommufd_access *
 iommufd_access_create(struct iommufd_ctx *ictx,
 		      const struct iommufd_access_ops *ops, void *data,
 		      bool needs_pin, unsigned int *id);
+struct iommufd_access *
+iommufd_access_create_internal(struct iommufd_ctx *ictx,
+			       const struct iommufd_access_ops *ops,
+			       void *data);
 void iommufd_access_destroy(struct iommufd_access *access);
 bool iommufd_access_needs_pin(const struct iommufd_access *access);
 unsigned int iommufd_access_ioas_id(const struct iommufd_object *obj);
+unsigned int iommufd_access_id(const struct iommufd_access *access);
 int iommufd_access_attach(struct iommufd_access *access, unsigned int ioas_id);
 int iommufd_access_replace(struct iommufd_access *access, unsigned int ioas_id);
 void iommufd_access_detach(struct iommufd_access *access);
@@ -420,8 +510,12 @@ void iommufd_access_notify_unmap(struct io_pagetable *iopt, uint64_t iova,
 #define IOMMUFD_ACCESS_RW_WRITE (1 << 0)
 
 /* vfio_compat.c */
-long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, const struct ucaller *caller,
-			unsigned int cmd, uint64_t arg);
+int iommufd_vfio_api_version(struct iommufd_ucmd *ucmd);
+int iommufd_vfio_check_extension(struct iommufd_ucmd *ucmd);
+int iommufd_vfio_set_iommu(struct iommufd_ucmd *ucmd);
+int iommufd_vfio_get_info(struct iommufd_ucmd *ucmd);
+int iommufd_vfio_map_dma(struct iommufd_ucmd *ucmd);
+int iommufd_vfio_unmap_dma(struct iommufd_ucmd *ucmd);
 struct iommufd_ioas *iommufd_vfio_compat_ioas_get(struct iommufd_ctx *ictx);
 
 /* vfio_bind.c */

@@ -39,6 +39,7 @@
 #include <iommufd/iommufd.h>
 #include <iommufd/iommufd_test.h>
 
+#include "ioctl_table.h"
 #include "launcher.h"
 #include "log.h"
 #include "objfile.h"
@@ -199,21 +200,32 @@ static bool open_caller_memory(struct call *c)
 	       notif_valid(c->listener, c->req->id);
 }
 
+/* May this command return a new fd (ioctl_table.h)? The filter's list. */
+static bool may_return_fd(unsigned int cmd)
+{
+	const struct iommufd_ioctl *row = iommufd_ioctl_find(cmd);
+
+	return row && row->fd != IOCTL_NO_FD;
+}
+
 /* Does this ioctl return a new fd? Only then is there work to do here. */
 static bool returns_fd(struct call *c, unsigned int cmd, uint64_t arg)
 {
-	uint32_t op = 0;
+	const struct iommufd_ioctl *row = iommufd_ioctl_find(cmd);
+	const struct iommufd_test_op *op;
+	uint32_t nr = 0;
 
-	if (cmd == IOMMU_FAULT_QUEUE_ALLOC || cmd == IOMMU_VEVENTQ_ALLOC)
+	if (!row || row->fd == IOCTL_NO_FD)
+		return false;
+	if (row->fd != IOCTL_FD_BY_TEST_OP)
 		return true;
-	if (cmd != IOMMU_TEST_CMD)
-		return false;
 	/* An unreadable struct: let the ioctl fail the ordinary way. */
-	if (pread(c->mem_fd, &op, sizeof(op),
+	if (pread(c->mem_fd, &nr, sizeof(nr),
 		  (off_t)(arg + offsetof(struct iommu_test_cmd, op))) !=
-	    sizeof(op))
+	    sizeof(nr))
 		return false;
-	return op == IOMMU_TEST_OP_CREATE_ACCESS;
+	op = iommufd_test_op_find(nr);
+	return op && op->fd != IOCTL_NO_FD;
 }
 
 /* The caller's descriptor, duplicated while the notification is valid. */
@@ -320,8 +332,7 @@ static int handle_notification(int listener)
 	 * it sends us is not an ioctl to look at.
 	 */
 	if (req.data.arch != AUDIT_ARCH_X86_64 || req.data.nr != __NR_ioctl ||
-	    (cmd != IOMMU_FAULT_QUEUE_ALLOC && cmd != IOMMU_VEVENTQ_ALLOC &&
-	     cmd != IOMMU_TEST_CMD)) {
+	    !may_return_fd(cmd)) {
 		send_resp(listener, req.id, 0, true);
 		return 0;
 	}

@@ -29,6 +29,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "abi.h"
 #include "control.h"
 #include "core.h"
 #include "fail_nth.h"
@@ -118,6 +119,8 @@ static void usage(FILE *out)
 		"                          of one user (default 1048576 each)\n"
 		"      --fault-injection   let clients of the mock fail the daemon's own\n"
 		"                          allocations on purpose (for tests)\n"
+		"      --kernel-abi LEVEL  answer as kernel 6.12 or 7.2 (= newest, the\n"
+		"                          default) where they differ\n"
 		"  -f, --foreground        log to stderr (the daemon never forks)\n"
 		"  -l, --log-level LEVEL   error, warning, info or debug (default: info)\n"
 		"  -h, --help              show this help and exit\n"
@@ -147,6 +150,7 @@ enum {
 	OPT_MAX_USER_OBJECTS,
 	OPT_MAX_USER_AREAS,
 	OPT_FAULT_INJECTION,
+	OPT_KERNEL_ABI,
 };
 
 static uint64_t parse_count(const char *arg, const char *what, uint64_t max)
@@ -209,6 +213,7 @@ static void parse_options(int argc, char **argv, struct daemon_options *opts)
 		{ "max-user-areas", required_argument, NULL,
 		  OPT_MAX_USER_AREAS },
 		{ "fault-injection", no_argument, NULL, OPT_FAULT_INJECTION },
+		{ "kernel-abi", required_argument, NULL, OPT_KERNEL_ABI },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -273,6 +278,13 @@ static void parse_options(int argc, char **argv, struct daemon_options *opts)
 		case OPT_MAX_PINNED:
 			iommufd_default_limits.pinned_pages =
 				parse_size(optarg, "--max-pinned") / 4096;
+			break;
+		case OPT_KERNEL_ABI:
+			if (abi_level_parse(optarg, &iommufd_abi))
+				usage_error(
+					"unknown kernel ABI '%s' (use 6.12, "
+					"7.2 or newest)",
+					optarg);
 			break;
 		case 'b':
 			opts->backend = optarg;
@@ -595,8 +607,9 @@ int main(int argc, char **argv)
 				  "inspect this daemon");
 	}
 
-	log_info("serving %s over %s (%s backend)", opts.path,
-		 kind == TRANSPORT_CUSE ? "cuse" : "fuse", opts.backend);
+	log_info("serving %s over %s (%s backend, kernel ABI %s)", opts.path,
+		 kind == TRANSPORT_CUSE ? "cuse" : "fuse", opts.backend,
+		 abi_level_name(iommufd_abi));
 	notify_service_manager("READY=1");
 
 	event_base_dispatch(base);

@@ -375,6 +375,19 @@ static void bucket_pins_trim(struct bucket_pins *bp)
 	free(bp);
 }
 
+/* Under mf->lock: -EINVAL unless page @last ends inside the file. */
+static int mf_check_size(struct memfile *mf, uint64_t last)
+{
+	int fd = mf->fd_rw >= 0 ? mf->fd_rw : mf->fd_ro;
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st))
+		return -EFAULT;
+	if (last >= (uint64_t)st.st_size / PAGE_SIZE)
+		return -EINVAL;
+	return 0;
+}
+
 static int mf_pin(struct iopt_pages *p, uint64_t first, uint64_t last,
 		  const struct pin_user *u)
 {
@@ -387,6 +400,16 @@ static int mf_pin(struct iopt_pages *p, uint64_t first, uint64_t last,
 	if (u->needs_live_mapper && !mapper_alive(u->mapper))
 		return -EFAULT;
 	pthread_mutex_lock(&mf->lock);
+	/*
+	 * A mapping of the file itself (IOAS_MAP_FILE) pins as the kernel's
+	 * memfd_pin_folios() does: a range ending at or past the file's
+	 * size is EINVAL. (A user VA mapping of it faults: EFAULT below.)
+	 */
+	if (!u->needs_live_mapper) {
+		ret = mf_check_size(mf, last);
+		if (ret)
+			goto out;
+	}
 	ret = windows_ensure(mf, first, last, u->writable);
 	if (ret)
 		goto out;

@@ -28,7 +28,18 @@ static const struct {
 	[IOMMUFD_OBJ_ACCESS] = { "access", iommufd_access_destroy_object },
 	[IOMMUFD_OBJ_FAULT] = { "fault", iommufd_fault_destroy },
 	[IOMMUFD_OBJ_SELFTEST] = { "selftest", iommufd_selftest_destroy },
+	[IOMMUFD_OBJ_VIOMMU] = { "viommu", iommufd_viommu_destroy },
+	[IOMMUFD_OBJ_VDEVICE] = { "vdevice", iommufd_vdevice_destroy },
+	[IOMMUFD_OBJ_VEVENTQ] = { "veventq", iommufd_veventq_destroy },
+	[IOMMUFD_OBJ_HW_QUEUE] = { "hw_queue", iommufd_hw_queue_destroy },
 };
+
+/*
+ * What a tombstoned id holds: never published, never used, so lookups and
+ * DESTROY see no object (ENOENT) and the allocator never hands the id out
+ * again; it goes with the table.
+ */
+static struct iommufd_object object_tombstone = { .type = IOMMUFD_OBJ_NONE };
 
 const char *iommufd_object_type_name(enum iommufd_object_type type)
 {
@@ -183,6 +194,22 @@ int iommufd_object_remove(struct iommufd_ctx *ictx, unsigned int id,
 			  iommufd_object_type_name(obj->type), id, obj->users);
 	object_destroy(ictx, obj);
 	return 0;
+}
+
+/*
+ * Destroy @obj on the user's behalf but keep its id reserved for the rest
+ * of the context's life, as the kernel does for a vDEVICE whose device went
+ * away (newest-uapi.md §2.4).
+ */
+void iommufd_object_tombstone(struct iommufd_ctx *ictx,
+			      struct iommufd_object *obj)
+{
+	unsigned int id = obj->id;
+
+	object_destroy(ictx, obj);
+	ictx->objects[id] = &object_tombstone;
+	if (ictx->lowest_free == id)
+		ictx->lowest_free = id + 1;
 }
 
 /*

@@ -21,13 +21,20 @@ struct iommufd_ioas *iommufd_vfio_compat_ioas_get(struct iommufd_ctx *ictx)
 	return ictx->vfio_ioas;
 }
 
-static int vfio_check_extension(struct iommufd_ctx *ictx, unsigned long type)
+int iommufd_vfio_api_version(struct iommufd_ucmd *ucmd)
 {
+	(void)ucmd;
+	return VFIO_API_VERSION;
+}
+
+int iommufd_vfio_check_extension(struct iommufd_ucmd *ucmd)
+{
+	struct iommufd_ctx *ictx = ucmd->ictx;
 	struct iommufd_hwpt_paging *hwpt_paging;
 	struct iommufd_ioas *ioas;
 	int ret = 1;
 
-	switch (type) {
+	switch (ucmd->ubuffer) {
 	case VFIO_TYPE1_IOMMU:
 	case VFIO_TYPE1v2_IOMMU:
 	case VFIO_UNMAP_ALL:
@@ -47,8 +54,10 @@ static int vfio_check_extension(struct iommufd_ctx *ictx, unsigned long type)
 	}
 }
 
-static int vfio_set_iommu(struct iommufd_ctx *ictx, unsigned long type)
+int iommufd_vfio_set_iommu(struct iommufd_ucmd *ucmd)
 {
+	struct iommufd_ctx *ictx = ucmd->ictx;
+	uint64_t type = ucmd->ubuffer;
 	struct iommufd_ioas *ioas;
 	int ret = 0;
 
@@ -161,9 +170,11 @@ static int cap_iova_range(struct cap_writer *w, struct iommufd_ioas *ioas)
 					      sizeof(struct vfio_iova_range));
 }
 
-static int vfio_get_info(struct iommufd_ctx *ictx, const struct ucaller *caller,
-			 uint64_t arg)
+int iommufd_vfio_get_info(struct iommufd_ucmd *ucmd)
 {
+	struct iommufd_ctx *ictx = ucmd->ictx;
+	const struct ucaller *caller = ucmd->caller;
+	uint64_t arg = ucmd->ubuffer;
 	const size_t minsz =
 		offsetofend(struct vfio_iommu_type1_info, iova_pgsizes);
 	struct vfio_iommu_type1_info info = { 0 };
@@ -200,9 +211,11 @@ static int vfio_get_info(struct iommufd_ctx *ictx, const struct ucaller *caller,
 	return ret;
 }
 
-static int vfio_map_dma(struct iommufd_ctx *ictx, const struct ucaller *caller,
-			uint64_t arg)
+int iommufd_vfio_map_dma(struct iommufd_ucmd *ucmd)
 {
+	struct iommufd_ctx *ictx = ucmd->ictx;
+	const struct ucaller *caller = ucmd->caller;
+	uint64_t arg = ucmd->ubuffer;
 	const uint32_t valid = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
 	struct vfio_iommu_type1_dma_map map;
 	struct iommufd_ioas *ioas;
@@ -227,9 +240,11 @@ static int vfio_map_dma(struct iommufd_ctx *ictx, const struct ucaller *caller,
 	return ret;
 }
 
-static int vfio_unmap_dma(struct iommufd_ctx *ictx,
-			  const struct ucaller *caller, uint64_t arg)
+int iommufd_vfio_unmap_dma(struct iommufd_ucmd *ucmd)
 {
+	struct iommufd_ctx *ictx = ucmd->ictx;
+	const struct ucaller *caller = ucmd->caller;
+	uint64_t arg = ucmd->ubuffer;
 	struct vfio_iommu_type1_dma_unmap unmap;
 	struct iommufd_ioas *ioas;
 	uint64_t unmapped = 0;
@@ -271,25 +286,4 @@ static int vfio_unmap_dma(struct iommufd_ctx *ictx,
 out_put:
 	iommufd_put_object(ictx, &ioas->obj);
 	return ret;
-}
-
-long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, const struct ucaller *caller,
-			unsigned int cmd, uint64_t arg)
-{
-	switch (cmd) {
-	case VFIO_GET_API_VERSION:
-		return VFIO_API_VERSION;
-	case VFIO_CHECK_EXTENSION:
-		return vfio_check_extension(ictx, arg);
-	case VFIO_SET_IOMMU:
-		return vfio_set_iommu(ictx, arg);
-	case VFIO_IOMMU_GET_INFO:
-		return vfio_get_info(ictx, caller, arg);
-	case VFIO_IOMMU_MAP_DMA:
-		return vfio_map_dma(ictx, caller, arg);
-	case VFIO_IOMMU_UNMAP_DMA:
-		return vfio_unmap_dma(ictx, caller, arg);
-	default:
-		return -ENOTTY;
-	}
 }

@@ -556,7 +556,7 @@ struct iommufd_viommu_alloc_opts {
  * @out_viommu_id: receives the new vIOMMU ID (required)
  *
  * Return: 0, -EOPNOTSUPP for a @type the IOMMU lacks, -ENOTTY before Linux
- * 6.13 (and on iommufdd), or another -errno.
+ * 6.13 (and on iommufdd run with --kernel-abi 6.12), or another -errno.
  */
 int iommufd_viommu_alloc(struct iommufd *h, uint32_t dev_id, uint32_t hwpt_id,
 			 uint32_t type,

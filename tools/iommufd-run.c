@@ -26,11 +26,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <iommufd/iommufd.h>
-#include <iommufd/iommufd_test.h>
-
+#include "ioctl_table.h"
 #include "launcher.h"
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define DEFAULT_RUN_DIR "/run/iommufdd"
 
 static const char *prog = "iommufd-run";
@@ -41,6 +40,13 @@ static void die(const char *what)
 	exit(127);
 }
 
+/* The commands that may return a new fd: their rows in ioctl_table.h. */
+#define FD_ROW(cmd, layout, handler, buffers, fd, since) { cmd, fd },
+static const struct {
+	unsigned int cmd;
+	int fd;
+} ioctl_rows[] = { IOMMUFD_IOCTLS(FD_ROW) };
+
 /*
  * The filter: ioctl with one of the fd-returning commands goes to the
  * listener, everything else is allowed. The ioctl number is an unsigned int,
@@ -48,15 +54,13 @@ static void die(const char *what)
  */
 static int install_filter(void)
 {
-	static const unsigned int cmds[] = {
-		IOMMU_TEST_CMD,
-		IOMMU_FAULT_QUEUE_ALLOC,
-		IOMMU_VEVENTQ_ALLOC,
-	};
-	struct sock_filter code[16];
-	unsigned int n = 0, i;
+	unsigned int cmds[ARRAY_SIZE(ioctl_rows)], ncmds = 0, n = 0, i;
+	struct sock_filter code[8 + ARRAY_SIZE(ioctl_rows)];
 	struct sock_fprog fprog;
 
+	for (i = 0; i < ARRAY_SIZE(ioctl_rows); i++)
+		if (ioctl_rows[i].fd != IOCTL_NO_FD)
+			cmds[ncmds++] = ioctl_rows[i].cmd;
 	code[n++] = (struct sock_filter)BPF_STMT(
 		BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
 	code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
@@ -72,10 +76,11 @@ static int install_filter(void)
 	code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 						 offsetof(struct seccomp_data,
 							  args[1]));
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+	/* A match jumps over the rest and the ALLOW to USER_NOTIF. */
+	for (i = 0; i < ncmds; i++)
 		code[n++] = (struct sock_filter)BPF_JUMP(
 			BPF_JMP | BPF_JEQ | BPF_K, cmds[i],
-			(unsigned char)(sizeof(cmds) / sizeof(cmds[0]) - i), 0);
+			(unsigned char)(ncmds - i), 0);
 	code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
 						 SECCOMP_RET_ALLOW);
 	code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,

@@ -11,12 +11,20 @@
  * the only argument is the DEVICE: that is how the test harnesses, which
  * run every client as "PROGRAM /dev/iommu", run the whole directory.
  *
+ * With IOMMUFD_RUN (the iommufd-run launcher) and IOMMUFDD_RUN_DIR set too,
+ * it first re-runs itself under the launcher, so steps of fd-returning
+ * ioctls (FAULT_QUEUE_ALLOC, VEVENTQ_ALLOC) get real descriptors from
+ * iommufdd, as the integration programs do.
+ *
  * Exit status: 0 all passed or skipped, 1 an expectation failed, 2 a
  * script is malformed or the usage is wrong.
  */
+#define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "script.h"
 
@@ -29,6 +37,24 @@ static int usage(void)
 		"DEVICE defaults to /dev/iommu; with IOMMUFD_SCRIPT_DIR set the\n"
 		"only argument is the DEVICE and every *.json there is run.\n");
 	return IOMMUFD_SCRIPT_MALFORMED;
+}
+
+/* Run once more under iommufd-run when the environment says how. */
+static void relaunch(char **argv)
+{
+	const char *run = getenv("IOMMUFD_RUN");
+	const char *run_dir = getenv("IOMMUFDD_RUN_DIR");
+
+	if (!run || !*run || !run_dir || getenv("IOMMUFD_SCRIPT_LAUNCHED"))
+		return;
+	setenv("IOMMUFD_SCRIPT_LAUNCHED", "1", 1);
+	fflush(stdout);
+	execv(run, (char *[]){ (char *)run, "--run-dir", (char *)run_dir, "--",
+			       argv[0], argv[1], argv[1] ? argv[2] : NULL,
+			       argv[1] && argv[2] ? argv[3] : NULL, NULL });
+	fprintf(stderr, "iommufd-script-run: cannot run %s: %s\n", run,
+		strerror(errno));
+	exit(IOMMUFD_SCRIPT_MALFORMED);
 }
 
 int main(int argc, char **argv)
@@ -47,6 +73,8 @@ int main(int argc, char **argv)
 				rc = IOMMUFD_SCRIPT_MALFORMED;
 		return rc;
 	}
+	if (argc <= 4)
+		relaunch(argv);
 	if (argc >= 3 && argc <= 4 && !strcmp(argv[1], "--dir"))
 		return iommufd_script_run_dir(argv[2], argv[3], stdout);
 	if (env_dir && *env_dir && argc <= 2)

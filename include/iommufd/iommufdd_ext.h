@@ -71,6 +71,7 @@ enum {
 	IOMMUFDD_CMD_DEVICE_ATTACH = 0xc1,
 	IOMMUFDD_CMD_DEVICE_DETACH = 0xc2,
 	IOMMUFDD_CMD_IOAS_BATCH = 0xc3,
+	IOMMUFDD_CMD_LAST = IOMMUFDD_CMD_IOAS_BATCH, /* the span of ours */
 };
 
 /* The longest device name BIND takes (a sysfs file name). */

@@ -25,7 +25,7 @@
 # (iommufd_fail_nth would otherwise write the host's fault-injection settings
 # and not restore them), the daemon is started as
 #   IOMMUFDD_BINARY --backend mock --transport fuse --path /dev/iommu \
-#       --foreground --log-level info
+#       --foreground --log-level info --kernel-abi 6.12
 # and the two selftest binaries run against it. All mounts disappear with the
 # namespace when the run ends.
 #
@@ -155,7 +155,8 @@ dns_reserve_hugepages "${CONFORMANCE_HUGEPAGES:-80}"
 if [ "$daemon" != none ]; then
 	extra=()
 	read -ra extra <<<"${IOMMUFDD_EXTRA_ARGS:-}"
-	dns_start_daemon "$daemon" "$daemon_log" "${extra[@]}"
+	# The selftests are 6.12's: the daemon answers as that kernel.
+	dns_start_daemon "$daemon" "$daemon_log" --kernel-abi 6.12 "${extra[@]}"
 else
 	echo "$dns_prog: dry run without a daemon (IOMMUFDD_BINARY=none)"
 	if [ -e /dev/iommu ]; then

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "abi.h"
 #include "core.h"
 #include "fake_iommu.h"
 
@@ -20,6 +21,11 @@ struct fake_iommu {
 FAKE_EXPORT int fake_iommu_init(void)
 {
 	return iommufd_core_init("mock");
+}
+
+FAKE_EXPORT int fake_iommu_set_abi(const char *level)
+{
+	return abi_level_parse(level, &iommufd_abi);
 }
 
 FAKE_EXPORT struct fake_iommu *fake_iommu_open(void)

@@ -18,6 +18,9 @@ struct fake_iommu;
 /* Select the mock backend, once per process. Returns 0 or -errno. */
 int fake_iommu_init(void);
 
+/* Answer as kernel @level ("6.12", "7.2"), as --kernel-abi does. */
+int fake_iommu_set_abi(const char *level);
+
 /* A new context, as an open() of /dev/iommu by the calling thread. */
 struct fake_iommu *fake_iommu_open(void);
 

@@ -236,6 +236,26 @@ static void test_plan_iommufd_buffers(void **state)
 		assert_int_equal(plan.nr, 2);
 		assert_region(&plan, 1, buf, 40, IN);
 	}
+	{
+		struct iommu_viommu_alloc cmd = {
+			.size = sizeof(cmd),
+			.type = IOMMU_VIOMMU_TYPE_SELFTEST,
+			.data_uptr = u(buf),
+		};
+
+		/* no data: nothing but the struct */
+		plan_full(IOMMU_VIOMMU_ALLOC, &cmd, sizeof(cmd), &plan);
+		assert_int_equal(plan.nr, 1);
+		/* the driver reads its data and writes its answer over it */
+		cmd.data_len = 24;
+		plan_full(IOMMU_VIOMMU_ALLOC, &cmd, sizeof(cmd), &plan);
+		assert_int_equal(plan.nr, 2);
+		assert_region(&plan, 1, buf, 24, IN | OUT);
+		/* the 24-byte (minimum) size has no data fields */
+		cmd.size = offsetof(struct iommu_viommu_alloc, data_len);
+		plan_full(IOMMU_VIOMMU_ALLOC, &cmd, cmd.size, &plan);
+		assert_int_equal(plan.nr, 1);
+	}
 }
 
 static void test_plan_struct_only(void **state)
