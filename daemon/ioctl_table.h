@@ -54,7 +54,7 @@
  */
 enum iommufd_abi_level {
 	ABI_6_12, /* Debian's linux-source-6.12 */
-	ABI_7_2,  /* Debian's linux-source-7.2, the newest */
+	ABI_7_2, /* Debian's linux-source-7.2, the newest */
 };
 
 /* Room for the largest struct the dispatcher and the planner copy. */
@@ -233,11 +233,11 @@ struct iommufd_ioctl {
 	unsigned int cmd; /* 0: no command has this number */
 	const char *name;
 	enum ioctl_arg arg;
-	uint32_t size;	   /* the struct as the daemon knows it */
+	uint32_t size; /* the struct as the daemon knows it */
 	uint32_t min_size; /* SIZED: the least size; ARGSZ: always read */
 	int (*execute)(struct iommufd_ucmd *ucmd);
 	ioctl_buffers_fn buffers;
-	int fd;		   /* IOCTL_NO_FD, IOCTL_FD_BY_TEST_OP or an offset */
+	int fd; /* IOCTL_NO_FD, IOCTL_FD_BY_TEST_OP or an offset */
 	enum iommufd_abi_level since;
 };
 

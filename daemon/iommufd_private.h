@@ -371,9 +371,9 @@ struct iommufd_device {
 	 * it (the selftest's mock devices).
 	 */
 	void (*unbind)(struct iommu_device *dev);
-	struct iommufd_vdevice *vdev;	   /* its vDEVICE, or NULL */
-	bool destroying;		   /* no new vDEVICE (ENOENT) */
-	struct list_head pasids;	   /* struct iommufd_pasid_attach */
+	struct iommufd_vdevice *vdev; /* its vDEVICE, or NULL */
+	bool destroying; /* no new vDEVICE (ENOENT) */
+	struct list_head pasids; /* struct iommufd_pasid_attach */
 };
 
 struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
@@ -438,7 +438,7 @@ struct iommufd_viommu {
 struct iommufd_vdevice {
 	struct iommufd_object obj; /* must be first */
 	struct iommufd_viommu *viommu; /* held */
-	struct iommufd_device *idev;   /* not held: it tombstones us */
+	struct iommufd_device *idev; /* not held: it tombstones us */
 	uint64_t virt_id;
 	struct list_head item; /* on viommu->vdevices */
 };
@@ -456,10 +456,10 @@ struct iommufd_hw_queue {
 	struct iommufd_object obj; /* must be first */
 	struct iommufd_viommu *viommu; /* held */
 	struct iommufd_access *access; /* internal; pins the queue memory */
-	struct list_head item;	       /* on viommu->hw_queues */
+	struct list_head item; /* on viommu->hw_queues */
 	uint32_t type, index;
-	uint64_t iova, length;		/* as the caller gave them */
-	uint64_t pin_iova, pin_length;	/* whole pages */
+	uint64_t iova, length; /* as the caller gave them */
+	uint64_t pin_iova, pin_length; /* whole pages */
 	struct iommufd_hw_queue *depend; /* held, or NULL */
 };
 
