@@ -253,7 +253,12 @@ void iopt_area_pin_user(const struct iopt_area *area, struct pin_user *u)
 {
 	u->mapper = area->mapper;
 	u->needs_live_mapper = area->flags & IOPT_AREA_USER;
-	u->writable = area->iommu_prot & IOMMU_WRITE;
+	/*
+	 * As the kernel's pages remember whether their MAP asked for write
+	 * access: a read-only COPY of a writable MAP still pins for writing
+	 * (and fails on memory that cannot be written).
+	 */
+	u->writable = area->flags & IOPT_AREA_PAGES_WRITABLE;
 }
 
 static uint64_t area_npages(const struct iopt_area *area)

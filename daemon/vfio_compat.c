@@ -142,6 +142,7 @@ static int cap_iova_range(struct cap_writer *w, struct iommufd_ioas *ioas)
 			    .version = 1 },
 	};
 	struct itree_span span;
+	uint64_t total;
 	int ret;
 
 	for (itree_span_first(&span, &ioas->iopt.reserved_itree, NULL, 0,
@@ -162,12 +163,15 @@ static int cap_iova_range(struct cap_writer *w, struct iommufd_ioas *ioas)
 			return ret;
 		cap.nr_iovas++;
 	}
-	ret = cap_put(w, w->offset, &cap, sizeof(cap));
-	return ret ? ret :
-		     cap_link(w,
-			      sizeof(cap) +
-				      (uint64_t)cap.nr_iovas *
-					      sizeof(struct vfio_iova_range));
+	total = sizeof(cap) +
+		(uint64_t)cap.nr_iovas * sizeof(struct vfio_iova_range);
+	/* The header only where the whole capability fits, as the kernel. */
+	if (w->offset + total <= w->argsz) {
+		ret = cap_put(w, w->offset, &cap, sizeof(cap));
+		if (ret)
+			return ret;
+	}
+	return cap_link(w, total);
 }
 
 int iommufd_vfio_get_info(struct iommufd_ucmd *ucmd)
