@@ -88,9 +88,11 @@ struct dt_gen {
 	const struct dt_mem *mem;
 	bool include_known;
 	unsigned int nids, nmaps, map_next;
+	uint32_t tracking; /* a HWPT with dirty tracking on, 0 if none */
 	struct {
 		uint32_t id;
 		enum dt_obj type;
+		uint32_t ioas; /* a HWPT's IOAS, when known */
 	} ids[DT_MAX_IDS];
 	struct dt_map maps[DT_MAX_MAPS];
 };
@@ -142,6 +144,9 @@ unsigned int dt_rnd(struct dt_gen *g, unsigned int n);
 bool dt_pct(struct dt_gen *g, unsigned int p);
 uint32_t dt_pick_id(struct dt_gen *g, enum dt_obj type);
 void dt_add_id(struct dt_gen *g, uint32_t id, enum dt_obj type);
+void dt_add_hwpt(struct dt_gen *g, uint32_t id, enum dt_obj type,
+		 uint32_t ioas);
+uint32_t dt_hwpt_ioas(const struct dt_gen *g, uint32_t hwpt);
 const struct dt_map *dt_pick_map(struct dt_gen *g);
 void dt_add_map(struct dt_gen *g, uint32_t ioas, uint64_t iova, uint64_t length,
 		uint64_t uva);

@@ -76,7 +76,8 @@ static void learn_mock(struct dt_gen *g, const struct dt_step *s,
 	(void)s;
 	dt_add_id(g, a->mock_domain_flags.out_stdev_id, DT_STDEV);
 	if (!has_id(g, a->mock_domain_flags.out_hwpt_id))
-		dt_add_id(g, a->mock_domain_flags.out_hwpt_id, DT_HWPT);
+		dt_add_hwpt(g, a->mock_domain_flags.out_hwpt_id, DT_HWPT,
+			    a->id);
 	dt_add_id(g, a->mock_domain_flags.out_idev_id, DT_IDEV);
 }
 
@@ -146,6 +147,38 @@ static const struct dt_field f_dirty[] = {
 	FLD(TC, dirty.out_nr_dirty, DT_NUM),
 };
 
+/* A mapped range (a known mapping, or its start), else any. */
+static void gen_mapped_range(struct dt_gen *g, uint32_t hwpt, __u64 *iova,
+			     __u64 *length)
+{
+	uint32_t ioas = dt_hwpt_ioas(g, hwpt);
+	const struct dt_map *m = dt_pick_map(g);
+	unsigned int i;
+
+	/* preferably a mapping of the HWPT's own IOAS */
+	for (i = 0; m && ioas && m->ioas != ioas && i < 8; i++)
+		m = dt_pick_map(g);
+
+	if (m && m->length <= 64 * DT_PG && dt_pct(g, 75)) {
+		*iova = m->iova;
+		*length = dt_pct(g, 80) ? m->length : DT_PG;
+	} else if (dt_pct(g, 80)) {
+		*iova = MOCK_APERTURE_START + dt_rnd(g, 32) * DT_PG;
+		*length = (1 + dt_rnd(g, 64)) * DT_PG;
+	} else {
+		*iova = dt_gen_iova(g);
+		*length = dt_gen_len(g);
+	}
+}
+
+/* Mostly the HWPT whose dirty tracking was last turned on. */
+static uint32_t pick_tracking(struct dt_gen *g)
+{
+	if (g->tracking && dt_pct(g, 75))
+		return g->tracking;
+	return dt_pick_id(g, DT_HWPT_DIRTY);
+}
+
 /* Mark random pages of a few mapped pages dirty in the mock domain. */
 static void gen_dirty(struct dt_gen *g, struct dt_step *s)
 {
@@ -154,8 +187,7 @@ static void gen_dirty(struct dt_gen *g, struct dt_step *s)
 
 	gen_test_head(g, s, IOMMU_TEST_OP_DIRTY, dt_pick_id(g, DT_HWPT_DIRTY));
 	a->dirty.flags = dt_pct(g, 95) ? 0 : 1;
-	a->dirty.iova = MOCK_APERTURE_START + dt_rnd(g, 32) * DT_PG;
-	a->dirty.length = (1 + dt_rnd(g, 64)) * DT_PG;
+	gen_mapped_range(g, a->id, &a->dirty.iova, &a->dirty.length);
 	a->dirty.page_size = dt_pct(g, 85) ? DT_PG : 2048;
 	if (dt_pct(g, 5))
 		a->dirty.length = DT_PICK(g, dt_edge_u64);
@@ -223,9 +255,10 @@ static void learn_hwpt_alloc(struct dt_gen *g, const struct dt_step *s,
 	const struct iommu_hwpt_alloc *a = (const void *)out;
 
 	(void)s;
-	dt_add_id(g, a->out_hwpt_id,
-		  a->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING ? DT_HWPT_DIRTY :
-							       DT_HWPT);
+	dt_add_hwpt(g, a->out_hwpt_id,
+		    a->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING ? DT_HWPT_DIRTY :
+								 DT_HWPT,
+		    a->pt_id);
 }
 
 static const struct dt_field f_set_dirty[] = {
@@ -243,6 +276,18 @@ static void gen_set_dirty(struct dt_gen *g, struct dt_step *s)
 	a->flags = dt_pct(g, 92) ? (dt_pct(g, 75) ? 1 : 0) : dt_rnd(g, 8);
 	a->hwpt_id = dt_pick_id(g, DT_HWPT_DIRTY);
 	a->__reserved = dt_gen_rsvd(g);
+}
+
+static void learn_set_dirty(struct dt_gen *g, const struct dt_step *s,
+			    const unsigned char *out)
+{
+	const struct iommu_hwpt_set_dirty_tracking *a = (const void *)out;
+
+	(void)s;
+	if (a->flags & IOMMU_HWPT_DIRTY_TRACKING_ENABLE)
+		g->tracking = a->hwpt_id;
+	else if (g->tracking == a->hwpt_id)
+		g->tracking = 0;
 }
 
 static const struct dt_field f_get_dirty[] = {
@@ -265,12 +310,11 @@ static void gen_get_dirty(struct dt_gen *g, struct dt_step *s)
 	uint64_t granule, bits;
 
 	dt_gen_size(g, s, sizeof(*a));
-	a->hwpt_id = dt_pick_id(g, DT_HWPT_DIRTY);
+	a->hwpt_id = pick_tracking(g);
 	a->flags = dt_pct(g, 90) ? dt_rnd(g, 2) : dt_rnd(g, 8);
 	a->__reserved = dt_gen_rsvd(g);
-	a->iova = dt_pct(g, 80) ? MOCK_APERTURE_START + dt_rnd(g, 32) * DT_PG :
-				  dt_gen_iova(g);
-	a->length = dt_pct(g, 80) ? (1 + dt_rnd(g, 64)) * DT_PG : dt_gen_len(g);
+	/* The range must be mapped throughout: mostly a known mapping. */
+	gen_mapped_range(g, a->hwpt_id, &a->iova, &a->length);
 	a->page_size = dt_pct(g, 75) ? DT_PG : DT_PICK(g, sizes);
 	/* Bitmap bits count granules of the page size's lowest set bit. */
 	granule = a->page_size & -a->page_size;
@@ -430,7 +474,8 @@ const struct dt_op dt_dev_ops[] = {
 	{ "HWPT_ALLOC", IOMMU_HWPT_ALLOC, DT_ARG_PTR, f_hwpt_alloc,
 	  ARRAY_SIZE(f_hwpt_alloc), 5, gen_hwpt_alloc, learn_hwpt_alloc },
 	{ "HWPT_SET_DIRTY_TRACKING", IOMMU_HWPT_SET_DIRTY_TRACKING, DT_ARG_PTR,
-	  f_set_dirty, ARRAY_SIZE(f_set_dirty), 3, gen_set_dirty, NULL },
+	  f_set_dirty, ARRAY_SIZE(f_set_dirty), 3, gen_set_dirty,
+	  learn_set_dirty },
 	{ "HWPT_GET_DIRTY_BITMAP", IOMMU_HWPT_GET_DIRTY_BITMAP, DT_ARG_PTR,
 	  f_get_dirty, ARRAY_SIZE(f_get_dirty), 4, gen_get_dirty, NULL },
 	{ "VFIO_IOAS", IOMMU_VFIO_IOAS, DT_ARG_PTR, f_vfio_ioas,

@@ -73,13 +73,29 @@ uint32_t dt_pick_id(struct dt_gen *g, enum dt_obj type)
 	return dt_pct(g, 50) ? DT_PICK(g, dt_edge_u32) : 1 + dt_rnd(g, 16);
 }
 
-void dt_add_id(struct dt_gen *g, uint32_t id, enum dt_obj type)
+void dt_add_hwpt(struct dt_gen *g, uint32_t id, enum dt_obj type, uint32_t ioas)
 {
 	if (g->nids < DT_MAX_IDS) {
 		g->ids[g->nids].id = id;
 		g->ids[g->nids].type = type;
+		g->ids[g->nids].ioas = ioas;
 		g->nids++;
 	}
+}
+
+void dt_add_id(struct dt_gen *g, uint32_t id, enum dt_obj type)
+{
+	dt_add_hwpt(g, id, type, 0);
+}
+
+uint32_t dt_hwpt_ioas(const struct dt_gen *g, uint32_t hwpt)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->nids; i++)
+		if (g->ids[i].id == hwpt)
+			return g->ids[i].ioas;
+	return 0;
 }
 
 const struct dt_map *dt_pick_map(struct dt_gen *g)
@@ -497,18 +513,63 @@ static bool known_excluded(const struct dt_step *s)
 	return false;
 }
 
-void dt_gen_step(struct dt_gen *g, struct dt_step *s)
+static bool have(const struct dt_gen *g, enum dt_obj type)
 {
-	unsigned int i, total = 0, r, tries;
+	unsigned int i;
 
+	for (i = 0; i < g->nids; i++)
+		if (g->ids[i].type == type)
+			return true;
+	return false;
+}
+
+static unsigned int op_index(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < dt_nops() && strcmp(dt_op(i)->name, name); i++)
+		;
+	return i;
+}
+
+/*
+ * Most ioctls need objects made by earlier steps: until they exist, steer
+ * the choice towards making them (an IOAS, a mock device, a dirty-tracking
+ * HWPT), then towards using the dirty-tracking one. Else by weight.
+ */
+static unsigned int pick_op(struct dt_gen *g)
+{
+	static const char *const dirty_ops[] = { "HWPT_SET_DIRTY_TRACKING",
+						 "HWPT_GET_DIRTY_BITMAP",
+						 "TEST.DIRTY" };
+	unsigned int i, total = 0, r;
+
+	if (!have(g, DT_IOAS) && dt_pct(g, 40))
+		return op_index("IOAS_ALLOC");
+	if (!have(g, DT_IDEV) && dt_pct(g, 15))
+		return op_index("TEST.MOCK_DOMAIN");
+	if (have(g, DT_IDEV) && !have(g, DT_HWPT_DIRTY) && dt_pct(g, 10))
+		return op_index("HWPT_ALLOC");
+	if (have(g, DT_HWPT_DIRTY) && !g->tracking && dt_pct(g, 10))
+		return op_index("HWPT_SET_DIRTY_TRACKING");
+	if (g->tracking && dt_pct(g, 12))
+		return op_index(DT_PICK(g, dirty_ops));
 	for (i = 0; i < dt_nops(); i++)
 		total += dt_op(i)->weight;
+	r = dt_rnd(g, total);
+	for (i = 0; r >= dt_op(i)->weight; i++)
+		r -= dt_op(i)->weight;
+	return i;
+}
+
+void dt_gen_step(struct dt_gen *g, struct dt_step *s)
+{
+	unsigned int i, tries;
+
 	for (tries = 0;; tries++) {
 		memset(s, 0, sizeof(*s));
 		s->buf_field = -1;
-		r = dt_rnd(g, total);
-		for (i = 0; r >= dt_op(i)->weight; i++)
-			r -= dt_op(i)->weight;
+		i = pick_op(g);
 		s->op = i;
 		dt_op(i)->gen(g, s);
 		/* Known version differences are not generated unless asked
