@@ -372,6 +372,11 @@ static void run(struct dt_ctx *c)
 			c->divergences++;
 			report(c, index, steps, at + 1);
 		}
+		if (done % 100 == 0)
+			printf("# progress: %u sequences, %lu steps, %lu "
+			       "divergences, %.1f s\n",
+			       done, c->steps_run, c->divergences,
+			       now() - start);
 		fflush(stdout);
 	}
 	printf("1..%u\n", done);
