@@ -296,12 +296,17 @@ static int run_generated(struct dt_ctx *c, uint64_t seed, struct dt_step *steps,
 	open_both(c, fd);
 	for (i = 0; i < c->nsteps; i++) {
 		dt_gen_step(&g, &steps[i]);
+		if (c->verbose) {
+			/* before it runs: a step that hangs is shown */
+			dt_print_call(stdout, &c->mem, i + 1, &steps[i]);
+			fflush(stdout);
+		}
 		if (!run_step(c, fd, &steps[i], o)) {
 			at = i;
 			break;
 		}
 		if (c->verbose)
-			dt_print_step(stdout, &c->mem, i + 1, &steps[i], o);
+			dt_print_answers(stdout, &c->mem, &steps[i], o);
 		dt_learn(&g, &steps[i], o->arg[0], &o->r[0]);
 	}
 	close_both(fd);

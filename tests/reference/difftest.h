@@ -167,5 +167,10 @@ struct dt_mem;
 /* One step as a "# " TAP comment line: arguments, then both answers. */
 void dt_print_step(FILE *out, const struct dt_mem *m, unsigned int no,
 		   const struct dt_step *s, const struct dt_outcome *o);
+/* The two halves: the call (printed before it runs, for -v), the answers */
+void dt_print_call(FILE *out, const struct dt_mem *m, unsigned int no,
+		   const struct dt_step *s);
+void dt_print_answers(FILE *out, const struct dt_mem *m,
+		      const struct dt_step *s, const struct dt_outcome *o);
 
 #endif /* IOMMUFDD_DIFFTEST_H */

@@ -129,14 +129,20 @@ static void print_outputs(FILE *out, const struct dt_step *s,
 	}
 }
 
-void dt_print_step(FILE *out, const struct dt_mem *m, unsigned int no,
-		   const struct dt_step *s, const struct dt_outcome *o)
+void dt_print_call(FILE *out, const struct dt_mem *m, unsigned int no,
+		   const struct dt_step *s)
+{
+	fprintf(out, "#   %u. %s", no, dt_op(s->op)->name);
+	print_args(out, m, s);
+	fprintf(out, "\n");
+}
+
+void dt_print_answers(FILE *out, const struct dt_mem *m,
+		      const struct dt_step *s, const struct dt_outcome *o)
 {
 	int side;
 
-	fprintf(out, "#   %u. %s", no, dt_op(s->op)->name);
-	print_args(out, m, s);
-	fprintf(out, "\n#      =>");
+	fprintf(out, "#      =>");
 	for (side = 0; side < 2; side++) {
 		fprintf(out, " %s: ", side ? "  B" : "A");
 		print_result(out, &o->r[side]);
@@ -150,4 +156,11 @@ void dt_print_step(FILE *out, const struct dt_mem *m, unsigned int no,
 		}
 	}
 	fprintf(out, "%s%s\n", o->why[0] ? "   DIFFERS: " : "", o->why);
+}
+
+void dt_print_step(FILE *out, const struct dt_mem *m, unsigned int no,
+		   const struct dt_step *s, const struct dt_outcome *o)
+{
+	dt_print_call(out, m, no, s);
+	dt_print_answers(out, m, s, o);
 }
