@@ -38,6 +38,7 @@ struct dt_ctx {
 	unsigned int nseq, nsteps, first;
 	double budget;
 	bool verbose, include_known, no_minimize;
+	uint64_t exclude;
 	unsigned long steps_run, steps_ok, divergences;
 };
 
@@ -289,7 +290,8 @@ static int run_generated(struct dt_ctx *c, uint64_t seed, struct dt_step *steps,
 {
 	struct dt_gen g = { .rng = seed,
 			    .mem = &c->mem,
-			    .include_known = c->include_known };
+			    .include_known = c->include_known,
+			    .exclude = c->exclude };
 	unsigned int i;
 	int fd[2], at = -1;
 
@@ -403,8 +405,23 @@ static void usage(void)
 		"  -f, --first N         index of the first sequence (default 0)\n"
 		"  -t, --time-budget S   start no sequence after S seconds\n"
 		"      --include-known   also generate the known differences\n"
+		"  -x, --exclude OP      never generate OP (repeatable), e.g. to\n"
+		"                        look past a known bug in it\n"
 		"      --no-minimize     print diverging sequences as run\n"
 		"  -v, --verbose         print every step\n");
+	exit(2);
+}
+
+static void exclude_op(struct dt_ctx *c, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < dt_nops(); i++)
+		if (!strcmp(dt_op(i)->name, name)) {
+			c->exclude |= 1ULL << i;
+			return;
+		}
+	fprintf(stderr, "difftest: no ioctl named %s\n", name);
 	exit(2);
 }
 
@@ -417,6 +434,7 @@ static void parse(struct dt_ctx *c, int argc, char **argv)
 		{ "first", required_argument, NULL, 'f' },
 		{ "time-budget", required_argument, NULL, 't' },
 		{ "include-known", no_argument, NULL, 'K' },
+		{ "exclude", required_argument, NULL, 'x' },
 		{ "no-minimize", no_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -427,7 +445,7 @@ static void parse(struct dt_ctx *c, int argc, char **argv)
 	c->seed = 1;
 	c->nseq = 100;
 	c->nsteps = 40;
-	while ((ch = getopt_long(argc, argv, "s:n:k:f:t:vh", opts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "s:n:k:f:t:x:vh", opts, NULL)) !=
 	       -1) {
 		switch (ch) {
 		case 's':
@@ -448,6 +466,9 @@ static void parse(struct dt_ctx *c, int argc, char **argv)
 		case 'K':
 			c->include_known = true;
 			break;
+		case 'x':
+			exclude_op(c, optarg);
+			break;
 		case 'M':
 			c->no_minimize = true;
 			break;
@@ -458,7 +479,8 @@ static void parse(struct dt_ctx *c, int argc, char **argv)
 			usage();
 		}
 	}
-	if (argc - optind != 2 || c->nsteps == 0)
+	if (argc - optind != 2 || c->nsteps == 0 ||
+	    c->exclude == (1ULL << dt_nops()) - 1)
 		usage();
 	c->path[0] = argv[optind];
 	c->path[1] = argv[optind + 1];
@@ -477,6 +499,9 @@ int main(int argc, char **argv)
 	printf("# difftest: A = %s, B = %s, seed 0x%" PRIx64
 	       ", %u sequences of %u steps from %u\n",
 	       c.path[0], c.path[1], c.seed, c.nseq, c.nsteps, c.first);
+	for (i = 0; i < dt_nops(); i++)
+		if (c.exclude >> i & 1)
+			printf("# excluded: %s (--exclude)\n", dt_op(i)->name);
 	for (i = 0; i < dt_nknown; i++)
 		printf("# known difference, %s: %s %s: %s\n",
 		       c.include_known ? "generated" : "not generated",

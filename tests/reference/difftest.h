@@ -87,6 +87,7 @@ struct dt_gen {
 	uint64_t rng;
 	const struct dt_mem *mem;
 	bool include_known;
+	uint64_t exclude; /* bit i: never generate dt_op(i) */
 	unsigned int nids, nmaps, map_next;
 	uint32_t tracking; /* a HWPT with dirty tracking on, 0 if none */
 	struct {

@@ -569,7 +569,9 @@ void dt_gen_step(struct dt_gen *g, struct dt_step *s)
 	for (tries = 0;; tries++) {
 		memset(s, 0, sizeof(*s));
 		s->buf_field = -1;
-		i = pick_op(g);
+		do
+			i = pick_op(g);
+		while (g->exclude >> i & 1);
 		s->op = i;
 		dt_op(i)->gen(g, s);
 		/* Known version differences are not generated unless asked
