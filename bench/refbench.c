@@ -21,7 +21,15 @@
  *                         map4k-map map4k-unmap big-map big-unmap scale close
  *                         batch)
  *   -t, --tsv FILE        also write every cell as a tab-separated line
+ *   -R, --retry           grow mappings again in rows where an earlier row
+ *                         failed to reach as many on that device (by default
+ *                         such a row reports the earlier failure)
  *   -v, --verbose         say on stderr how long each row took
+ *
+ * close() is timed until it returns: the kernel tears the context down
+ * before that, and so does iommufdd over CUSE (the release waits for the
+ * daemon's reply); over FUSE the kernel sends the release in the
+ * background, so there the row measures only the call.
  *
  * The 6.12 mock domain's aperture is [16 MiB, 2 GiB): with a domain at
  * most 520,191 4 KiB mappings fit next to the probe, so a level beyond
@@ -140,7 +148,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: refbench [-n NAMES] [-s SCALE] [-l LEVELS] [-c CLOSE_MAPS]\n"
-		"                [-m BIG_MIB] [-b BATCH] [-r ROWS] [-t TSV] [-v]\n"
+		"                [-m BIG_MIB] [-b BATCH] [-r ROWS] [-t TSV] [-R] [-v]\n"
 		"                DEVICE [DEVICE]...\n");
 }
 
@@ -162,6 +170,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "batch", required_argument, NULL, 'b' },
 		{ "rows", required_argument, NULL, 'r' },
 		{ "tsv", required_argument, NULL, 't' },
+		{ "retry", no_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -178,7 +187,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				       .levels = o->levels };
 	parse_list("1,1000,100000,500000", o->levels, MAX_LEVELS,
 		   &o->conf.nlevels);
-	while ((c = getopt_long(argc, argv, "n:s:l:c:m:b:r:t:vh", lopts,
+	while ((c = getopt_long(argc, argv, "n:s:l:c:m:b:r:t:Rvh", lopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'n':
@@ -213,6 +222,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 't':
 			o->tsv = optarg;
+			break;
+		case 'R':
+			o->conf.retry = true;
 			break;
 		case 'v':
 			o->conf.verbose = true;

@@ -30,6 +30,7 @@ struct bench_conf {
 	uint64_t close_maps; /* live mappings of the close() row */
 	uint64_t big_len; /* bytes of the big memfd map */
 	unsigned int batch; /* maps per sample of the batched row */
+	bool retry; /* grow mappings again where an earlier row failed to */
 	bool verbose;
 };
 
