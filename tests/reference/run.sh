@@ -14,9 +14,16 @@
 # and prints the benchmark table (see guest-reference.sh). The guest's
 # logs and console end up in LOG_DIR.
 #
+# The binaries' paths may be relative to the current directory (meson runs
+# the test in the build tree): the guest gets that directory as a 9p share
+# of its own, so a build tree anywhere works.
+#
 # Exit status: the guest's (0 passed, 1 failed), 77 (skipped) when
-# IOMMUFDD_SKIP_REFERENCE=1 or qemu-system-x86_64 is missing, 124/125 when
-# the guest timed out or died, 2 on usage errors.
+# IOMMUFDD_SKIP_REFERENCE=1 or qemu-system-x86_64 is missing (a missing
+# QEMU fails instead under CI=true, where every suite must run; a skip asked
+# for is still a skip, and tests/summarize.py counts it as a failure under
+# CI=true), 124/125 when the guest timed out or died, 2 on usage errors.
+# The last line of stdout is the guest's "N passed, N failed, N skipped".
 #
 # Environment:
 #   IOMMUFDD_SKIP_REFERENCE=1  skip the suite (for a quick local run)
@@ -41,7 +48,12 @@ if [ "${IOMMUFDD_SKIP_REFERENCE:-0}" = 1 ]; then
 	exit 77
 fi
 if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
-	echo "$prog: SKIP: qemu-system-x86_64 not found (scripts/install-deps.sh test installs qemu-system-x86)"
+	why="qemu-system-x86_64 not found (scripts/install-deps.sh test installs qemu-system-x86)"
+	if [ "${CI:-}" = true ]; then
+		echo "$prog: FAIL: cannot run: $why (CI=true: a suite that cannot run fails)"
+		exit 1
+	fi
+	echo "$prog: SKIP: $why"
 	exit 77
 fi
 timeout_s=${IOMMUFDD_REFERENCE_TIMEOUT:-2400}
@@ -56,7 +68,8 @@ echo "$prog: reference kernel $bzimage ($(($(date +%s) - t0)) s to build or find
 # (the guest shares the host's root, so the binaries are at the same paths)
 rc=0
 "$here/../vm/run-in-guest.sh" --kernel "$bzimage" --timeout "$timeout_s" \
-	--mem 2048 --smp 2 --out "$log_dir" -- \
+	--mem 2048 --smp 2 --out "$log_dir" --share "$(pwd -P)" -- \
 	"$here/guest-reference.sh" "${@:1:5}" || rc=$?
-echo "$prog: logs in $log_dir"
+# (on stderr: the guest's summary stays the last line of stdout)
+echo "$prog: logs in $log_dir" >&2
 exit "$rc"
