@@ -28,8 +28,9 @@
  *
  * The scale rows grow one file per device level by level, and the close()
  * row closes that file when it holds as many mappings as the row asks for
- * (one sample; otherwise it grows files of its own): under TCG, growing
- * iommufdd to 100k mappings costs tens of seconds of guest time.
+ * (one sample, printed as such, with no spread; otherwise it grows files
+ * of its own): under TCG, growing iommufdd to 100k mappings costs tens of
+ * seconds of guest time, minutes of wall clock.
  *
  * close() is timed until it returns: the kernel tears the context down
  * before that, and so does iommufdd over CUSE (the release waits for the
@@ -110,6 +111,8 @@ static void cell(const struct bench_result *r, char *buf, size_t len)
 		snprintf(buf, len, "-");
 	else if (!r->ok)
 		snprintf(buf, len, "FAILED: %s", r->why);
+	else if (r->n == 1) /* no spread to show: say so */
+		snprintf(buf, len, "%s (one sample)", dur(r->median_ns, m, 32));
 	else
 		snprintf(buf, len, "%s (%s - %s)", dur(r->median_ns, m, 32),
 			 dur(r->p10_ns, lo, 32), dur(r->p90_ns, hi, 32));
