@@ -9,7 +9,9 @@
 #          (linux-source-6.12), xz, and the tools tests/conformance/run.sh
 #          uses (unshare/flock from util-linux, mount/umount, timeout), and
 #          what the QEMU-guest suite (tests/vm) boots with: qemu-system-x86,
-#          busybox-static (its initramfs) and cpio
+#          busybox-static (its initramfs) and cpio, and what the reference
+#          suite (tests/reference) builds its kernel with: build-essential,
+#          bc, bison, flex, libelf-dev, libssl-dev
 #
 # Idempotent: packages are checked with dpkg-query first, and when everything
 # is installed the script does nothing (no apt-get update, no root needed).
@@ -40,6 +42,8 @@ test_pkgs=(
 	man-db  # man, for systemd-analyze verify --man=yes (systemd/check-units.sh)
 	graphviz # dot, for tests/integration/mini-vmm-graph.sh
 	clang-format # clang-format-14, for tests/unit/check-format.sh
+	# tests/reference/build-kernel.sh: the reference kernel (make bzImage)
+	build-essential bc bison flex libelf-dev libssl-dev cpio
 )
 
 case "$mode" in

@@ -13,6 +13,8 @@
  *   script_run.c      running steps: regions, requirements, ioctls, bytes
  *   script_tap.c      the TAP stream: running a script or a directory of
  *                     them, reporting each step; the public API
+ *   script_trace.c    the trace ($IOMMUFD_SCRIPT_TRACE): one line per
+ *                     step with what it gave, to compare two devices
  *
  * A script is compiled completely before anything runs, so a typo is
  * reported (MALFORMED, naming step and field) instead of turning into a
@@ -295,7 +297,7 @@ int script_load_text(struct script *s, const char *path, const char *text);
 int script_compile(struct script *s);
 
 /* ------------------------------------------------------------------------ */
-/* Running (script_eval.c, script_run.c, script_tap.c)                       */
+/* Running (script_eval.c, script_run.c, script_tap.c, script_trace.c)       */
 
 struct sbuf {
 	char *p;
@@ -307,6 +309,7 @@ struct tap {
 	unsigned int n, failed;
 	const char *prefix; /* the script's name when several share a stream */
 	bool planned; /* a skipped script printed "1..0" itself */
+	FILE *trace; /* $IOMMUFD_SCRIPT_TRACE, or NULL */
 };
 
 enum var_state { VAR_UNSET, VAR_SET, VAR_SKIPPED };
@@ -325,6 +328,7 @@ struct run {
 	long page_size;
 	/* per step */
 	struct sbuf log, diag;
+	struct sbuf trace; /* what the step gave, for the trace */
 	bool skip_from_var;
 	const char *unset_var;
 	char why[512]; /* malformed-at-run-time or skip reason */
@@ -384,5 +388,21 @@ script_tap_result(struct tap *t, bool ok, const char *skip, const char *fmt,
 		  ...);
 /* Run a compiled script; results go to tap. PASSED, FAILED or MALFORMED. */
 int script_run_compiled(struct script *s, const char *dev, struct tap *tap);
+
+/*
+ * The trace (script_trace.c): $IOMMUFD_SCRIPT_TRACE opened for appending
+ * (NULL when unset, or on errors, which are reported), one line per step.
+ */
+FILE *script_trace_open(void);
+void script_trace_close(struct tap *tap);
+uint64_t script_trace_hash(const uint8_t *p, size_t len);
+/* An argument after the call, to r->trace, region addresses by name. */
+void script_trace_arg(struct run *r, const uint8_t *buf, size_t len);
+/* "SCRIPT INDEX LABEL OUTCOME", tab-separated, if tap has a trace. */
+void script_trace_line(struct tap *tap, const char *path, unsigned int index,
+		       const char *label, const char *outcome);
+/* The step's line, from r->trace and how it ended. */
+void script_trace_step(struct run *r, struct tap *tap, const struct step *st,
+		       enum result res);
 
 #endif /* IOMMUFD_SCRIPT_PRIVATE_H */

@@ -283,6 +283,9 @@ static enum result run_ioctl(struct run *r, struct step *st)
 	sb_printf(&r->log, " -> %s", script_errno_str(err));
 	if (!err && ret)
 		sb_printf(&r->log, " (returned %d)", ret);
+	sb_printf(&r->trace, "%s ret=%d", script_errno_str(err), ret);
+	if (a.buf)
+		script_trace_arg(r, a.buf, a.len);
 
 	if (!errno_matches(r, st, err))
 		res = st->checked ? R_FAIL : R_ABORT;
@@ -445,10 +448,14 @@ static enum result run_bytes(struct run *r, struct step *st)
 	want = script_xrealloc(NULL, len);
 	res = expected_bytes(r, st, off, len, src, want);
 	if (res == R_PASS) {
-		if (st->kind == STEP_CHECK)
+		if (st->kind == STEP_CHECK) {
+			sb_printf(&r->trace, "bytes[%" PRIu64 "]=%016" PRIx64,
+				  len, script_trace_hash(rg->mem + off, len));
 			res = compare_bytes(r, rg, off, len, want);
-		else
+		} else {
 			memcpy(rg->mem + off, want, len);
+			sb_printf(&r->trace, "written");
+		}
 	}
 	free(want);
 	return res;
@@ -627,6 +634,7 @@ enum result script_run_step(struct run *r, struct step *st)
 		sb_printf(&r->log, "%s", st->label);
 		fd = open(r->dev, O_RDWR | O_CLOEXEC);
 		if (fd < 0) {
+			sb_printf(&r->trace, "%s", script_errno_str(errno));
 			sb_printf(&r->log, " -> %s", script_errno_str(errno));
 			sb_printf(&r->diag, "#   cannot open %s: %s\n", r->dev,
 				  strerror(errno));
@@ -634,16 +642,19 @@ enum result script_run_step(struct run *r, struct step *st)
 		}
 		r->fds[st->fd] = fd;
 		sb_printf(&r->log, " -> fd %d", fd);
+		sb_printf(&r->trace, "ok");
 		return R_PASS;
 	case STEP_CLOSE:
 		sb_printf(&r->log, "%s", st->label);
 		fd = r->fds[st->fd];
 		r->fds[st->fd] = -1;
 		if (close(fd)) {
+			sb_printf(&r->trace, "%s", script_errno_str(errno));
 			sb_printf(&r->log, " -> %s", script_errno_str(errno));
 			return R_ABORT;
 		}
 		sb_printf(&r->log, " -> ok");
+		sb_printf(&r->trace, "ok");
 		return R_PASS;
 	}
 	return R_MALFORMED;
@@ -692,4 +703,5 @@ void script_run_fini(struct run *r)
 	free(r->state);
 	free(r->log.p);
 	free(r->diag.p);
+	free(r->trace.p);
 }

@@ -126,6 +126,8 @@ static enum result run_or_skip(struct run *r, struct step *st)
 		return script_run_step(r, st);
 	snprintf(r->why, sizeof(r->why), "requires %s: %s",
 		 script_req_name((unsigned int)unmet), r->req_why[unmet]);
+	sb_printf(&r->trace, "skipped requires=%s",
+		  script_req_name((unsigned int)unmet));
 	return R_SKIP;
 }
 
@@ -142,8 +144,10 @@ static int run_steps(struct run *r, struct tap *tap)
 
 		sb_reset(&r->log);
 		sb_reset(&r->diag);
+		sb_reset(&r->trace);
 		step_desc(&desc, st);
 		res = run_or_skip(r, st);
+		script_trace_step(r, tap, st, res);
 		report_step(r, tap, st, res, desc.p);
 		free(desc.p);
 		r->unset_var = NULL;
@@ -174,6 +178,9 @@ static bool script_unmet(struct run *r, struct tap *tap)
 		return false;
 	snprintf(why, sizeof(why), "requires %s: %s",
 		 script_req_name((unsigned int)unmet), r->req_why[unmet]);
+	sb_printf(&r->trace, "skipped requires=%s",
+		  script_req_name((unsigned int)unmet));
+	script_trace_line(tap, r->s->path, 0, "script", r->trace.p);
 	if (tap->prefix) {
 		script_tap_result(tap, true, why, "whole script");
 	} else {
@@ -198,8 +205,13 @@ int script_run_compiled(struct script *s, const char *dev, struct tap *tap)
 		goto out;
 	r.fds[0] = open(dev, O_RDWR | O_CLOEXEC);
 	if (r.fds[0] < 0) {
+		int err = errno;
+
+		sb_printf(&r.trace, "cannot open the device: %s",
+			  script_errno_str(err));
+		script_trace_line(tap, s->path, 0, "script", r.trace.p);
 		script_tap_result(tap, false, NULL, "cannot open %s: %s", dev,
-				  strerror(errno));
+				  strerror(err));
 		rc = IOMMUFD_SCRIPT_FAILED;
 		goto out;
 	}
@@ -234,6 +246,7 @@ static int run_one(const char *path, const char *dev, struct tap *tap)
 		fprintf(tap->out, "# %s: malformed: %s\n", path, s.err);
 		script_tap_result(tap, false, NULL, "malformed script: %s",
 				  s.err);
+		script_trace_line(tap, path, 0, "script", "malformed");
 		script_free(&s);
 		return IOMMUFD_SCRIPT_MALFORMED;
 	}
@@ -244,7 +257,7 @@ static int run_one(const char *path, const char *dev, struct tap *tap)
 
 int iommufd_script_run(const char *script_path, const char *dev_path, FILE *out)
 {
-	struct tap tap = { .out = out };
+	struct tap tap = { .out = out, .trace = script_trace_open() };
 	int rc;
 
 	if (!dev_path)
@@ -254,6 +267,7 @@ int iommufd_script_run(const char *script_path, const char *dev_path, FILE *out)
 	if (!tap.planned)
 		fprintf(out, "1..%u\n", tap.n);
 	fflush(out);
+	script_trace_close(&tap);
 	return rc;
 }
 
@@ -267,7 +281,7 @@ static int json_file(const struct dirent *d)
 
 int iommufd_script_run_dir(const char *dir, const char *dev_path, FILE *out)
 {
-	struct tap tap = { .out = out };
+	struct tap tap = { .out = out, .trace = script_trace_open() };
 	struct dirent **list;
 	int n, i, rc = IOMMUFD_SCRIPT_PASSED;
 
@@ -280,6 +294,7 @@ int iommufd_script_run_dir(const char *dir, const char *dev_path, FILE *out)
 		script_tap_result(&tap, false, NULL, "cannot read %s: %s", dir,
 				  strerror(errno));
 		fprintf(out, "1..%u\n", tap.n);
+		script_trace_close(&tap);
 		return IOMMUFD_SCRIPT_MALFORMED;
 	}
 	if (!n)
@@ -301,6 +316,7 @@ int iommufd_script_run_dir(const char *dir, const char *dev_path, FILE *out)
 	free(list);
 	fprintf(out, "1..%u\n", tap.n);
 	fflush(out);
+	script_trace_close(&tap);
 	if (rc == IOMMUFD_SCRIPT_PASSED && tap.failed)
 		rc = IOMMUFD_SCRIPT_FAILED;
 	return rc;

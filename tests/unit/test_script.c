@@ -125,6 +125,59 @@ static void test_arg_in_readonly_region(void **state)
 		IOMMUFD_SCRIPT_PASSED);
 }
 
+/*
+ * The trace (IOMMUFD_SCRIPT_TRACE) gives one line per step, with region
+ * addresses written by name (they differ between runs) and skipped steps
+ * marked: the reference suite compares two devices by it.
+ */
+static void test_trace_lines(void **state)
+{
+	char tpath[] = "/tmp/test_script_trace_XXXXXX";
+	int tfd = mkstemp(tpath);
+	char *line = NULL, buf[4][256];
+	size_t cap = 0;
+	unsigned int n = 0;
+	FILE *f;
+
+	(void)state;
+	assert_true(tfd >= 0);
+	close(tfd);
+	setenv("IOMMUFD_SCRIPT_TRACE", tpath, 1);
+	assert_int_equal(
+		run("{\"version\": 1,"
+		    " \"regions\": {\"buf\": {\"type\": \"memfd\","
+		    " \"size\": 8192}},"
+		    " \"steps\": [{\"ioctl\": \"IOAS_MAP\", \"in\":"
+		    " {\"user_va\": \"region:buf+0x10\", \"length\": 4096},"
+		    " \"expect\": {\"errno\": \"ENOTTY\"}},"
+		    " {\"write\": \"buf\", \"u32\": 7},"
+		    " {\"check\": \"buf\", \"u32\": 7},"
+		    " {\"ioctl\": \"TEST.ADD_RESERVED\", \"requires\": [\"mock\"],"
+		    " \"expect\": {\"errno\": \"ENOTTY\"}}]}"),
+		IOMMUFD_SCRIPT_PASSED);
+	unsetenv("IOMMUFD_SCRIPT_TRACE");
+	f = fopen(tpath, "r");
+	assert_non_null(f);
+	while (getline(&line, &cap, f) > 0 && n < 4) {
+		char *tab = strchr(line, '\t'); /* after the script's name */
+
+		assert_non_null(tab);
+		snprintf(buf[n++], sizeof(buf[0]), "%s", tab + 1);
+	}
+	free(line);
+	fclose(f);
+	unlink(tpath);
+	assert_int_equal(n, 4);
+	assert_string_equal(buf[0], "1\tIOAS_MAP\tENOTTY ret=-1 arg[40] @0=0x28"
+				    " @16=region:buf+0x10 @24=0x1000\n");
+	assert_string_equal(buf[1], "2\twrite buf\twritten\n");
+	/* FNV-1a of 07 00 00 00 */
+	assert_string_equal(buf[2],
+			    "3\tcheck buf\tbytes[4]=6d3572669b2cde42\n");
+	assert_string_equal(buf[3],
+			    "4\tTEST.ADD_RESERVED\tskipped requires=mock\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -133,6 +186,7 @@ int main(void)
 		cmocka_unit_test(test_check_step_can_fail),
 		cmocka_unit_test(test_out_field_past_struct),
 		cmocka_unit_test(test_arg_in_readonly_region),
+		cmocka_unit_test(test_trace_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,16 +24,21 @@
 #                      plain q35 machine)
 #   --share DIR        also give the guest DIR, read-only, at the same path
 #                      (repeatable; e.g. a build tree outside the checkout)
+#   --kernel BZIMAGE   boot BZIMAGE instead of Debian's kernel; it must have
+#                      what the guest needs built in (virtio-pci, 9p, tmpfs,
+#                      devtmpfs, the 8250 UART; fuse and cuse for the suites),
+#                      since the initramfs then carries no modules
 #
-# The guest runs Debian's 6.12 kernel (fetched by fetch-kernel.sh) with a
-# busybox-static initramfs whose /init is guest-init.sh. It sees the host's
-# root read-only over 9p, with every top-level directory at its usual path,
-# so host binaries and libraries work unchanged; /tmp, /run, /var/tmp,
-# /dev/shm and $IOMMUFDD_VM_OUT are writable tmpfs. The checkout this script
-# belongs to and each --share DIR come through 9p shares of their own,
-# mounted read-only at the same paths, so they work from anywhere, /tmp
-# included. COMMAND runs as root with full capabilities, in the host's
-# current directory, after cuse.ko (and fuse, 9p and overlay) are loaded.
+# The guest runs Debian's 6.12 kernel (fetched by fetch-kernel.sh), or the
+# --kernel one, with a busybox-static initramfs whose /init is
+# guest-init.sh. It sees the host's root read-only over 9p, with every
+# top-level directory at its usual path, so host binaries and libraries work
+# unchanged; /tmp, /run, /var/tmp, /dev/shm and $IOMMUFDD_VM_OUT are
+# writable tmpfs. The checkout this script belongs to and each --share DIR
+# come through 9p shares of their own, mounted read-only at the same paths,
+# so they work from anywhere, /tmp included. COMMAND runs as root with full
+# capabilities, in the host's current directory, after cuse.ko (and fuse, 9p
+# and overlay) are loaded.
 #
 # Other host paths below /tmp, /run, /var/tmp, /proc, /sys and /dev are not
 # there in the guest (it has its own); arguments naming such files are
@@ -81,7 +86,7 @@ die() {
 	exit 1
 }
 usage() {
-	sed -n '6,27p' "$self" | sed 's/^# \{0,1\}//' >&2
+	sed -n '6,31p' "$self" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -93,11 +98,12 @@ out_dir=
 console_log=
 cache=${IOMMUFDD_VM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/iommufdd-vm}
 vtd_edu=0
+kernel_image=
 extra_env=()
 share_args=("$script_dir/../..") # the checkout
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--timeout | --mem | --smp | --out | --console-log | --env | --cache | --vtd-edu | --share)
+	--timeout | --mem | --smp | --out | --console-log | --env | --cache | --vtd-edu | --share | --kernel)
 		[ $# -ge 2 ] || usage
 		opt=$1 val=$2
 		shift 2
@@ -126,6 +132,7 @@ while [ $# -gt 0 ]; do
 	--cache) cache=$val ;;
 	--vtd-edu) vtd_edu=$val ;;
 	--share) share_args+=("$val") ;;
+	--kernel) kernel_image=$val ;;
 	*) usage ;;
 	esac
 done
@@ -219,15 +226,26 @@ if [ -n "$out_dir" ]; then
 fi
 
 # --- kernel and initramfs (both cached) ---------------------------------------------
-kdir=$("$script_dir/fetch-kernel.sh" "$cache/kernel" | tail -n 1) ||
-	die "cannot get the guest kernel (tests/vm/fetch-kernel.sh)"
-[ -f "$kdir/vmlinuz" ] || die "fetch-kernel.sh gave no kernel"
+# A kernel given with --kernel has everything built in: no modules to load.
+if [ -n "$kernel_image" ]; then
+	[ -f "$kernel_image" ] || die "--kernel: $kernel_image is not a file"
+	kernel=$(readlink -f "$kernel_image")
+	kernel_name=$kernel
+	modules_load=/dev/null
+else
+	kdir=$("$script_dir/fetch-kernel.sh" "$cache/kernel" | tail -n 1) ||
+		die "cannot get the guest kernel (tests/vm/fetch-kernel.sh)"
+	[ -f "$kdir/vmlinuz" ] || die "fetch-kernel.sh gave no kernel"
+	kernel=$kdir/vmlinuz
+	kernel_name=$(basename "$kdir")
+	modules_load=$kdir/modules.load
+fi
 
 key=$(
 	{
 		echo "initramfs v1"
-		sha256sum "$script_dir/guest-init.sh" "$busybox" "$kdir/modules.load"
-		while read -r m; do sha256sum "$kdir/modules/$m.ko"; done <"$kdir/modules.load"
+		sha256sum "$script_dir/guest-init.sh" "$busybox" "$modules_load"
+		while read -r m; do sha256sum "$kdir/modules/$m.ko"; done <"$modules_load"
 	} | sha256sum | cut -c1-16
 )
 initramfs=$cache/initramfs-$key.cpio.gz
@@ -240,10 +258,10 @@ if [ ! -f "$initramfs" ]; then
 	for a in $("$busybox" --list); do
 		[ "$a" = busybox ] || ln -s busybox "$stage/.vm/bin/$a"
 	done
-	cp "$kdir/modules.load" "$stage/.vm/modules.load"
+	cp "$modules_load" "$stage/.vm/modules.load"
 	while read -r m; do
 		cp "$kdir/modules/$m.ko" "$stage/.vm/modules/"
-	done <"$kdir/modules.load"
+	done <"$modules_load"
 	# (a private name: runs sharing the cache may build it at the same time)
 	tmp_img=$(mktemp "$cache/.initramfs.XXXXXX.tmp")
 	if ! (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort |
@@ -334,7 +352,7 @@ qemu_cmd=(
 	-machine "$machine" "${vtd_args[@]}"
 	-smp "$smp" -m "$mem" -nographic -nodefaults -no-reboot
 	-monitor none
-	-kernel "$kdir/vmlinuz" -initrd "$run_dir/initrd" -append "$cmdline"
+	-kernel "$kernel" -initrd "$run_dir/initrd" -append "$cmdline"
 	-serial "file:$run_dir/console" -serial "file:$run_dir/stdout"
 	-serial "file:$run_dir/stderr" -serial "file:$run_dir/ctl"
 	-virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"
@@ -421,7 +439,7 @@ g_boot=$(sed -n 's/.*vm-init: running the command .*uptime \([0-9.]*\) s.*/\1/p'
 g_end=$(sed -n 's/.*vm-init: the command exited .*uptime \([0-9.]*\) s.*/\1/p' "$run_dir/console" | tail -n 1)
 say "boot $(secs "$t0" "$t_boot") s, command $(secs "$t_boot" "$t_end") s," \
 	"total $(secs "$t0" "$t1") s (guest clock: boot ${g_boot:-?} s," \
-	"command $(secs "$g_boot" "$g_end") s; kernel $(basename "$kdir"))"
+	"command $(secs "$g_boot" "$g_end") s; kernel $kernel_name)"
 
 console_tail() {
 	say "---- last 40 lines of the guest console ----"
