@@ -3,7 +3,11 @@
 #
 # run-all.sh - the project's single test command.
 #
-#   1. scripts/install-deps.sh test
+#   1. scripts/install-deps.sh test; then, in the background and niced,
+#      the reference kernel's build (tests/reference/build-kernel.sh, about
+#      20 minutes the first time, then cached): it overlaps the builds and
+#      the tests that wait more than they compute, and the reference
+#      suite's own call waits for it on the build lock
 #   2. configure and build build/ (gcc) and build-asan/ (clang, or gcc if
 #      clang is missing, with -Db_sanitize=address,undefined)
 #   3. meson test -C build --print-errorlogs            (every suite, incl.
@@ -50,6 +54,12 @@ setup_builddir() {
 
 section "install dependencies (scripts/install-deps.sh test)"
 scripts/install-deps.sh test
+
+mkdir -p build
+if [ "${IOMMUFDD_SKIP_REFERENCE:-0}" != 1 ]; then
+	section "start the reference kernel's build (log: build/reference-kernel.log)"
+	nice -n 10 tests/reference/build-kernel.sh >build/reference-kernel.log 2>&1 &
+fi
 
 asan_cc=gcc
 asan_opts=("-Db_sanitize=address,undefined")

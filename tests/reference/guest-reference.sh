@@ -4,7 +4,7 @@
 # guest-reference.sh - the reference suite, in the guest that runs the
 # reference kernel (started by run.sh through tests/vm/run-in-guest.sh).
 #
-# usage: guest-reference.sh IOMMUFDD SCRIPT_RUN IOMMUFD_RUN REFBENCH SELFTEST_DIR
+# usage: guest-reference.sh IOMMUFDD SCRIPT_RUN IOMMUFD_RUN REFBENCH SELFTEST_DIR DIFFTEST
 #
 #   IOMMUFDD      the daemon
 #   SCRIPT_RUN    iommufd-script-run (tools/)
@@ -13,6 +13,7 @@
 #   REFBENCH      bench/refbench
 #   SELFTEST_DIR  the kernel's selftests "iommufd" and "iommufd_fail_nth"
 #                 (tests/conformance/build-selftests.sh), or the path of one
+#   DIFFTEST      tests/reference/difftest.c's binary
 #
 # In one boot, with the kernel's /dev/iommu and iommufdd serving
 # /dev/iommu-d over CUSE side by side:
@@ -25,7 +26,11 @@
 #       tests the real 6.12 kernel fails, each with its reason; a failure
 #       not listed, a listed test that passes or a stale entry fails;
 #   (c) bench/refbench prints the kernel and the daemon side by side (a
-#       measurement: a failed cell is reported, it does not fail the suite).
+#       measurement: a failed cell is reported, it does not fail the suite);
+#   (d) difftest runs random ioctl sequences on both and fails on the first
+#       step where they answer differently (guest-difftest.sh; in the suite
+#       with DIFFTEST_BUDGET 10 guest seconds, about 3,000 sequences, unless
+#       the environment says otherwise).
 # The daemon must stay up throughout and stop cleanly, and the kernel log
 # must show no warning, BUG or oops.
 #
@@ -37,7 +42,7 @@
 #   REFBENCH_ARGS   more refbench arguments (split on whitespace), e.g.
 #                   "-s 0.2" for a quicker, coarser table
 #   IOMMUFDD_REFERENCE_PARTS  which parts to run (default "scripts
-#                   selftests bench")
+#                   selftests bench difftest")
 #
 # Exit status: 0 if every part passed, 1 otherwise, 2 on usage errors. The
 # last line is "N passed, N failed, N skipped" over the parts' own counts.
@@ -49,13 +54,13 @@ here=${self%/*}
 repo_root=$(cd "$here/../.." && pwd -P)
 prog=guest-reference
 
-if [ $# -ne 5 ]; then
+if [ $# -ne 6 ]; then
 	sed -n '7p' "$self" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 fi
-daemon=$1 script_run=$2 iommufd_run=$3 refbench=$4 selftest_dir=$5
+daemon=$1 script_run=$2 iommufd_run=$3 refbench=$4 selftest_dir=$5 difftest=$6
 [ ! -f "$selftest_dir" ] || selftest_dir=$(dirname "$selftest_dir")
-parts=${IOMMUFDD_REFERENCE_PARTS:-scripts selftests bench}
+parts=${IOMMUFDD_REFERENCE_PARTS:-scripts selftests bench difftest}
 
 exec 2>&1
 out=${IOMMUFDD_VM_OUT:-$(mktemp -d /tmp/guest-reference.XXXXXX)}
@@ -197,9 +202,19 @@ part_bench() {
 	return "$rc"
 }
 
+# --- (d) the differential tester ------------------------------------------------------
+part_difftest() {
+	local rc=0
+
+	DIFFTEST_BUDGET=${DIFFTEST_BUDGET:-10} \
+		"$here/guest-difftest.sh" "$difftest" "$kdev" "$ddev" "$out" || rc=$?
+	daemon_alive || rc=1
+	return "$rc"
+}
+
 for part in $parts; do
 	case $part in
-	scripts | selftests | bench) ;;
+	scripts | selftests | bench | difftest) ;;
 	*)
 		say "error: unknown part '$part' in IOMMUFDD_REFERENCE_PARTS"
 		exit 2

@@ -3,7 +3,7 @@
 #
 # run.sh - the reference suite: iommufdd next to the real kernel's iommufd.
 #
-# usage: run.sh IOMMUFDD SCRIPT_RUN IOMMUFD_RUN REFBENCH SELFTEST_DIR LOG_DIR
+# usage: run.sh IOMMUFDD SCRIPT_RUN IOMMUFD_RUN REFBENCH SELFTEST_DIR LOG_DIR DIFFTEST
 #
 # Builds (or takes from its cache) the reference kernel with build-kernel.sh
 # (Debian's linux-source-6.12 with refkernel.config: CONFIG_IOMMUFD and the
@@ -37,7 +37,7 @@ self=$(readlink -f "${BASH_SOURCE[0]}")
 here=${self%/*}
 prog=reference
 
-if [ $# -ne 6 ]; then
+if [ $# -ne 7 ]; then
 	sed -n '6p' "$self" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 fi
@@ -69,7 +69,7 @@ echo "$prog: reference kernel $bzimage ($(($(date +%s) - t0)) s to build or find
 rc=0
 "$here/../vm/run-in-guest.sh" --kernel "$bzimage" --timeout "$timeout_s" \
 	--mem 2048 --smp 2 --out "$log_dir" --share "$(pwd -P)" -- \
-	"$here/guest-reference.sh" "${@:1:5}" || rc=$?
+	"$here/guest-reference.sh" "${@:1:5}" "$7" || rc=$?
 # (on stderr: the guest's summary stays the last line of stdout)
 echo "$prog: logs in $log_dir" >&2
 exit "$rc"
