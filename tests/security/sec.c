@@ -197,6 +197,25 @@ static int write_file(const char *path, const char *text)
 	return n == (ssize_t)strlen(text) ? 0 : -EIO;
 }
 
+const char *sec_userns_unavailable(void)
+{
+	static char why[160];
+	int status = 0;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(unshare(CLONE_NEWUSER) ? errno : 0);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return "cannot tell whether user namespaces can be made here";
+	if (!WEXITSTATUS(status))
+		return NULL;
+	snprintf(why, sizeof(why),
+		 "no user namespace can be made here (unshare: %s; a chroot "
+		 "or user.max_user_namespaces=0 forbids them)",
+		 strerror(WEXITSTATUS(status)));
+	return why;
+}
+
 int sec_enter_userns(void)
 {
 	uid_t uid = geteuid();

@@ -200,6 +200,12 @@ static inline int sec_done(void)
 	return nfailed ? 1 : 0;
 }
 
+/*
+ * NULL if this system lets a process make a user namespace, else why not
+ * (a chroot forbids it to everyone, root included).
+ */
+const char *sec_userns_unavailable(void);
+
 /* A test that cannot run here: "ok N - what # SKIP why". */
 static inline void __attribute__((format(printf, 2, 3)))
 sec_skip(const char *why, const char *fmt, ...)
