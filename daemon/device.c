@@ -18,8 +18,8 @@
 
 #define MAX_RESV_REGIONS 16
 
-struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
-					   struct iommu_device *dev)
+struct iommufd_device *iommufd_device_alloc(struct iommufd_ctx *ictx,
+					    struct iommu_device *dev)
 {
 	struct iommufd_device *idev =
 		iommufd_object_alloc_type(ictx, idev, IOMMUFD_OBJ_DEVICE);
@@ -29,6 +29,16 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 	idev->ictx = ictx;
 	idev->dev = dev;
 	list_init(&idev->pasids);
+	return idev;
+}
+
+struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
+					   struct iommu_device *dev)
+{
+	struct iommufd_device *idev = iommufd_device_alloc(ictx, dev);
+
+	if (!idev)
+		return NULL;
 	/* The binding driver holds the device until it unbinds. */
 	iommufd_object_get(&idev->obj);
 	iommufd_object_finalize(ictx, &idev->obj);

@@ -376,6 +376,13 @@ struct iommufd_device {
 	struct list_head pasids; /* struct iommufd_pasid_attach */
 };
 
+/*
+ * A new DEVICE object for @dev, not yet published, with what every device
+ * needs set up (its PASID list); iommufd_device_bind() and the vfio
+ * backend's BIND both start here.
+ */
+struct iommufd_device *iommufd_device_alloc(struct iommufd_ctx *ictx,
+					    struct iommu_device *dev);
 struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 					   struct iommu_device *dev);
 void iommufd_device_unbind(struct iommufd_device *idev);

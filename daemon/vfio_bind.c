@@ -134,13 +134,11 @@ int iommufd_vfio_device_bind(struct iommufd_ucmd *ucmd)
 		vfio_group_put(g);
 		return ret;
 	}
-	idev = iommufd_object_alloc_type(ucmd->ictx, idev, IOMMUFD_OBJ_DEVICE);
+	idev = iommufd_device_alloc(ucmd->ictx, dev);
 	if (!idev) {
 		vfio_dev_unbind(dev);
 		return -ENOMEM;
 	}
-	idev->ictx = ucmd->ictx;
-	idev->dev = dev;
 	idev->unbind = vfio_dev_unbind;
 	cmd->out_dev_id = idev->obj.id;
 	ret = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
