@@ -87,6 +87,9 @@ static bool same_userns_as_daemon(const struct ucaller *caller)
 	return !stat(path, &st) && st.st_ino == daemon_ns;
 }
 
+/* SIGKILL, as the SigPnd and ShdPnd masks of /proc/TID/status show it. */
+#define SIGKILL_MASK (1ULL << (SIGKILL - 1))
+
 int caller_read_status(const struct ucaller *caller, struct caller_status *st)
 {
 	char line[256];
@@ -112,6 +115,11 @@ int caller_read_status(const struct ucaller *caller, struct caller_status *st)
 			st->ruid = a;
 		else if (sscanf(line, "CapEff: %llx", &v) == 1)
 			st->cap_effective = v;
+		/* A fatal signal is queued on every thread of the group. */
+		else if ((sscanf(line, "SigPnd: %llx", &v) == 1 ||
+			  sscanf(line, "ShdPnd: %llx", &v) == 1) &&
+			 (v & SIGKILL_MASK))
+			st->sigkill_pending = true;
 	}
 	fclose(f);
 	if (!st->tgid)
@@ -120,35 +128,11 @@ int caller_read_status(const struct ucaller *caller, struct caller_status *st)
 	return 0;
 }
 
-/* SIGKILL, as the SigPnd and ShdPnd masks of /proc/TID/status show it. */
-#define SIGKILL_MASK (1ULL << (SIGKILL - 1))
-
 bool caller_is_dying(const struct ucaller *caller)
 {
-	bool dying = false;
-	char line[256];
-	FILE *f;
-	int fd;
+	struct caller_status st;
 
-	fd = caller_proc_open(caller, "status", O_RDONLY);
-	if (fd < 0)
-		return false;
-	f = fdopen(fd, "r");
-	if (!f) {
-		close(fd);
-		return false;
-	}
-	while (!dying && fgets(line, sizeof(line), f)) {
-		unsigned long long mask;
-
-		/* A fatal signal is queued on every thread of the group. */
-		if ((sscanf(line, "SigPnd: %llx", &mask) == 1 ||
-		     sscanf(line, "ShdPnd: %llx", &mask) == 1) &&
-		    (mask & SIGKILL_MASK))
-			dying = true;
-	}
-	fclose(f);
-	return dying;
+	return !caller_read_status(caller, &st) && st.sigkill_pending;
 }
 
 int caller_getfd(const struct ucaller *caller, int fd)

@@ -31,6 +31,7 @@ struct caller_status {
 	uid_t ruid;
 	uint64_t cap_effective;
 	bool in_daemon_userns; /* capabilities count (see caller_capable) */
+	bool sigkill_pending; /* in SigPnd or ShdPnd: the caller is dying */
 };
 
 /* 0, -ESRCH (gone) or -EPERM (not a directly reachable caller). */
