@@ -100,12 +100,15 @@ static void run(bool in_userns, const char *who)
 
 int main(int argc, char **argv)
 {
+	const char *no_userns;
+
 	sec_init(argc, argv);
 	run(false, "a user");
 	sec_check_serving("the over-limit MAP");
-	if (sec_userns_unavailable()) {
+	no_userns = sec_userns_unavailable();
+	if (no_userns) {
 		sec_skip(
-			sec_userns_unavailable(),
+			no_userns,
 			"root of a user namespace (unshare -r) is charged too");
 		return sec_done();
 	}

@@ -124,6 +124,7 @@ static void check_owner(const char *what, const char *path, bool dir)
 
 static void test_device(void)
 {
+	const char *no_userns = sec_userns_unavailable();
 	int err;
 
 	check_owner("the device", sec_dev, false);
@@ -135,8 +136,8 @@ static void test_device(void)
 	      "a user outside group %u gets EACCES opening %s "
 	      "(%s)",
 	      sec_group(), sec_dev, err_name(err));
-	if (sec_userns_unavailable()) {
-		sec_skip(sec_userns_unavailable(),
+	if (no_userns) {
+		sec_skip(no_userns,
 			 "an outsider who is root of a user namespace of "
 			 "their own gets EACCES too");
 		return;
