@@ -21,6 +21,8 @@
 static void area_free(struct iopt_area *area)
 {
 	itree_remove(&area->iopt->area_itree, &area->node);
+	/* Empty: unmap waits for accesses to let go. Its spare runs go. */
+	runmap_clear(&area->access_pins);
 	iopt_pages_put(area->pages);
 	mapper_put(area->mapper);
 	iopt_budget_area_free(area->iopt);
