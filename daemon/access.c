@@ -201,15 +201,10 @@ static void access_unpin_range(struct iommufd_access *access,
 
 	for (area = iopt_contig_first(&it, iopt, iova, last);
 	     area && area != stop; area = iopt_contig_next(&it)) {
-		struct pin_user u;
-
 		uint64_t first = iopt_area_byte(area, it.start) / PAGE_SIZE;
 		uint64_t end = iopt_area_byte(area, it.last) / PAGE_SIZE;
 
-		iopt_area_pin_user(area, &u);
-		iopt_pages_unpin(area->pages, first, end, &u);
-		iopt_budget_pin(iopt, -(int64_t)(end - first + 1));
-		area->num_accesses--;
+		iopt_area_unpin_access(area, first, end);
 		if (!access->ops->unmap)
 			area->num_locks--;
 	}
@@ -243,7 +238,8 @@ int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova,
 	     area = iopt_contig_next(&it)) {
 		uint64_t first = iopt_area_byte(area, it.start) / PAGE_SIZE;
 		uint64_t end = iopt_area_byte(area, it.last) / PAGE_SIZE, i;
-		struct pin_user u;
+		/* What the access does with the pages is its own business. */
+		bool writable = area->iommu_prot & IOMMU_WRITE;
 
 		if (area->prevent_access) {
 			ret = -EINVAL;
@@ -254,25 +250,16 @@ int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova,
 			ret = -EPERM;
 			break;
 		}
-		iopt_area_pin_user(area, &u);
-		/* What the access does with the pages is its own business. */
-		u.writable = area->iommu_prot & IOMMU_WRITE;
-		ret = iopt_budget_pin(iopt, (int64_t)(end - first + 1));
+		ret = iopt_area_pin_access(area, first, end, writable);
 		if (ret)
 			break;
-		ret = iopt_pages_pin(area->pages, first, end, &u);
-		if (ret) {
-			iopt_budget_pin(iopt, -(int64_t)(end - first + 1));
-			break;
-		}
-		area->num_accesses++;
 		/* Nothing can ask this access to let go: unmap is EBUSY. */
 		if (!access->ops->unmap)
 			area->num_locks++;
 		for (i = first; i <= end; i++) {
 			uint64_t contig;
 
-			*paddrs++ = iopt_pages_paddr(area->pages, i, u.writable,
+			*paddrs++ = iopt_pages_paddr(area->pages, i, writable,
 						     &contig);
 		}
 	}

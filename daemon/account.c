@@ -202,8 +202,16 @@ static struct mapper *mapper_new(const struct caller_status *st,
 	return m;
 }
 
-struct mapper *mapper_of_caller(const struct ucaller *caller,
-				enum pages_account mode, int *err)
+/* Whether a mapper made for a caller is charged for what it pins. */
+enum mapper_charging {
+	CHARGE_AS_CAPABLE, /* unless the caller has CAP_IPC_LOCK now */
+	CHARGE_ALWAYS,
+	CHARGE_NEVER,
+};
+
+static struct mapper *mapper_for_caller(const struct ucaller *caller,
+					enum pages_account mode,
+					enum mapper_charging charging, int *err)
 {
 	struct caller_status st;
 	struct mapper *m, *found;
@@ -213,8 +221,11 @@ struct mapper *mapper_of_caller(const struct ucaller *caller,
 	*err = caller_read_status(caller, &st);
 	if (*err)
 		return NULL;
-	privileged = st.in_daemon_userns &&
-		     (st.cap_effective & (1ULL << CAP_IPC_LOCK_BIT));
+	if (charging == CHARGE_AS_CAPABLE)
+		privileged = st.in_daemon_userns &&
+			     (st.cap_effective & (1ULL << CAP_IPC_LOCK_BIT));
+	else
+		privileged = charging == CHARGE_NEVER;
 	limit = privileged ? UINT64_MAX : memlock_limit_pages(caller, st.tgid);
 
 	pthread_mutex_lock(&account_lock);
@@ -242,6 +253,30 @@ struct mapper *mapper_of_caller(const struct ucaller *caller,
 		return found;
 	}
 	return m;
+}
+
+struct mapper *mapper_of_caller(const struct ucaller *caller,
+				enum pages_account mode, int *err)
+{
+	return mapper_for_caller(caller, mode, CHARGE_AS_CAPABLE, err);
+}
+
+struct mapper *mapper_of_caller_like(const struct ucaller *caller,
+				     const struct mapper *old, int *err)
+{
+	if (!old)
+		return mapper_for_caller(caller, PAGES_ACCOUNT_USER,
+					 CHARGE_NEVER, err);
+	return mapper_for_caller(caller, old->mode,
+				 old->bucket ? CHARGE_ALWAYS : CHARGE_NEVER,
+				 err);
+}
+
+bool mapper_same_kind(const struct mapper *a, const struct mapper *b)
+{
+	if (!a || !b)
+		return !a == !b;
+	return a->mode == b->mode && !a->bucket == !b->bucket;
 }
 
 struct mapper *mapper_get(struct mapper *m)

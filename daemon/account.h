@@ -41,6 +41,21 @@ struct charge_bucket;
  */
 struct mapper *mapper_of_caller(const struct ucaller *caller,
 				enum pages_account mode, int *err);
+/*
+ * The mapper that takes over @old's mappings for the calling thread of an
+ * in-flight request (IOMMU_IOAS_CHANGE_PROCESS): the caller's process and
+ * user, in @old's mode, and charged exactly when @old was, whatever the
+ * caller's capabilities: the kernel fixes whether a page storage is
+ * charged when it is mapped. The limit is the caller's RLIMIT_MEMLOCK,
+ * read now. NULL and *err as for mapper_of_caller().
+ */
+struct mapper *mapper_of_caller_like(const struct ucaller *caller,
+				     const struct mapper *old, int *err);
+/*
+ * Would mapper_of_caller_like() make the same mapper for @a as for @b
+ * (the same mode, both charged or neither)?
+ */
+bool mapper_same_kind(const struct mapper *a, const struct mapper *b);
 struct mapper *mapper_get(struct mapper *m);
 void mapper_put(struct mapper *m);
 

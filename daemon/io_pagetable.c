@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * IO page table: areas, allowed and reserved IOVA, domains. See
- * io_pagetable.h for the invariants this file keeps.
+ * IO page table, the bookkeeping: the area, allowed and reserved interval
+ * trees and their walks, the context's budgets, IOVA allocation and the
+ * table's IOVA alignment. Creating and removing areas is
+ * io_pagetable_map.c; mirroring them into domains is io_pagetable_domain.c.
+ * See io_pagetable.h for the invariants these files keep.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -10,10 +13,10 @@
 
 #include <stdatomic.h>
 
-#include "account.h"
 #include "backend.h"
 #include "fail_nth.h"
 #include "io_pagetable.h"
+#include "io_pagetable_internal.h"
 #include "log.h"
 #include "pages.h"
 #include "user_budget.h"
@@ -26,8 +29,6 @@ struct iopt_reserved {
 	struct itree_node node;
 	const void *owner;
 };
-
-#define UNMAP_MAX_RETRIES 100
 
 uint32_t iopt_new_origin(void)
 {
@@ -95,7 +96,7 @@ void iopt_init(struct io_pagetable *iopt, struct iopt_budget *budget)
 }
 
 /* One more area, if the context may have it. */
-static int budget_area(struct io_pagetable *iopt)
+int iopt_budget_area(struct io_pagetable *iopt)
 {
 	struct iopt_budget *b = iopt->budget;
 
@@ -115,7 +116,7 @@ static int budget_area(struct io_pagetable *iopt)
 	return 0;
 }
 
-static void budget_area_free(struct io_pagetable *iopt)
+void iopt_budget_area_free(struct io_pagetable *iopt)
 {
 	struct iopt_budget *b = iopt->budget;
 
@@ -172,9 +173,9 @@ static uint64_t domain_min_page(const struct iommu_domain *domain)
 	return domain->pgsize_bitmap & -domain->pgsize_bitmap;
 }
 
-static uint64_t iopt_calc_alignment(const struct io_pagetable *iopt,
-				    const struct iommu_domain *extra,
-				    bool extra_access)
+uint64_t iopt_calc_alignment(const struct io_pagetable *iopt,
+			     const struct iommu_domain *extra,
+			     bool extra_access)
 {
 	uint64_t align = iopt->disable_large_pages ? PAGE_SIZE : 1;
 	unsigned int i;
@@ -190,7 +191,7 @@ static uint64_t iopt_calc_alignment(const struct io_pagetable *iopt,
 }
 
 /* Raising the alignment is only allowed if every area already meets it. */
-static int iopt_check_area_alignment(struct io_pagetable *iopt, uint64_t align)
+int iopt_check_area_alignment(struct io_pagetable *iopt, uint64_t align)
 {
 	struct iopt_area *area;
 
@@ -202,133 +203,6 @@ static int iopt_check_area_alignment(struct io_pagetable *iopt, uint64_t align)
 			return -EADDRINUSE;
 	}
 	return 0;
-}
-
-/* ---- domain fill -------------------------------------------------- */
-
-static void area_unmap_domain(struct iopt_area *area,
-			      struct iommu_domain *domain, uint64_t end)
-{
-	if (end > iopt_area_iova(area))
-		domain->ops->unmap(domain, iopt_area_iova(area),
-				   end - iopt_area_iova(area));
-}
-
-/*
- * Map the area's pinned pages into @domain in physically contiguous runs, or
- * a page at a time when large pages are disabled (so areas can be cut).
- */
-static int area_map_domain(struct iopt_area *area, struct iommu_domain *domain)
-{
-	uint64_t iova = iopt_area_iova(area), byte = area->start_byte;
-	uint64_t remaining = iopt_area_length(area);
-
-	bool writable = area->iommu_prot & IOMMU_WRITE;
-
-	while (remaining) {
-		uint64_t index = byte / PAGE_SIZE, in_page = byte % PAGE_SIZE;
-		uint64_t contig, paddr, n;
-		int ret;
-
-		paddr = iopt_pages_paddr(area->pages, index, writable, &contig);
-		if (area->iopt->disable_large_pages)
-			contig = 1;
-		n = contig * PAGE_SIZE - in_page;
-		if (n > remaining)
-			n = remaining;
-		ret = domain->ops->map(domain, iova, paddr + in_page, n,
-				       area->iommu_prot);
-		if (ret) {
-			area_unmap_domain(area, domain, iova);
-			return ret;
-		}
-		iova += n;
-		byte += n;
-		remaining -= n;
-	}
-	return 0;
-}
-
-void iopt_area_pin_user(const struct iopt_area *area, struct pin_user *u)
-{
-	u->mapper = area->mapper;
-	u->needs_live_mapper = area->flags & IOPT_AREA_USER;
-	/*
-	 * As the kernel's pages remember whether their MAP asked for write
-	 * access: a read-only COPY of a writable MAP still pins for writing
-	 * (and fails on memory that cannot be written).
-	 */
-	u->writable = area->flags & IOPT_AREA_PAGES_WRITABLE;
-}
-
-static uint64_t area_npages(const struct iopt_area *area)
-{
-	return iopt_area_last_index(area) - iopt_area_first_index(area) + 1;
-}
-
-static int area_pin(struct iopt_area *area)
-{
-	struct pin_user u;
-	int ret;
-
-	ret = iopt_budget_pin(area->iopt, (int64_t)area_npages(area));
-	if (ret)
-		return ret;
-	iopt_area_pin_user(area, &u);
-	ret = iopt_pages_pin(area->pages, iopt_area_first_index(area),
-			     iopt_area_last_index(area), &u);
-	if (ret)
-		iopt_budget_pin(area->iopt, -(int64_t)area_npages(area));
-	return ret;
-}
-
-static void area_unpin(struct iopt_area *area)
-{
-	struct pin_user u;
-
-	iopt_area_pin_user(area, &u);
-	iopt_pages_unpin(area->pages, iopt_area_first_index(area),
-			 iopt_area_last_index(area), &u);
-	iopt_budget_pin(area->iopt, -(int64_t)area_npages(area));
-}
-
-/* A new area goes into every domain of its table, pinning once. */
-static int area_fill_domains(struct iopt_area *area)
-{
-	struct io_pagetable *iopt = area->iopt;
-	unsigned int i;
-	int ret;
-
-	if (!iopt->ndomains)
-		return 0;
-	ret = area_pin(area);
-	if (ret)
-		return ret;
-	for (i = 0; i < iopt->ndomains; i++) {
-		ret = area_map_domain(area, iopt->domains[i]);
-		if (ret)
-			goto err_unmap;
-	}
-	return 0;
-err_unmap:
-	while (i--)
-		area_unmap_domain(area, iopt->domains[i],
-				  iopt_area_last_iova(area) + 1);
-	area_unpin(area);
-	return ret;
-}
-
-static void area_unfill_domains(struct iopt_area *area)
-{
-	struct io_pagetable *iopt = area->iopt;
-	unsigned int i;
-
-	if (!iopt->ndomains)
-		return;
-	for (i = 0; i < iopt->ndomains; i++)
-		area_unmap_domain(area, iopt->domains[i],
-				  iopt_area_last_iova(area) + 1);
-	area_unpin(area);
 }
 
 /* ---- IOVA allocation ----------------------------------------------- */
@@ -374,8 +248,8 @@ static bool alloc_in_window(struct io_pagetable *iopt, uint64_t *iova,
 	return false;
 }
 
-static int iopt_alloc_iova(struct io_pagetable *iopt, uint64_t *iova,
-			   uint64_t addr, uint64_t length)
+int iopt_alloc_iova(struct io_pagetable *iopt, uint64_t *iova, uint64_t addr,
+		    uint64_t length)
 {
 	const uint64_t first = PAGE_SIZE, last = UINT64_MAX - PAGE_SIZE;
 	uint64_t page_offset = addr % PAGE_SIZE, align;
@@ -410,8 +284,7 @@ static int iopt_alloc_iova(struct io_pagetable *iopt, uint64_t *iova,
 	return -ENOSPC;
 }
 
-static int iopt_check_iova(struct io_pagetable *iopt, uint64_t iova,
-			   uint64_t length)
+int iopt_check_iova(struct io_pagetable *iopt, uint64_t iova, uint64_t length)
 {
 	uint64_t last;
 
@@ -424,237 +297,6 @@ static int iopt_check_iova(struct io_pagetable *iopt, uint64_t iova,
 	if (itree_iter_first(&iopt->area_itree, iova, last))
 		return -EEXIST;
 	return 0;
-}
-
-/* ---- map / unmap ------------------------------------------------ */
-
-static void area_free(struct iopt_area *area)
-{
-	itree_remove(&area->iopt->area_itree, &area->node);
-	iopt_pages_put(area->pages);
-	mapper_put(area->mapper);
-	budget_area_free(area->iopt);
-	free(area);
-}
-
-/* Undo area_new() for an area that never went into the tree. */
-static void area_discard(struct iopt_area *area)
-{
-	iopt_pages_put(area->pages);
-	mapper_put(area->mapper);
-	budget_area_free(area->iopt);
-	free(area);
-}
-
-/* A new area over @slice at [start, start + slice->length), or NULL. */
-static struct iopt_area *area_new(struct io_pagetable *iopt,
-				  const struct iopt_pages_slice *slice,
-				  uint64_t start, int iommu_prot)
-{
-	struct iopt_area *area;
-
-	if (budget_area(iopt))
-		return NULL;
-	area = fail_nth_calloc(1, sizeof(*area), "area");
-	if (!area) {
-		budget_area_free(iopt);
-		return NULL;
-	}
-	area->node.start = start;
-	area->node.last = start + slice->length - 1;
-	area->iopt = iopt;
-	area->pages = iopt_pages_get(slice->pages);
-	area->mapper = mapper_get(slice->mapper);
-	area->start_byte = slice->start_byte;
-	area->uaddr = slice->uaddr;
-	area->origin = slice->origin;
-	area->flags = slice->flags;
-	area->iommu_prot = iommu_prot;
-	return area;
-}
-
-int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_slice *slices,
-		   unsigned int nslices, uint64_t *iova, int iommu_prot,
-		   unsigned int flags)
-{
-	struct iopt_area **areas;
-	uint64_t length = 0, cur;
-	unsigned int i;
-	int ret;
-
-	for (i = 0; i < nslices; i++)
-		length += slices[i].length;
-	if (length % iopt->iova_alignment)
-		return -EINVAL;
-
-	if (flags & IOPT_MAP_FIXED_IOVA)
-		ret = iopt_check_iova(iopt, *iova, length);
-	else
-		ret = iopt_alloc_iova(iopt, iova, slices[0].uaddr, length);
-	if (ret)
-		return ret;
-
-	areas = fail_nth_calloc(nslices, sizeof(*areas), "area list");
-	if (!areas)
-		return -ENOMEM;
-	cur = *iova;
-	for (i = 0; i < nslices; i++) {
-		struct iopt_area *area;
-
-		/* After the IOVA checks, as the kernel orders them. */
-		if ((iommu_prot & IOMMU_WRITE) &&
-		    !(slices[i].flags & IOPT_AREA_PAGES_WRITABLE)) {
-			ret = -EPERM;
-			goto err_free;
-		}
-		if ((slices[i].start_byte % PAGE_SIZE) % iopt->iova_alignment) {
-			ret = -EINVAL;
-			goto err_free;
-		}
-		area = area_new(iopt, &slices[i], cur, iommu_prot);
-		if (!area) {
-			ret = -ENOMEM;
-			goto err_free;
-		}
-		itree_insert(&iopt->area_itree, &area->node);
-		areas[i] = area;
-		cur += slices[i].length;
-	}
-	for (i = 0; i < nslices; i++) {
-		ret = area_fill_domains(areas[i]);
-		if (ret) {
-			while (i--)
-				area_unfill_domains(areas[i]);
-			i = nslices;
-			goto err_free;
-		}
-	}
-	free(areas);
-	return 0;
-
-err_free:
-	while (i--)
-		area_free(areas[i]);
-	free(areas);
-	return ret;
-}
-
-int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
-		   struct iopt_pages_slice **slices, unsigned int *nslices)
-{
-	struct iopt_pages_slice *out = NULL;
-	struct iopt_contig_iter it;
-	struct iopt_area *area;
-	uint64_t last;
-	unsigned int n = 0;
-	int ret;
-
-	ret = range_last(iova, length, &last);
-	if (ret)
-		return ret;
-
-	for (area = iopt_contig_first(&it, iopt, iova, last); area;
-	     area = iopt_contig_next(&it)) {
-		struct iopt_pages_slice *grown =
-			reallocarray(out, n + 1, sizeof(*out));
-
-		if (!grown) {
-			iopt_put_slices(out, n);
-			return -ENOMEM;
-		}
-		out = grown;
-		out[n] = (struct iopt_pages_slice){
-			.pages = iopt_pages_get(area->pages),
-			.start_byte = iopt_area_byte(area, it.start),
-			.length = it.last - it.start + 1,
-			.mapper = mapper_get(area->mapper),
-			.uaddr =
-				area->uaddr + (it.start - iopt_area_iova(area)),
-			.origin = area->origin,
-			.flags = area->flags,
-		};
-		n++;
-	}
-	if (!it.covered) {
-		iopt_put_slices(out, n);
-		return -ENOENT;
-	}
-	*slices = out;
-	*nslices = n;
-	return 0;
-}
-
-void iopt_put_slices(struct iopt_pages_slice *slices, unsigned int nslices)
-{
-	unsigned int i;
-
-	for (i = 0; i < nslices; i++) {
-		iopt_pages_put(slices[i].pages);
-		mapper_put(slices[i].mapper);
-	}
-	free(slices);
-}
-
-static int iopt_unmap_range(struct io_pagetable *iopt, uint64_t start,
-			    uint64_t last, uint64_t *unmapped)
-{
-	struct iopt_area *area, *busy = NULL;
-	unsigned int tries = 0;
-	uint64_t done = 0;
-	int ret = 0;
-
-	while ((area = iopt_area_first(iopt, start, last))) {
-		if (iopt_area_iova(area) < start ||
-		    iopt_area_last_iova(area) > last) {
-			ret = -ENOENT;
-			break;
-		}
-		if (area->num_locks) {
-			ret = -EBUSY;
-			break;
-		}
-		if (area->num_accesses) {
-			/*
-			 * In-daemon users must drop their pins first; they are
-			 * told and must comply, so a stuck user is a bug.
-			 */
-			if (area != busy)
-				tries = 0;
-			busy = area;
-			if (++tries > UNMAP_MAX_RETRIES) {
-				log_warnx("access did not release pins on "
-					  "unmap; giving up");
-				ret = -EDEADLK;
-				break;
-			}
-			area->prevent_access = true;
-			if (iopt->notify_unmap)
-				iopt->notify_unmap(iopt, iopt_area_iova(area),
-						   iopt_area_length(area));
-			continue;
-		}
-		done += iopt_area_length(area);
-		area_unfill_domains(area);
-		area_free(area);
-	}
-	*unmapped = done;
-	return ret;
-}
-
-int iopt_unmap_iova(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
-		    uint64_t *unmapped)
-{
-	uint64_t last;
-	int ret = range_last(iova, length, &last);
-
-	if (ret)
-		return ret;
-	return iopt_unmap_range(iopt, iova, last, unmapped);
-}
-
-int iopt_unmap_all(struct io_pagetable *iopt, uint64_t *unmapped)
-{
-	return iopt_unmap_range(iopt, 0, UINT64_MAX, unmapped);
 }
 
 /* ---- allowed and reserved IOVA ------------------------------------ */
@@ -762,103 +404,6 @@ void iopt_remove_reserved_iova(struct io_pagetable *iopt, const void *owner)
 	}
 }
 
-/* ---- domains ---------------------------------------------------- */
-
-int iopt_table_add_domain(struct io_pagetable *iopt,
-			  struct iommu_domain *domain)
-{
-	uint64_t align = iopt_calc_alignment(iopt, domain, false);
-	struct iopt_area *area, *failed;
-	struct iommu_domain **domains;
-	int ret;
-
-	if (align > PAGE_SIZE)
-		return -EINVAL;
-	if (align != iopt->iova_alignment) {
-		ret = iopt_check_area_alignment(iopt, align);
-		if (ret)
-			return ret;
-	}
-
-	/* IOVA outside the domain's aperture can never be mapped. */
-	if (domain->aperture_start) {
-		ret = iopt_reserve_iova(iopt, 0, domain->aperture_start - 1,
-					domain);
-		if (ret)
-			goto err_reserved;
-	}
-	if (domain->aperture_end != UINT64_MAX) {
-		ret = iopt_reserve_iova(iopt, domain->aperture_end + 1,
-					UINT64_MAX, domain);
-		if (ret)
-			goto err_reserved;
-	}
-
-	/* Replay every existing mapping; the first domain pins. */
-	for (area = iopt_area_first(iopt, 0, UINT64_MAX); area;
-	     area = iopt_area_next(area, 0, UINT64_MAX)) {
-		if (!iopt->ndomains) {
-			ret = area_pin(area);
-			if (ret)
-				goto err_unfill;
-		}
-		ret = area_map_domain(area, domain);
-		if (ret) {
-			if (!iopt->ndomains)
-				area_unpin(area);
-			goto err_unfill;
-		}
-	}
-
-	domains = reallocarray(iopt->domains, iopt->ndomains + 1,
-			       sizeof(*iopt->domains));
-	if (!domains) {
-		ret = -ENOMEM;
-		area = NULL;
-		goto err_unfill;
-	}
-	iopt->domains = domains;
-	iopt->domains[iopt->ndomains++] = domain;
-	iopt->iova_alignment = align;
-	return 0;
-
-err_unfill:
-	failed = area;
-	for (area = iopt_area_first(iopt, 0, UINT64_MAX); area != failed;
-	     area = iopt_area_next(area, 0, UINT64_MAX)) {
-		area_unmap_domain(area, domain, iopt_area_last_iova(area) + 1);
-		if (!iopt->ndomains)
-			area_unpin(area);
-	}
-err_reserved:
-	iopt_remove_reserved_iova(iopt, domain);
-	return ret;
-}
-
-void iopt_table_remove_domain(struct io_pagetable *iopt,
-			      struct iommu_domain *domain)
-{
-	struct iopt_area *area;
-	unsigned int i;
-
-	for (i = 0; i < iopt->ndomains && iopt->domains[i] != domain; i++)
-		;
-	if (i == iopt->ndomains) {
-		log_warnx("removing a domain the IOAS does not have");
-		return;
-	}
-	iopt->domains[i] = iopt->domains[--iopt->ndomains];
-
-	for (area = iopt_area_first(iopt, 0, UINT64_MAX); area;
-	     area = iopt_area_next(area, 0, UINT64_MAX)) {
-		area_unmap_domain(area, domain, iopt_area_last_iova(area) + 1);
-		if (!iopt->ndomains)
-			area_unpin(area);
-	}
-	iopt_remove_reserved_iova(iopt, domain);
-	iopt->iova_alignment = iopt_calc_alignment(iopt, NULL, false);
-}
-
 /* ---- alignment changes ------------------------------------------ */
 
 int iopt_disable_large_pages(struct io_pagetable *iopt)
@@ -909,114 +454,6 @@ void iopt_remove_pinning_access(struct io_pagetable *iopt)
 {
 	iopt->nr_pinning_accesses--;
 	iopt->iova_alignment = iopt_calc_alignment(iopt, NULL, false);
-}
-
-/*
- * Split areas so that each cut point becomes the last IOVA of an area. Only
- * VFIO type1 emulation needs this; both halves share the page storage.
- */
-int iopt_cut_iova(struct io_pagetable *iopt, const uint64_t *iovas,
-		  unsigned int n)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++) {
-		struct iopt_pages_slice slice;
-		struct iopt_area *area, *rhs;
-		uint64_t cut = iovas[i];
-
-		area = iopt_area_first(iopt, cut, cut);
-		if (!area || cut == iopt_area_iova(area) ||
-		    cut == iopt_area_last_iova(area))
-			continue;
-		if (area->prevent_access)
-			return -EBUSY;
-		if (!IS_ALIGNED_U64(cut + 1, iopt->iova_alignment) ||
-		    !IS_ALIGNED_U64((area->start_byte + cut + 1 -
-				     iopt_area_iova(area)) %
-					    PAGE_SIZE,
-				    iopt->iova_alignment))
-			return -EINVAL;
-		if (area->num_accesses)
-			return -EINVAL;
-		if (iopt->ndomains && !iopt->disable_large_pages)
-			return -EINVAL;
-
-		/*
-		 * Domain mappings are per IO page here, so the domains need
-		 * no change. The pins do when the cut falls inside a page:
-		 * both halves then cover it and each will unpin it.
-		 */
-		slice = (struct iopt_pages_slice){
-			.pages = area->pages,
-			.start_byte =
-				area->start_byte + (cut + 1 - area->node.start),
-			.length = area->node.last - cut,
-			.mapper = area->mapper,
-			.uaddr = area->uaddr + (cut + 1 - area->node.start),
-			.origin = area->origin,
-			.flags = area->flags,
-		};
-		rhs = area_new(iopt, &slice, cut + 1, area->iommu_prot);
-		if (!rhs)
-			return -ENOMEM;
-		if (iopt->ndomains && (slice.start_byte % PAGE_SIZE)) {
-			uint64_t shared = slice.start_byte / PAGE_SIZE;
-			struct pin_user u;
-			int ret;
-
-			iopt_area_pin_user(area, &u);
-			ret = iopt_pages_pin(area->pages, shared, shared, &u);
-			if (ret) {
-				area_discard(rhs);
-				return ret;
-			}
-		}
-		itree_remove(&iopt->area_itree, &area->node);
-		area->node.last = cut;
-		itree_insert(&iopt->area_itree, &area->node);
-		itree_insert(&iopt->area_itree, &rhs->node);
-	}
-	return 0;
-}
-
-/* ---- dirty tracking ---------------------------------------------- */
-
-int iopt_set_dirty_tracking(struct io_pagetable *iopt,
-			    struct iommu_domain *domain, bool enable)
-{
-	struct iopt_area *area;
-
-	/* Start from a clean snapshot: forget what was dirtied before. */
-	if (enable) {
-		for (area = iopt_area_first(iopt, 0, UINT64_MAX); area;
-		     area = iopt_area_next(area, 0, UINT64_MAX))
-			domain->ops->read_and_clear_dirty(
-				domain, iopt_area_iova(area),
-				iopt_area_length(area), false, NULL, NULL);
-	}
-	return domain->ops->set_dirty_tracking(domain, enable);
-}
-
-int iopt_read_and_clear_dirty(
-	struct io_pagetable *iopt, struct iommu_domain *domain, uint64_t iova,
-	uint64_t last, bool keep,
-	void (*fn)(void *arg, uint64_t iova, uint64_t size), void *arg)
-{
-	struct iopt_contig_iter it;
-	struct iopt_area *area;
-	int ret;
-
-	/* The mapped pieces first; a hole anywhere in the range is EINVAL. */
-	for (area = iopt_contig_first(&it, iopt, iova, last); area;
-	     area = iopt_contig_next(&it)) {
-		ret = domain->ops->read_and_clear_dirty(domain, it.start,
-							it.last - it.start + 1,
-							keep, fn, arg);
-		if (ret)
-			return ret;
-	}
-	return it.covered ? 0 : -EINVAL;
 }
 
 /* ---- byte access -------------------------------------------------- */

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "interval_tree.h"
+#include "runmap.h"
 #include "util.h"
 
 struct iommu_domain;
@@ -58,12 +59,14 @@ struct io_pagetable {
 /* What a mapping of page storage carries from its MAP (struct iopt_area). */
 #define IOPT_AREA_USER (1 << 0) /* user VA: needs its mapper alive */
 #define IOPT_AREA_PAGES_WRITABLE (1 << 1) /* the MAP allowed writes */
+/* IOAS_MAP_FILE: the kernel's file-backed pages, CHANGE_PROCESS can move */
+#define IOPT_AREA_FILE (1 << 2)
 
 struct iopt_area {
 	struct itree_node node; /* IOVA range */
 	struct iopt_pages *pages;
 	struct io_pagetable *iopt;
-	struct mapper *mapper; /* charged for the area's pins */
+	struct mapper *mapper; /* owns the area: charged for its pins */
 	uint64_t start_byte; /* offset of node.start inside pages */
 	uint64_t uaddr; /* what the MAP named for node.start */
 	uint32_t origin; /* the MAP this comes from (COPY keeps it) */
@@ -71,6 +74,8 @@ struct iopt_area {
 	unsigned int num_accesses;
 	/* Pins of accesses that cannot let go (HW queues): unmap is EBUSY. */
 	unsigned int num_locks;
+	/* The storage pages accesses pinned through the area, and how often. */
+	struct runmap access_pins;
 	uint8_t flags;
 	bool prevent_access;
 };
@@ -97,6 +102,30 @@ int iopt_budget_pin(struct io_pagetable *iopt, int64_t n);
 
 /* Who the area's pins are for (pages.h). */
 void iopt_area_pin_user(const struct iopt_area *area, struct pin_user *u);
+
+/*
+ * An access's pin of storage pages [first, last] through @area, charged to
+ * the area's owner and to the budget, for writing if @writable; and its
+ * release. 0 or the -errno of the budget or the storage.
+ */
+int iopt_area_pin_access(struct iopt_area *area, uint64_t first, uint64_t last,
+			 bool writable);
+void iopt_area_unpin_access(struct iopt_area *area, uint64_t first,
+			    uint64_t last);
+
+/*
+ * Giving an area to a new owner (IOMMU_IOAS_CHANGE_PROCESS), in two phases
+ * that every area of a context goes through together so that the whole
+ * move can fail with nothing changed: first charge @to for every pin the
+ * area holds (0, or -ENOMEM past @to's RLIMIT_MEMLOCK with nothing of this
+ * area charged), then either release the old owner's charges and make @to
+ * the owner, or undo the first phase. Where @to is charged in the same
+ * bucket as the old owner (the same user, per-user accounting), nothing is
+ * charged twice or released: only the owner changes.
+ */
+int iopt_area_charge_owner(struct iopt_area *area, struct mapper *to);
+void iopt_area_uncharge_owner(struct iopt_area *area, struct mapper *to);
+void iopt_area_set_owner(struct iopt_area *area, struct mapper *to);
 
 static inline uint64_t iopt_area_iova(const struct iopt_area *area)
 {

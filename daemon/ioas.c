@@ -311,6 +311,7 @@ int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
 	struct iopt_pages_slice slice = {
 		.length = cmd->length,
 		.uaddr = cmd->start,
+		.flags = IOPT_AREA_FILE,
 	};
 	struct iommufd_ioas *ioas;
 	uint64_t iova = cmd->iova, last;

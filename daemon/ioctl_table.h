@@ -122,6 +122,10 @@ enum iommufd_abi_level {
 	      IOCTL_NO_FD, ABI_7_2)					    \
 	IOCTL(IOMMU_VDEVICE_ALLOC, IOCTL_SIZED(iommu_vdevice_alloc, virt_id), \
 	      iommufd_vdevice_alloc_ioctl, NULL, IOCTL_NO_FD, ABI_7_2)	    \
+	IOCTL(IOMMU_IOAS_CHANGE_PROCESS,				    \
+	      IOCTL_SIZED(iommu_ioas_change_process, __reserved),	    \
+	      iommufd_ioas_change_process, NULL, IOCTL_NO_FD,		    \
+	      ABI_7_2) /* 6.14 */					    \
 	IOCTL(IOMMU_VEVENTQ_ALLOC,					    \
 	      IOCTL_SIZED(iommu_veventq_alloc, out_veventq_fd),		    \
 	      iommufd_veventq_alloc, NULL,				    \

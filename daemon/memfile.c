@@ -388,13 +388,34 @@ static int mf_check_size(struct memfile *mf, uint64_t last)
 	return 0;
 }
 
+/*
+ * Under mf->lock: one more pin for @u, charging its bucket for the pages
+ * it did not hold yet and populating those no one held yet.
+ */
+static int mf_hold(struct memfile *mf, uint64_t first, uint64_t last,
+		   const struct pin_user *u)
+{
+	struct charge_bucket *b = mapper_bucket(u->mapper);
+	struct pin_ctx pc = { mf, u };
+	struct bucket_pins *bp;
+	int ret;
+
+	if (!b)
+		return runmap_add(&mf->pinned, first, last, populate,
+				  unpopulate, &pc);
+	bp = bucket_pins_get(mf, b);
+	if (!bp)
+		return -ENOMEM;
+	ret = runmap_add(&bp->map, first, last, charge_and_populate,
+			 uncharge_and_release, &pc);
+	bucket_pins_trim(bp);
+	return ret;
+}
+
 static int mf_pin(struct iopt_pages *p, uint64_t first, uint64_t last,
 		  const struct pin_user *u)
 {
 	struct memfile *mf = mf_of(p);
-	struct charge_bucket *b = mapper_bucket(u->mapper);
-	struct pin_ctx pc = { mf, u };
-	struct bucket_pins *bp = NULL;
 	int ret;
 
 	if (u->needs_live_mapper && !mapper_alive(u->mapper))
@@ -413,20 +434,21 @@ static int mf_pin(struct iopt_pages *p, uint64_t first, uint64_t last,
 	ret = windows_ensure(mf, first, last, u->writable);
 	if (ret)
 		goto out;
-	if (!b) {
-		ret = runmap_add(&mf->pinned, first, last, populate, unpopulate,
-				 &pc);
-		goto out;
-	}
-	bp = bucket_pins_get(mf, b);
-	if (!bp) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	ret = runmap_add(&bp->map, first, last, charge_and_populate,
-			 uncharge_and_release, &pc);
-	bucket_pins_trim(bp);
+	ret = mf_hold(mf, first, last, u);
 out:
+	pthread_mutex_unlock(&mf->lock);
+	return ret;
+}
+
+/* Pinned pages, pinned for @u too: only @u's bucket is left to charge. */
+static int mf_repin(struct iopt_pages *p, uint64_t first, uint64_t last,
+		    const struct pin_user *u)
+{
+	struct memfile *mf = mf_of(p);
+	int ret;
+
+	pthread_mutex_lock(&mf->lock);
+	ret = mf_hold(mf, first, last, u);
 	pthread_mutex_unlock(&mf->lock);
 	return ret;
 }
@@ -560,6 +582,7 @@ static void mf_release(struct iopt_pages *p)
 static const struct iopt_pages_ops memfile_ops = {
 	.kind = "file",
 	.pin = mf_pin,
+	.repin = mf_repin,
 	.unpin = mf_unpin,
 	.paddr = mf_paddr,
 	.rw = mf_rw,

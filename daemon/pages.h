@@ -65,6 +65,15 @@ struct iopt_pages_ops {
 	const char *kind;
 	int (*pin)(struct iopt_pages *p, uint64_t first, uint64_t last,
 		   const struct pin_user *u);
+	/*
+	 * One more pin of pages [first, last] that are pinned already, for
+	 * another user (IOMMU_IOAS_CHANGE_PROCESS): charged to @u as pin()
+	 * would, without touching memory or checking the file again. Undone
+	 * by unpin(@u). NULL for storages that are never moved (only file
+	 * storage is, and what never pins has nothing to move).
+	 */
+	int (*repin)(struct iopt_pages *p, uint64_t first, uint64_t last,
+		     const struct pin_user *u);
 	void (*unpin)(struct iopt_pages *p, uint64_t first, uint64_t last,
 		      const struct pin_user *u);
 	/*
@@ -113,6 +122,13 @@ static inline int iopt_pages_pin(struct iopt_pages *p, uint64_t first,
 				 uint64_t last, const struct pin_user *u)
 {
 	return p->ops->pin(p, first, last, u);
+}
+
+/* A storage without repin has no pins to move: -EINVAL, a caller's bug. */
+static inline int iopt_pages_repin(struct iopt_pages *p, uint64_t first,
+				   uint64_t last, const struct pin_user *u)
+{
+	return p->ops->repin ? p->ops->repin(p, first, last, u) : -EINVAL;
 }
 
 static inline void iopt_pages_unpin(struct iopt_pages *p, uint64_t first,

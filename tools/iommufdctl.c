@@ -402,9 +402,9 @@ static void show_objects(json_object *r)
 
 static void show_ioas(json_object *r)
 {
-	struct table t = {
-		5, { "IOVA", "LAST", "LENGTH", "WRITABLE", "ACCESSES" }
-	};
+	struct table t = { 7,
+			   { "IOVA", "LAST", "LENGTH", "WRITABLE", "ACCESSES",
+			     "OWNER", "FILE" } };
 	json_object *areas = json_object_object_get(r, "areas");
 	size_t i;
 
@@ -415,7 +415,8 @@ static void show_ioas(json_object *r)
 		json_object *a = json_object_array_get_idx(areas, i);
 
 		table_row(&t, hex(a, "iova"), hex(a, "last"), str(a, "length"),
-			  str(a, "writable"), str(a, "accesses"));
+			  str(a, "writable"), str(a, "accesses"),
+			  str(a, "owner"), str(a, "file"));
 	}
 	table_print(&t);
 }

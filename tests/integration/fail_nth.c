@@ -17,7 +17,9 @@
  *
  * The sequences follow the kernel's fail_nth scenarios (basic, map_domain,
  * map_two_domains, access_rw, access_pin, access_pin_domain, device), plus
- * a memfd-backed one for the daemon's shared page storage. Access objects
+ * a memfd-backed one for the daemon's shared page storage and one where
+ * a process of another user takes charged file mappings over
+ * (IOMMU_IOAS_CHANGE_PROCESS, which must move all of the charge or none). Access objects
  * come back as file descriptors, so the program runs itself again under
  * iommufd-run ($IOMMUFD_RUN, $IOMMUFDD_RUN_DIR); $IOMMUFDD_PID names the
  * daemon.
@@ -30,7 +32,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <iommufd/iommufd.h>
@@ -48,6 +53,7 @@
 static const char *path = "/dev/iommu";
 static uint8_t *buf; /* private, as the kernel's scenarios map */
 static uint8_t *memfd_buf; /* shared page storage */
+static int memfd = -1; /* its file */
 static int daemon_pid;
 
 /* What a sequence made that only closing can undo. */
@@ -101,6 +107,60 @@ static long ioas_unmap(int fd, uint32_t ioas, uint64_t iova, uint64_t len)
 	};
 
 	return ioc(fd, IOMMU_IOAS_UNMAP, &cmd);
+}
+
+static long ioas_map_file(int fd, uint32_t ioas, uint64_t len, uint64_t *iova)
+{
+	struct iommu_ioas_map_file cmd = {
+		.size = sizeof(cmd),
+		.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ioas,
+		.fd = memfd,
+		.length = len,
+	};
+	long ret = ioc(fd, IOMMU_IOAS_MAP_FILE, &cmd);
+
+	*iova = cmd.iova;
+	return ret;
+}
+
+/* CHANGE_PROCESS from a forked process of user @uid: 0 or -errno. */
+static long change_process_as(int fd, uid_t uid)
+{
+	struct iommu_ioas_change_process cmd = { .size = sizeof(cmd) };
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (setresuid(uid, uid, uid))
+			_exit(EPERM);
+		_exit(ioctl(fd, IOMMU_IOAS_CHANGE_PROCESS, &cmd) ? errno : 0);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -ECHILD;
+	return -WEXITSTATUS(status);
+}
+
+/* Whether this process's mappings are charged: without CAP_IPC_LOCK. */
+static int set_cap_ipc_lock(bool on)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+	const uint32_t bit = 1U << (CAP_IPC_LOCK % 32);
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	if (on)
+		data[CAP_IPC_LOCK / 32].effective |= bit;
+	else
+		data[CAP_IPC_LOCK / 32].effective &= ~bit;
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
 }
 
 static long destroy(int fd, uint32_t id)
@@ -377,6 +437,40 @@ static long seq_memfd(int fd, struct held *h)
 	return 0;
 }
 
+/*
+ * Live update: charged file mappings in two IOASes with domains, taken
+ * over by a process of another user, so every pin moves bucket.
+ */
+static long seq_change_process_charged(int fd)
+{
+	uint32_t ioas, ioas2, stdev, stdev2;
+	uint64_t iova, iova2;
+
+	STEP(ioas_alloc(fd, &ioas));
+	STEP(ioas_alloc(fd, &ioas2));
+	STEP(mock_domain(fd, ioas, &stdev, NULL, NULL));
+	STEP(mock_domain(fd, ioas2, &stdev2, NULL, NULL));
+	STEP(ioas_map_file(fd, ioas, MAP_SIZE, &iova));
+	STEP(ioas_map_file(fd, ioas2, BUF_SIZE, &iova2));
+	STEP(change_process_as(fd, 65534));
+	STEP(ioas_unmap(fd, ioas, iova, MAP_SIZE));
+	STEP(destroy(fd, stdev));
+	return 0;
+}
+
+static long seq_change_process(int fd, struct held *h)
+{
+	long ret;
+
+	(void)h;
+	ret = set_cap_ipc_lock(false);
+	if (ret)
+		return ret;
+	ret = seq_change_process_charged(fd);
+	set_cap_ipc_lock(true);
+	return ret;
+}
+
 /* ---- the checks -------------------------------------------------------- */
 
 /* Destroy every id until none goes; then a new IOAS must get id 1. */
@@ -569,6 +663,7 @@ static const struct sequence sequences[] = {
 	{ "access_pin_domain", seq_access_pin_domain },
 	{ "device", seq_device },
 	{ "memfd", seq_memfd },
+	{ "change_process", seq_change_process },
 };
 
 int main(int argc, char **argv)
@@ -576,7 +671,7 @@ int main(int argc, char **argv)
 	const char *run = getenv("IOMMUFD_RUN");
 	const char *run_dir = getenv("IOMMUFDD_RUN_DIR");
 	const char *pid = getenv("IOMMUFDD_PID");
-	int fd, mfd;
+	int fd;
 
 	if (argc > 1)
 		path = argv[1];
@@ -603,13 +698,13 @@ int main(int argc, char **argv)
 	close(fd);
 	buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	mfd = memfd_create("fail_nth", 0);
-	if (buf == MAP_FAILED || mfd < 0 || ftruncate(mfd, BUF_SIZE)) {
+	memfd = memfd_create("fail_nth", 0);
+	if (buf == MAP_FAILED || memfd < 0 || ftruncate(memfd, BUF_SIZE)) {
 		printf("Bail out! buffers: %s\n", strerror(errno));
 		return 1;
 	}
 	memfd_buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 mfd, 0);
+			 memfd, 0);
 	if (memfd_buf == MAP_FAILED) {
 		printf("Bail out! memfd mapping: %s\n", strerror(errno));
 		return 1;

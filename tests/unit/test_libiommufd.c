@@ -499,7 +499,7 @@ static void test_copy(void **state)
 
 static void test_map_file(void **state)
 {
-	uint32_t ioas = ioas_alloc(), hwpt = 0;
+	uint32_t ioas = ioas_alloc(), hwpt = 0, other;
 	uint64_t iova = 0, length;
 	int memfd, rofd;
 	uint8_t *mem;
@@ -541,6 +541,22 @@ static void test_map_file(void **state)
 	assert_err(iommufd_ioas_map_file(h, ioas, -1, 0, page_size,
 					 IOMMU_IOAS_MAP_READABLE, &iova),
 		   EBADF);
+
+	/* Only file-backed mappings: the caller (their owner) takes them. */
+	assert_int_equal(iommufd_ioas_change_process(h), 0);
+	assert_int_equal(seen.cmd, IOMMU_IOAS_CHANGE_PROCESS);
+	assert_int_equal(SEEN(struct iommu_ioas_change_process)->size,
+			 sizeof(struct iommu_ioas_change_process));
+	assert_int_equal(SEEN(struct iommu_ioas_change_process)->__reserved, 0);
+	/* User memory mapped anywhere refuses the move. */
+	other = ioas_alloc();
+	iova = 0;
+	assert_int_equal(iommufd_ioas_map(h, other, buf, page_size,
+					  IOMMU_IOAS_MAP_READABLE, &iova),
+			 0);
+	assert_err(iommufd_ioas_change_process(h), EINVAL);
+	assert_int_equal(iommufd_ioas_unmap(h, other, 0, UINT64_MAX, NULL), 0);
+	assert_int_equal(iommufd_ioas_change_process(h), 0);
 
 	assert_int_equal(iommufd_ioas_unmap(h, ioas, 0, UINT64_MAX, NULL), 0);
 	close(rofd);
@@ -1018,10 +1034,6 @@ static void test_fd_and_viommu_family(void **state)
 			 0x80000);
 	assert_int_equal(SEEN(struct iommu_hw_queue_alloc)->length, 0x1000);
 
-	assert_err(iommufd_ioas_change_process(h), ENOTTY);
-	assert_int_equal(seen.cmd, IOMMU_IOAS_CHANGE_PROCESS);
-	assert_int_equal(SEEN(struct iommu_ioas_change_process)->size,
-			 sizeof(struct iommu_ioas_change_process));
 	assert_int_equal(id, 77);
 }
 
