@@ -65,6 +65,11 @@ const struct abi_entry abi_table[ABI_NR_DIFFERENCES] = {
 		"TEST_OP_DIRTY marks IO page iova / page_size + i and counts present entries",
 		"marks the page at iova + i * page_size and counts every bit set",
 	},
+	[ABI_MMAP] = {
+		"mmap", ABI_7_2,
+		"mmap() of /dev/iommu: ENODEV (the file has no mmap)",
+		"a vIOMMU's region at its out_mmap_offset (under iommufd-run)",
+	},
 };
 
 int abi_level_parse(const char *name, enum iommufd_abi_level *level)

@@ -192,9 +192,16 @@ struct iommu_device *iommufd_viommu_find_dev(struct iommufd_viommu *viommu,
 					     uint64_t virt_id);
 int iommufd_viommu_get_vdev_id(struct iommufd_viommu *viommu,
 			       struct iommu_device *dev, uint64_t *virt_id);
-/* Register @length bytes for mmap of the iommufd fd; the offset. */
-uint64_t iommufd_viommu_alloc_mmap(struct iommufd_viommu *viommu,
-				   uint64_t length);
+/*
+ * Register a zeroed region of @length bytes (whole pages) that the caller
+ * may mmap() through its iommufd at *@offset: 0 or -errno. One per vIOMMU;
+ * it goes with the vIOMMU. mmap_write fills it (the kernel's driver writes
+ * its own pages).
+ */
+int iommufd_viommu_alloc_mmap(struct iommufd_viommu *viommu, uint64_t length,
+			      uint64_t *offset);
+int iommufd_viommu_mmap_write(struct iommufd_viommu *viommu, uint64_t at,
+			      const void *data, size_t len);
 /* The vIOMMU's nesting parent domain. */
 struct iommu_domain *
 iommufd_viommu_parent_domain(struct iommufd_viommu *viommu);

@@ -24,7 +24,7 @@
 #define MOCK_VIOMMU_INVALIDATE_MAX (1U << 19)
 
 struct mock_viommu {
-	uint32_t in_data; /* the first word of its mmap region */
+	uint32_t in_data; /* also the first word of its mmap region */
 };
 
 bool mock_viommu_type_supported(uint32_t type)
@@ -37,6 +37,7 @@ int mock_viommu_init(struct iommufd_viommu *viommu, uint32_t type,
 {
 	struct iommu_viommu_selftest cfg;
 	struct mock_viommu *mv;
+	uint64_t offset = 0;
 	size_t out;
 	int ret;
 
@@ -56,8 +57,18 @@ int mock_viommu_init(struct iommufd_viommu *viommu, uint32_t type,
 		}
 		mv->in_data = cfg.in_data;
 		cfg.out_data = cfg.in_data;
-		cfg.out_mmap_offset = iommufd_viommu_alloc_mmap(
-			viommu, MOCK_VIOMMU_MMAP_LENGTH);
+		/* Two zeroed pages whose first word is in_data (loopback). */
+		ret = iommufd_viommu_alloc_mmap(viommu, MOCK_VIOMMU_MMAP_LENGTH,
+						&offset);
+		if (!ret)
+			ret = iommufd_viommu_mmap_write(viommu, 0, &cfg.in_data,
+							sizeof(cfg.in_data));
+		if (ret) {
+			/* The region, if any, goes with the aborted vIOMMU. */
+			free(mv);
+			return ret;
+		}
+		cfg.out_mmap_offset = offset;
 		cfg.out_mmap_length = MOCK_VIOMMU_MMAP_LENGTH;
 		out = data->len < sizeof(cfg) ? data->len : sizeof(cfg);
 		if (copy_to_user(data->caller, data->uptr, &cfg, out)) {

@@ -332,6 +332,7 @@ struct iommufd_ctx *iommufd_ctx_open(const struct ucaller *opener)
 	ictx->budget.max_ranges = ictx->limits.iova_ranges;
 	ictx->lowest_free = 1;
 	list_init(&ictx->pending_installs);
+	list_init(&ictx->mmap_regions);
 	ictx->serial = atomic_fetch_add(&serial, 1) + 1;
 	clock_gettime(CLOCK_REALTIME, &ictx->opened);
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)opener->pid);

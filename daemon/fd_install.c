@@ -68,10 +68,13 @@ static int fd_prepare(struct iommufd_ctx *ictx, struct iommufdd_priv_fd *req)
 	if (!install)
 		return -ENOMEM;
 	install->ubuffer = req->arg;
+	install->reopen_fd = -1;
 	ret = iommufd_ctx_ioctl_install(ictx, &target, req->cmd, req->arg,
 					install);
-	if (ret < 0 || !install->file) {
+	if (ret < 0 || (!install->file && install->reopen_fd < 0)) {
 		/* Failed, or the command made no file: its result is final. */
+		if (install->reopen_fd >= 0)
+			close(install->reopen_fd);
 		free(install);
 		req->token = 0;
 		req->path[0] = '\0';
@@ -80,8 +83,12 @@ static int fd_prepare(struct iommufd_ctx *ictx, struct iommufdd_priv_fd *req)
 	install->token = ++ictx->next_install_token;
 	list_add_tail(&install->item, &ictx->pending_installs);
 	req->token = install->token;
-	snprintf(req->path, sizeof(req->path), "%s",
-		 objfile_path(install->file));
+	if (install->file)
+		snprintf(req->path, sizeof(req->path), "%s",
+			 objfile_path(install->file));
+	else
+		snprintf(req->path, sizeof(req->path), "/proc/self/fd/%d",
+			 install->reopen_fd);
 	return 0;
 }
 
@@ -98,9 +105,11 @@ static int fd_commit(struct iommufd_ctx *ictx, struct iommufdd_priv_fd *req)
 	list_del(&install->item);
 	ret = copy_to_user(&target, install->ubuffer + install->fd_offset, &fd,
 			   sizeof(fd));
-	/* The installed file holds the object now. */
+	/* The installed file (or the caller's mapping of it) holds it now. */
 	if (install->obj)
 		iommufd_object_put(install->obj);
+	if (install->reopen_fd >= 0)
+		close(install->reopen_fd);
 	free(install);
 	return ret;
 }
@@ -112,7 +121,10 @@ static void install_abort(struct iommufd_ctx *ictx,
 	/* Dropped first: the undo may destroy the object. */
 	if (install->obj)
 		iommufd_object_put(install->obj);
-	install->abort(ictx, install->priv);
+	if (install->abort)
+		install->abort(ictx, install->priv);
+	if (install->reopen_fd >= 0)
+		close(install->reopen_fd);
 	free(install);
 }
 

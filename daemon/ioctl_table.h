@@ -149,6 +149,10 @@ enum iommufd_abi_level {
 	      IOCTL_SIZED(iommufdd_ioas_batch, __reserved2),		    \
 	      iommufd_ioas_batch, ioctl_buffers_ioas_batch, IOCTL_NO_FD,    \
 	      ABI_6_12)							    \
+	IOCTL(IOMMUFDD_MMAP_REGION,					    \
+	      IOCTL_SIZED(iommufdd_mmap_region, __reserved),		    \
+	      iommufd_mmap_region_ioctl, NULL,				    \
+	      IOCTL_FD_AT(iommufdd_mmap_region, out_fd), ABI_6_12)	    \
 	IOCTL(VFIO_GET_API_VERSION, IOCTL_VALUE, iommufd_vfio_api_version,  \
 	      NULL, IOCTL_NO_FD, ABI_6_12)				    \
 	IOCTL(VFIO_CHECK_EXTENSION, IOCTL_VALUE,			    \

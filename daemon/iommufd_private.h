@@ -102,6 +102,7 @@ struct iommufd_ctx {
 	bool account_mm; /* IOMMU_OPTION_RLIMIT_MODE */
 	struct iommufd_ioas *vfio_ioas; /* VFIO compat IOAS, not referenced */
 	struct list_head pending_installs; /* prepared, fd not yet installed */
+	struct list_head mmap_regions; /* struct mmap_region, by owner */
 	uint64_t next_install_token;
 	/* for inspection (iommufdctl) */
 	struct list_head item; /* on iommufd_contexts */
@@ -198,7 +199,13 @@ struct iommufd_fd_install {
 	 * under the pending install (EBUSY, as in the kernel).
 	 */
 	struct iommufd_object *obj;
-	/* Undo the command when the fd could not be installed. */
+	/*
+	 * Instead of an object file: a descriptor of the daemon's whose file
+	 * the supervisor opens anew for the caller; -1 when none. Closed at
+	 * COMMIT or ABORT.
+	 */
+	int reopen_fd;
+	/* Undo the command when the fd could not be installed, or NULL. */
 	void (*abort)(struct iommufd_ctx *ictx, void *priv);
 	void *priv;
 };
@@ -439,7 +446,7 @@ struct iommufd_viommu {
 	struct list_head vdevices;
 	struct list_head veventqs;
 	struct list_head hw_queues;
-	uint64_t mmap_offset, mmap_length; /* 0: no region */
+	struct mmap_region *mmap; /* its mmap region, or NULL */
 	void *priv; /* the backend's */
 };
 
@@ -457,6 +464,27 @@ int iommufd_vdevice_alloc_ioctl(struct iommufd_ucmd *ucmd);
 void iommufd_vdevice_destroy(struct iommufd_object *obj);
 /* The device is going away: its vDEVICE goes, leaving a tombstone id. */
 void iommufd_device_tombstone_vdevice(struct iommufd_device *idev);
+
+/*
+ * mmap_region.c: memory a caller maps through its iommufd, at an offset of
+ * its own context (the kernel's mt_mmap; mmap_region.h). A region belongs
+ * to one owner object, which IOMMU_DESTROY cannot remove while any
+ * mapping of the region exists (EBUSY); an owner has at most one.
+ */
+struct mmap_region;
+int iommufd_mmap_region_alloc(struct iommufd_ctx *ictx,
+			      struct iommufd_object *owner, uint64_t length,
+			      struct mmap_region **out);
+uint64_t mmap_region_offset(const struct mmap_region *r);
+/* Fill [at, at + len) of the region: 0 or -errno. */
+int mmap_region_write(struct mmap_region *r, uint64_t at, const void *data,
+		      size_t len);
+void iommufd_mmap_region_destroy(struct iommufd_ctx *ictx,
+				 struct mmap_region *r);
+/* Before a user's DESTROY of @owner: -EBUSY while its region is mapped. */
+int iommufd_mmap_region_retire(struct iommufd_ctx *ictx,
+			       struct iommufd_object *owner);
+int iommufd_mmap_region_ioctl(struct iommufd_ucmd *ucmd);
 
 /* hw_queue.c: a queue in guest memory the IOMMU reads (§3.6) */
 struct iommufd_access;

@@ -117,6 +117,8 @@ static void usage(FILE *out)
 		"      --max-user-objects N, --max-user-areas N\n"
 		"                          objects and IOVA mappings of all the open files\n"
 		"                          of one user (default 1048576 each)\n"
+		"      --max-user-mmap-regions N\n"
+		"                          vIOMMU mmap regions of one user (default 256)\n"
 		"      --fault-injection   let clients of the mock fail the daemon's own\n"
 		"                          allocations on purpose (for tests)\n"
 		"      --kernel-abi LEVEL  answer as kernel 6.12 or 7.2 (= newest, the\n"
@@ -149,6 +151,7 @@ enum {
 	OPT_MAX_PINNED,
 	OPT_MAX_USER_OBJECTS,
 	OPT_MAX_USER_AREAS,
+	OPT_MAX_USER_MMAP_REGIONS,
 	OPT_FAULT_INJECTION,
 	OPT_KERNEL_ABI,
 };
@@ -212,6 +215,8 @@ static void parse_options(int argc, char **argv, struct daemon_options *opts)
 		  OPT_MAX_USER_OBJECTS },
 		{ "max-user-areas", required_argument, NULL,
 		  OPT_MAX_USER_AREAS },
+		{ "max-user-mmap-regions", required_argument, NULL,
+		  OPT_MAX_USER_MMAP_REGIONS },
 		{ "fault-injection", no_argument, NULL, OPT_FAULT_INJECTION },
 		{ "kernel-abi", required_argument, NULL, OPT_KERNEL_ABI },
 		{ "log-level", required_argument, NULL, 'l' },
@@ -271,6 +276,10 @@ static void parse_options(int argc, char **argv, struct daemon_options *opts)
 		case OPT_MAX_USER_AREAS:
 			user_budget_max[USER_BUDGET_AREAS] = parse_count(
 				optarg, "--max-user-areas", UINT64_MAX);
+			break;
+		case OPT_MAX_USER_MMAP_REGIONS:
+			user_budget_max[USER_BUDGET_MMAP_REGIONS] = parse_count(
+				optarg, "--max-user-mmap-regions", UINT64_MAX);
 			break;
 		case OPT_FAULT_INJECTION:
 			fail_nth_allowed = true;

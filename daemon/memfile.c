@@ -23,6 +23,7 @@
 #include "log.h"
 #include "memfile.h"
 #include "memfs.h"
+#include "mmap_region.h"
 #include "pages.h"
 #include "runmap.h"
 #include "util.h"
@@ -641,6 +642,11 @@ static int memfile_get(int fd, bool writable, struct memfile **out)
 	if (fstat(fd, &st)) {
 		close(fd);
 		return -EFAULT;
+	}
+	/* An iommufd's mmap region is no memory to pin (mmap_region.h). */
+	if (mmap_region_file_is_region(st.st_dev, st.st_ino)) {
+		close(fd);
+		return -EOPNOTSUPP;
 	}
 	mf = cache_find(st.st_dev, st.st_ino);
 	if (mf) {

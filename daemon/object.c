@@ -189,6 +189,9 @@ int iommufd_object_remove(struct iommufd_ctx *ictx, unsigned int id,
 		return -ENOENT;
 	if (only_if_idle && obj->users != 1)
 		return -EBUSY;
+	/* A mapping of its mmap region holds it, as a VMA does in the kernel. */
+	if (only_if_idle && iommufd_mmap_region_retire(ictx, obj))
+		return -EBUSY;
 	if (obj->users != 1)
 		log_warnx("%s %u destroyed with %u users",
 			  iommufd_object_type_name(obj->type), id, obj->users);

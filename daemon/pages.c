@@ -18,6 +18,7 @@
 #include "fail_nth.h"
 #include "log.h"
 #include "memfile.h"
+#include "mmap_region.h"
 #include "memfs.h"
 #include "pages.h"
 #include "privmem.h"
@@ -442,6 +443,13 @@ static int bind_vma(struct binder *b, const struct vma_info *vma,
 	struct memfile *mf;
 	int ret;
 
+	/*
+	 * A region mapped through an iommufd is MMIO or driver pages under
+	 * VM_PFNMAP | VM_IO in the kernel, which no pin takes (EFAULT).
+	 */
+	if (vma->shared && vma->file &&
+	    mmap_region_file_is_region(vma->dev, vma->inode))
+		return binder_add(b, &iopt_pages_unmapped, 0, n);
 	if (vma->shared && vma->file) {
 		/* A write pin of a read-only mapping is EFAULT in the kernel. */
 		if (b->writable && !vma->write)

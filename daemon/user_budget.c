@@ -23,11 +23,14 @@
 uint64_t user_budget_max[USER_BUDGET_KINDS] = {
 	[USER_BUDGET_OBJECTS] = 1u << 20,
 	[USER_BUDGET_AREAS] = 1u << 20,
+	/* A VMM has one vIOMMU per physical IOMMU, each with one region. */
+	[USER_BUDGET_MMAP_REGIONS] = 256,
 };
 
 static const char *const kind_option[USER_BUDGET_KINDS] = {
 	[USER_BUDGET_OBJECTS] = "--max-user-objects",
 	[USER_BUDGET_AREAS] = "--max-user-areas",
+	[USER_BUDGET_MMAP_REGIONS] = "--max-user-mmap-regions",
 };
 
 struct user_budget {

@@ -14,6 +14,7 @@
 enum user_budget_kind {
 	USER_BUDGET_OBJECTS,
 	USER_BUDGET_AREAS,
+	USER_BUDGET_MMAP_REGIONS, /* each holds a descriptor in the daemon */
 	USER_BUDGET_KINDS,
 };
 

@@ -53,38 +53,30 @@ int iommufd_viommu_get_vdev_id(struct iommufd_viommu *viommu,
 }
 
 /*
- * The lowest free range at or above one page among the context's regions,
- * as the kernel's per-context mmap allocator gives it (offset 0 never).
+ * The kernel's iommufd_viommu_alloc_mmap(): a zeroed region of @length
+ * bytes the caller may mmap() at *@offset through its iommufd (under
+ * iommufd-run, mmap_region.c). The vIOMMU cannot be destroyed while it is
+ * mapped; it has one region at most.
  */
-uint64_t iommufd_viommu_alloc_mmap(struct iommufd_viommu *viommu,
-				   uint64_t length)
+int iommufd_viommu_alloc_mmap(struct iommufd_viommu *viommu, uint64_t length,
+			      uint64_t *offset)
 {
-	struct iommufd_ctx *ictx = viommu->ictx;
-	uint64_t offset = PAGE_SIZE;
-	bool moved;
+	int ret;
 
-	do {
-		moved = false;
-		for (unsigned int id = 1; id < ictx->nr_slots; id++) {
-			struct iommufd_object *obj = ictx->objects[id];
-			struct iommufd_viommu *other;
+	if (viommu->mmap)
+		return -EEXIST;
+	ret = iommufd_mmap_region_alloc(viommu->ictx, &viommu->obj, length,
+					&viommu->mmap);
+	if (!ret)
+		*offset = mmap_region_offset(viommu->mmap);
+	return ret;
+}
 
-			if (!obj || obj->type != IOMMUFD_OBJ_VIOMMU ||
-			    obj == &viommu->obj)
-				continue;
-			other = container_of(obj, struct iommufd_viommu, obj);
-			if (other->mmap_length &&
-			    offset < other->mmap_offset + other->mmap_length &&
-			    other->mmap_offset < offset + length) {
-				offset =
-					other->mmap_offset + other->mmap_length;
-				moved = true;
-			}
-		}
-	} while (moved);
-	viommu->mmap_offset = offset;
-	viommu->mmap_length = length;
-	return offset;
+int iommufd_viommu_mmap_write(struct iommufd_viommu *viommu, uint64_t at,
+			      const void *data, size_t len)
+{
+	return viommu->mmap ? mmap_region_write(viommu->mmap, at, data, len) :
+			      -EINVAL;
 }
 
 void iommufd_viommu_destroy(struct iommufd_object *obj)
@@ -94,6 +86,8 @@ void iommufd_viommu_destroy(struct iommufd_object *obj)
 
 	if (viommu->ops->viommu_destroy)
 		viommu->ops->viommu_destroy(viommu);
+	if (viommu->mmap)
+		iommufd_mmap_region_destroy(viommu->ictx, viommu->mmap);
 	if (viommu->hwpt)
 		iommufd_object_put(&viommu->hwpt->common.obj);
 }

@@ -113,6 +113,12 @@ static const struct field iommufdd_ioas_batch_fields[] = {
 	F(ops_uptr), F(__reserved), F(__reserved2),
 };
 #undef T
+#define T iommufdd_mmap_region
+static const struct field iommufdd_mmap_region_fields[] = {
+	F(size), F(flags),     F(offset), F(length),
+	F(prot), F(map_flags), F(out_fd), F(__reserved),
+};
+#undef T
 #define T iommufdd_device_detach
 static const struct field iommufdd_device_detach_fields[] = {
 	F(size),
@@ -369,6 +375,7 @@ const struct cmd script_cmds[] = {
 	EXT_CMD(IOMMUFDD_DEVICE_ATTACH, iommufdd_device_attach),
 	EXT_CMD(IOMMUFDD_DEVICE_DETACH, iommufdd_device_detach),
 	EXT_CMD(IOMMUFDD_IOAS_BATCH, iommufdd_ioas_batch),
+	EXT_CMD(IOMMUFDD_MMAP_REGION, iommufdd_mmap_region),
 	/* "TEST" alone: the op comes from "in" */
 	{
 		.name = "TEST",

@@ -71,7 +71,8 @@ enum {
 	IOMMUFDD_CMD_DEVICE_ATTACH = 0xc1,
 	IOMMUFDD_CMD_DEVICE_DETACH = 0xc2,
 	IOMMUFDD_CMD_IOAS_BATCH = 0xc3,
-	IOMMUFDD_CMD_LAST = IOMMUFDD_CMD_IOAS_BATCH, /* the span of ours */
+	IOMMUFDD_CMD_MMAP_REGION = 0xc4,
+	IOMMUFDD_CMD_LAST = IOMMUFDD_CMD_MMAP_REGION, /* the span of ours */
 };
 
 /* The longest device name BIND takes (a sysfs file name). */
@@ -207,5 +208,45 @@ struct iommufdd_ioas_batch {
 	__u32 __reserved2;
 };
 #define IOMMUFDD_IOAS_BATCH _IO(IOMMUFD_TYPE, IOMMUFDD_CMD_IOAS_BATCH)
+
+/**
+ * struct iommufdd_mmap_region - IOMMUFDD_MMAP_REGION
+ * @size: sizeof(struct iommufdd_mmap_region)
+ * @flags: must be 0
+ * @offset: the offset the caller passes to mmap() on its iommufd, in bytes
+ *          (e.g. a vIOMMU's out_mmap_offset)
+ * @length: the length of that mmap(), rounded up to whole pages as mmap()
+ *          rounds it
+ * @prot: the mmap()'s PROT_* bits
+ * @map_flags: its MAP_* flags; a caller whose iommufd is not open for
+ *             writing passes MAP_PRIVATE for a shared mapping, as the
+ *             kernel drops VM_SHARED for such a file
+ * @out_fd: a new descriptor (close-on-exec, open for reading and writing)
+ *          of the region's memory: map it at offset 0 with @length
+ * @__reserved: must be 0
+ *
+ * A FUSE or CUSE server never sees an mmap() of its file, so a program
+ * run under iommufd-run(1) has its mmap() of /dev/iommu turned into this
+ * ioctl (by the preload library iommufd-run injects) and a mapping of
+ * @out_fd. The checks are the kernel's iommufd_fops_mmap(), in its order:
+ * EINVAL for @length or @offset not page-aligned or 0 length, EINVAL for
+ * a mapping that is not shared, EPERM for PROT_EXEC, ENXIO unless @offset
+ * is the start of a region of this file and @length its whole length.
+ * While any shared mapping of the region exists, anywhere, IOMMU_DESTROY
+ * of its owner is EBUSY, as in the kernel. ENODEV at --kernel-abi 6.12
+ * (that kernel's /dev/iommu has no mmap); EOPNOTSUPP for a caller not run
+ * under iommufd-run (the descriptor cannot be handed over).
+ */
+struct iommufdd_mmap_region {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 offset;
+	__aligned_u64 length;
+	__u32 prot;
+	__u32 map_flags;
+	__s32 out_fd;
+	__u32 __reserved;
+};
+#define IOMMUFDD_MMAP_REGION _IO(IOMMUFD_TYPE, IOMMUFDD_CMD_MMAP_REGION)
 
 #endif

@@ -88,7 +88,10 @@ static void test_layouts(void **state)
 	}
 }
 
-/* Exactly the commands the kernel returns an fd from, and where. */
+/*
+ * Exactly the commands the kernel returns an fd from, and where, and our
+ * IOMMUFDD_MMAP_REGION (the mmap shim's descriptor of a region).
+ */
 static void test_fd_column(void **state)
 {
 	unsigned int n = 0;
@@ -112,7 +115,9 @@ static void test_fd_column(void **state)
 			 IOCTL_NO_FD);
 	assert_int_equal(iommufd_ioctl_find(IOMMU_VEVENTQ_ALLOC)->fd,
 			 offsetof(struct iommu_veventq_alloc, out_veventq_fd));
-	assert_int_equal(n, 3);
+	assert_int_equal(iommufd_ioctl_find(IOMMUFDD_MMAP_REGION)->fd,
+			 offsetof(struct iommufdd_mmap_region, out_fd));
+	assert_int_equal(n, 4);
 }
 
 int main(void)

@@ -25,6 +25,7 @@
 
 #include <iommufd/iommufd.h>
 #include <iommufd/iommufd_test.h>
+#include <iommufd/iommufdd_ext.h>
 
 #include "../libiommufd/fake_iommu.h"
 
@@ -189,6 +190,80 @@ static void test_viommu_data(void **state)
 					IOMMU_VIOMMU_TYPE_SELFTEST, &o,
 					&second),
 		   EINVAL);
+}
+
+/* IOMMUFDD_MMAP_REGION straight from the core, without a launcher. */
+static long mmap_region(uint64_t offset, uint64_t length, uint32_t prot,
+			uint32_t map_flags)
+{
+	struct iommufdd_mmap_region req = {
+		.size = sizeof(req),
+		.offset = offset,
+		.length = length,
+		.prot = prot,
+		.map_flags = map_flags,
+	};
+
+	return fake_iommu_ioctl(fake, IOMMUFDD_MMAP_REGION, &req);
+}
+
+/* §5: the kernel's mmap checks, in its order; the region goes with it. */
+static void test_mmap_region(void **state)
+{
+	struct bed *b = *state;
+	struct iommu_viommu_selftest data = { .in_data = 1 };
+	const uint32_t rw = PROT_READ | PROT_WRITE;
+	const uint64_t len = 2 * page_size;
+	struct iommufdd_mmap_region req = { .size = sizeof(req), .flags = 1 };
+	uint32_t viommu = 0;
+	IOMMUFD_OPTS(iommufd_viommu_alloc_opts, o, .data = &data,
+		     .data_len = sizeof(data));
+
+	assert_int_equal(iommufd_viommu_alloc(h, b->idev, b->parent,
+					      IOMMU_VIOMMU_TYPE_SELFTEST, &o,
+					      &viommu),
+			 0);
+	assert_int_equal(data.out_mmap_offset, page_size);
+	/* Right: only the launcher can hand the memory over. */
+	assert_int_equal(mmap_region(page_size, len, rw, MAP_SHARED),
+			 -EOPNOTSUPP);
+	assert_int_equal(mmap_region(page_size, len, PROT_READ,
+				     MAP_SHARED_VALIDATE),
+			 -EOPNOTSUPP);
+	assert_int_equal(mmap_region(page_size, 0, rw, MAP_SHARED), -EINVAL);
+	assert_int_equal(mmap_region(page_size, len + 1, rw, MAP_SHARED),
+			 -EINVAL);
+	assert_int_equal(mmap_region(page_size + 8, len, rw, MAP_SHARED),
+			 -EINVAL);
+	assert_int_equal(mmap_region(page_size, len, rw | PROT_EXEC,
+				     MAP_PRIVATE),
+			 -EINVAL);
+	assert_int_equal(mmap_region(page_size, len, rw | PROT_EXEC,
+				     MAP_SHARED),
+			 -EPERM);
+	assert_int_equal(mmap_region(2 * page_size, len, rw, MAP_SHARED),
+			 -ENXIO);
+	assert_int_equal(mmap_region(page_size, page_size, rw, MAP_SHARED),
+			 -ENXIO);
+	assert_int_equal(mmap_region(page_size, 2 * len, rw, MAP_SHARED),
+			 -ENXIO);
+	assert_int_equal(mmap_region(0, len, rw, MAP_SHARED), -ENXIO);
+	assert_int_equal(fake_iommu_ioctl(fake, IOMMUFDD_MMAP_REGION, &req),
+			 -EOPNOTSUPP);
+	req.flags = 0;
+	req.__reserved = 1;
+	assert_int_equal(fake_iommu_ioctl(fake, IOMMUFDD_MMAP_REGION, &req),
+			 -EOPNOTSUPP);
+	/* Nothing maps it: the vIOMMU goes, and its region with it. */
+	assert_int_equal(iommufd_destroy(h, viommu), 0);
+	assert_int_equal(mmap_region(page_size, len, rw, MAP_SHARED), -ENXIO);
+	/* 6.12's iommufd has no mmap at all. */
+	assert_int_equal(iommufd_viommu_alloc(h, b->idev, b->parent,
+					      IOMMU_VIOMMU_TYPE_SELFTEST, &o,
+					      &viommu),
+			 0);
+	assert_int_equal(fake_iommu_set_abi("6.12"), 0);
+	assert_int_equal(mmap_region(page_size, len, rw, MAP_SHARED), -ENODEV);
 }
 
 /* §3.2, §2.4: virtual IDs, one vDEVICE per device, the tombstone. */
@@ -406,6 +481,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_viommu_alloc, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_viommu_data, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_mmap_region, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_vdevice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_viommu_invalidate, setup,
