@@ -462,6 +462,7 @@ static void read_hello(struct pending *p)
 	};
 	int listener = -1, nfds = 0;
 	const char *answer = "bad request";
+	char ok[64] = "ok";
 
 	if (recvmsg(p->fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT) < 0)
 		return;
@@ -492,7 +493,12 @@ static void read_hello(struct pending *p)
 		answer = serve_listener(listener, p->uid);
 		if (!answer) {
 			listener = -1; /* its thread owns it now */
-			answer = "ok";
+			/* Which file is ours, for the launcher's mmap shim. */
+			if (iommu_identity())
+				snprintf(ok, sizeof(ok), "ok %llu %llu",
+					 (unsigned long long)sup.mnt_id,
+					 (unsigned long long)sup.ino);
+			answer = ok;
 			log_debug("supervisor: a program of uid %u registered",
 				  (unsigned int)p->uid);
 		}

@@ -49,9 +49,17 @@ struct iommufdd_priv_fd {
 	char path[192];
 };
 
-/* The launcher's registration socket, relative to the run directory. */
+/*
+ * The launcher's registration socket, relative to the run directory. The
+ * launcher sends HELLO with its listener; the answer is "ok", or "ok MNT
+ * INO" naming the served file (statx mount ID and inode) so that the
+ * launched program's mmap shim can tell its /dev/iommu descriptors apart,
+ * or why not.
+ */
 #define IOMMUFDD_LAUNCHER_SOCKET "launcher.sock"
 #define IOMMUFDD_LAUNCHER_HELLO "iommufd-run 1"
+/* The environment variable in which the launcher passes MNT:INO on. */
+#define IOMMUFD_RUN_DEVICE_ENV "IOMMUFD_RUN_DEVICE"
 
 struct event_base;
 
