@@ -17,12 +17,15 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -118,6 +121,53 @@ static bool fails(void *p, int err)
 	return p == MAP_FAILED && errno == err;
 }
 
+static sigjmp_buf on_sigbus;
+
+static void sigbus(int sig)
+{
+	siglongjmp(on_sigbus, sig);
+}
+
+/*
+ * A private mapping without the launcher, as iommufdd(8) says: a CUSE
+ * device has no mmap (ENODEV); FUSE maps its page cache, which the daemon
+ * cannot fill (SIGBUS on the first access).
+ */
+static void test_private_without_launcher(struct bed *b)
+{
+	struct sigaction sa = { .sa_handler = sigbus }, old;
+	volatile uint32_t word = 0;
+	struct stat st;
+	void *m;
+	int err;
+
+	if (fstat(b->fd, &st))
+		return;
+	m = map(b, b->len, PROT_READ, MAP_PRIVATE, b->off);
+	err = errno;
+	if (S_ISCHR(st.st_mode)) {
+		check(m == MAP_FAILED && err == ENODEV,
+		      "CUSE: without iommufd-run a private mmap() is ENODEV");
+		return;
+	}
+	if (m == MAP_FAILED) {
+		check(0, "FUSE: a private mmap() maps the page cache (%s)",
+		      strerror(err));
+		return;
+	}
+	sigaction(SIGBUS, &sa, &old);
+	if (!sigsetjmp(on_sigbus, 1)) {
+		word = *(volatile uint32_t *)m;
+		check(0, "FUSE: reading a private mapping is SIGBUS (read %x)",
+		      word);
+	} else {
+		check(1, "FUSE: a private mmap() succeeds, reading it is "
+			 "SIGBUS");
+	}
+	sigaction(SIGBUS, &old, NULL);
+	munmap(m, b->len);
+}
+
 /* Without the launcher: the mmap() never reaches the daemon. */
 static void test_without_launcher(struct bed *b)
 {
@@ -134,6 +184,7 @@ static void test_without_launcher(struct bed *b)
 	check(m == MAP_FAILED && err == ENODEV,
 	      "without iommufd-run, mmap() of the region is ENODEV (%s)",
 	      m == MAP_FAILED ? strerror(err) : "mapped");
+	test_private_without_launcher(b);
 	check(ioc(b->fd, IOMMUFDD_MMAP_REGION, &req) == -EOPNOTSUPP,
 	      "IOMMUFDD_MMAP_REGION without iommufd-run is EOPNOTSUPP");
 	req.offset += page;
@@ -294,6 +345,54 @@ static void test_fork_and_split(struct bed *b)
 	munmap(m + page, page);
 }
 
+/*
+ * A caller that keeps the descriptor the shim closes: it cannot resize
+ * the memory under other mappings, and after DESTROY it can no longer
+ * map it for writing; each region holds a daemon descriptor, so a user
+ * may hold 256 (--max-user-mmap-regions), then ENOMEM.
+ */
+static void test_hostile(struct bed *b)
+{
+	struct iommufdd_mmap_region req = {
+		.size = sizeof(req),
+		.offset = (uint64_t)b->off,
+		.length = b->len,
+		.prot = PROT_READ | PROT_WRITE,
+		.map_flags = MAP_SHARED,
+	};
+	uint32_t ids[256], extra;
+	unsigned int n = 0;
+	struct bed more = *b;
+	long ret;
+
+	if (!checked(ioc(b->fd, IOMMUFDD_MMAP_REGION, &req) == 0 &&
+			     req.out_fd > 2,
+		     "IOMMUFDD_MMAP_REGION itself hands over a descriptor"))
+		return;
+	check(ftruncate(req.out_fd, 0) < 0 && errno == EPERM,
+	      "the region's size cannot be changed (EPERM)");
+	while (n < 256 && !(ret = viommu_alloc(&more, true, &ids[n])))
+		n++;
+	check(ret == -ENOMEM && n == 255,
+	      "the 256th region of this user exists, the next is ENOMEM "
+	      "(%u more made, %s)",
+	      n, strerror((int)-ret));
+	while (n)
+		destroy(b->fd, ids[--n]);
+	check(!viommu_alloc(&more, true, &extra) && !destroy(b->fd, extra),
+	      "destroyed ones are given back");
+	/* Held but unmapped: that is no mapping, DESTROY goes ahead. */
+	check(destroy(b->fd, b->viommu) == 0,
+	      "a descriptor held without a mapping does not keep the vIOMMU");
+	check(mmap(NULL, b->len, PROT_READ | PROT_WRITE, MAP_SHARED, req.out_fd,
+		   0) == MAP_FAILED &&
+		      errno == EPERM,
+	      "after DESTROY the held descriptor cannot be mapped writable");
+	close(req.out_fd);
+	check(!viommu_alloc(b, true, &b->viommu),
+	      "a new vIOMMU with data for the rest");
+}
+
 /* Unmapped, the vIOMMU goes, and so does its region. */
 static void test_destroy(struct bed *b)
 {
@@ -367,6 +466,7 @@ int main(int argc, char **argv)
 	test_contents(&b);
 	test_no_pin(&b);
 	test_fork_and_split(&b);
+	test_hostile(&b);
 	test_destroy(&b);
 	printf("1..%u\n", ntests);
 	return nfailed ? 1 : 0;
