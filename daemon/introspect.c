@@ -126,6 +126,7 @@ json_object *introspect_status(const char *backend)
 	json_object_object_add(st, "objects", jint(objects));
 	json_object_object_add(st, "pinned_pages", jint(pages_pinned_total()));
 	json_object_object_add(st, "windows", jint(memfile_nr_windows()));
+	json_object_object_add(st, "idle_files", jint(memfile_nr_idle()));
 	json_object_object_add(st, "workers", jint(threads));
 	json_object_object_add(st, "requests_running", jint(running));
 	json_object_object_add(st, "requests_queued", jint(queued));
