@@ -62,6 +62,7 @@ struct io_pagetable {
 /* IOAS_MAP_FILE: the kernel's file-backed pages, CHANGE_PROCESS can move */
 #define IOPT_AREA_FILE (1 << 2)
 
+/* One per live mapping: its size is most of the daemon's memory per mapping. */
 struct iopt_area {
 	struct itree_node node; /* IOVA range */
 	struct iopt_pages *pages;
@@ -70,12 +71,12 @@ struct iopt_area {
 	uint64_t start_byte; /* offset of node.start inside pages */
 	uint64_t uaddr; /* what the MAP named for node.start */
 	uint32_t origin; /* the MAP this comes from (COPY keeps it) */
-	int iommu_prot;
 	unsigned int num_accesses;
 	/* Pins of accesses that cannot let go (HW queues): unmap is EBUSY. */
 	unsigned int num_locks;
 	/* The storage pages accesses pinned through the area, and how often. */
 	struct runmap access_pins;
+	uint8_t iommu_prot; /* IOMMU_READ, IOMMU_WRITE, IOMMU_CACHE */
 	uint8_t flags;
 	bool prevent_access;
 };
