@@ -19,7 +19,9 @@
  *     victim's live storage is mapped; a user who may only read a file
  *     the daemon holds writable gets no write: a writable MAP of its
  *     read-only mapping is EFAULT, and its device cannot write through a
- *     read-only MAP.
+ *     read-only MAP;
+ *  6. what is kept is bounded: at most 64 idle files, each let go of
+ *     within seconds.
  *
  * Every client is a process of its own (two opens of /dev/iommu), driven
  * by one-byte commands over a pipe; storages and charges are read with
@@ -465,6 +467,59 @@ static void test_read_only(void)
 	client_stop(owner);
 }
 
+#define CHURN_FILES 100
+
+/* MAP and UNMAP one page of each of CHURN_FILES memfds, one after another. */
+static int churn(void *arg)
+{
+	uint32_t ioas;
+	int fd = open(sec_dev, O_RDWR | O_CLOEXEC), *err = arg;
+
+	if (fd < 0 || (*err = (int)-sec_ioas_alloc(fd, &ioas)))
+		return 1;
+	for (int i = 0; i < CHURN_FILES; i++) {
+		int memfd = memfd_create("churn", MFD_CLOEXEC);
+		uint64_t iova = 0;
+		void *mem;
+
+		if (memfd < 0 || ftruncate(memfd, SEC_PAGE))
+			return *err = errno, 1;
+		mem = mmap(NULL, SEC_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			   memfd, 0);
+		close(memfd);
+		if (mem == MAP_FAILED)
+			return *err = errno, 1;
+		if ((*err = (int)-sec_map(fd, ioas, mem, SEC_PAGE, &iova, 0)) ||
+		    (*err = (int)-sec_unmap(fd, ioas, iova, SEC_PAGE)))
+			return 1;
+		munmap(mem, SEC_PAGE);
+	}
+	return 0;
+}
+
+/* What is kept is bounded in number and in time. */
+static void test_kept_bounds(void)
+{
+	int *err = sec_shared(sizeof(*err));
+	int st = sec_run_as(&sec_attacker, churn, err, 60);
+	double t0;
+	long idle;
+
+	check(st == 0, "a user maps and unmaps %d memfds in turn (%s)",
+	      CHURN_FILES, strerror(*err));
+	idle = idle_files();
+	check(idle >= 1 && idle <= 64,
+	      "the daemon keeps at most 64 of them idle (%ld)", idle);
+	t0 = sec_now();
+	while ((idle = idle_files()) > 0 && sec_now() - t0 < 10)
+		sec_sleep(0.1);
+	check(idle == 0,
+	      "and lets go of every kept file within seconds (%ld left after "
+	      "%.1f s)",
+	      idle, sec_now() - t0);
+	munmap(err, sizeof(*err));
+}
+
 int main(int argc, char **argv)
 {
 	ino_t ino_a, ino_b;
@@ -483,6 +538,7 @@ int main(int argc, char **argv)
 	test_replace(ino_b);
 	test_no_access();
 	test_read_only();
+	test_kept_bounds();
 	sec_check_serving("the shared-memory tests");
 	return sec_done();
 }
