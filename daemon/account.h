@@ -13,6 +13,10 @@
  * Charging happens before memory is touched (pages.c charges a range, then
  * populates it), so a refused charge leaves nothing behind.
  *
+ * A mapper whose last mapping went is kept for a moment (account.c), so a
+ * process that maps and unmaps in turn keeps one; it is found again only
+ * while its process lives (its pidfd), never by a pid alone.
+ *
  * Locking: one mutex guards the mapper cache and every bucket; it is held
  * only for list and counter updates, never across a syscall that can block.
  */
