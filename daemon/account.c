@@ -229,6 +229,26 @@ static void free_dead(struct list_head *dead)
 		mapper_free(m);
 }
 
+void account_drop_idle(void)
+{
+	struct mapper *m, *next;
+	struct list_head dead;
+
+	list_init(&dead);
+	pthread_mutex_lock(&account_lock);
+	list_for_each_entry_safe(m, next, &mappers, item) {
+		if (!m->idle)
+			continue;
+		list_del(&m->item);
+		m->idle = false;
+		nr_idle_mappers--;
+		bucket_put(m->bucket);
+		list_add_tail(&m->item, &dead);
+	}
+	pthread_mutex_unlock(&account_lock);
+	free_dead(&dead);
+}
+
 static struct mapper *mapper_new(const struct caller_status *st,
 				 enum pages_account mode, bool privileged,
 				 int *err)

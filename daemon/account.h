@@ -62,6 +62,8 @@ struct mapper *mapper_of_caller_like(const struct ucaller *caller,
 bool mapper_same_kind(const struct mapper *a, const struct mapper *b);
 struct mapper *mapper_get(struct mapper *m);
 void mapper_put(struct mapper *m);
+/* Let go of every mapper kept idle, now. */
+void account_drop_idle(void);
 
 /* Has the mapping process exited? (Its mappings then cannot be pinned.) */
 bool mapper_alive(const struct mapper *m);

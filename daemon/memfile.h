@@ -61,5 +61,7 @@ bool memfile_writable(const struct memfile *mf);
 uint64_t memfile_nr_windows(void);
 /* How many files are kept idle for reuse, for inspection. */
 uint64_t memfile_nr_idle(void);
+/* Let go of every file kept idle, now. */
+void memfile_drop_idle(void);
 
 #endif

@@ -267,6 +267,11 @@ uint64_t memfile_nr_idle(void)
 	return n;
 }
 
+void memfile_drop_idle(void)
+{
+	memfile_cache_trim();
+}
+
 bool memfile_cache_trim(void)
 {
 	struct list_head victims;
