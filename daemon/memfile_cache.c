@@ -43,6 +43,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,7 @@ static struct list_head idle_list;
 static unsigned int nr_idle;
 static int inotify_fd = -1;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static atomic_bool warned_unwatched;
 
 static uint64_t now_ns(void)
 {
@@ -350,11 +352,13 @@ static int cache_get_or_add(int fd, bool writable, struct memfile **out)
 		mf->wd = wd;
 		list_add_tail(&mf->hash_item,
 			      &hash[(unsigned int)wd % HASH_SIZE]);
-	} else if (wd != -ENOSYS) {
-		/* Still correct, only not shared: one log line per failure. */
-		log_warnx("inotify_add_watch: %s; file %u:%lu is not shared",
-			  strerror(-wd), (unsigned int)st.st_dev,
-			  (unsigned long)st.st_ino);
+	} else if (wd != -ENOSYS && !atomic_exchange(&warned_unwatched, true)) {
+		/* Still correct, only not shared (nor kept): say so once. */
+		log_warnx(
+			"inotify_add_watch: %s; memory files it fails for are "
+			"not shared between mappings (first: %u:%lu)",
+			strerror(-wd), (unsigned int)st.st_dev,
+			(unsigned long)st.st_ino);
 	}
 	pthread_mutex_unlock(&cache_lock);
 	*out = mf;
