@@ -6,9 +6,9 @@
  * would, nor stale pages. With mock domains attached, each client's
  * device reading and writing the first word of the mapping:
  *
- *  1. the same file range mapped by two clients of one user is one
- *     storage, pinned once and charged once, and both devices reach the
- *     same pages;
+ *  1. the same file range mapped by two clients of one user, or by one
+ *     client with MAP and MAP_FILE, is one storage, pinned once and
+ *     charged once, and both devices reach the same pages;
  *  2. unmapping either leaves the other intact (its device still reads
  *     and writes the file); the pins and the charge go with the last;
  *  3. a file truncated and grown again while its storage was kept is not
@@ -31,6 +31,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -40,6 +41,7 @@
 
 #define LEN (4 * SEC_PAGE)
 #define IOVA (16ULL << 20)
+#define IOVA_FILE (32ULL << 20) /* where 'f' maps the file itself */
 /* Where every client maps its file: one address for all of them. */
 #define FIXED_VA ((void *)0x6e0000000000UL)
 
@@ -72,6 +74,26 @@ static int map_file_at(const char *path, bool readonly, bool replace)
 	return mem == FIXED_VA ? 0 : mem == MAP_FAILED ? errno : EEXIST;
 }
 
+/* IOMMU_IOAS_MAP_FILE of the whole client file at IOVA_FILE. */
+static long map_file(struct client *c, int fd, uint32_t ioas)
+{
+	struct iommu_ioas_map_file cmd = {
+		.size = sizeof(cmd),
+		.flags = SEC_MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA,
+		.ioas_id = ioas,
+		.length = LEN,
+		.iova = IOVA_FILE,
+	};
+	long ret;
+
+	cmd.fd = open(c->path, O_RDWR | O_CLOEXEC);
+	if (cmd.fd < 0)
+		return -errno;
+	ret = ioctl(fd, IOMMU_IOAS_MAP_FILE, &cmd) ? -errno : 0;
+	close(cmd.fd);
+	return ret;
+}
+
 static long command(struct client *c, int cmd, int fd, uint32_t ioas,
 		    uint32_t idev)
 {
@@ -83,6 +105,10 @@ static long command(struct client *c, int cmd, int fd, uint32_t ioas,
 			       c->map_flags | IOMMU_IOAS_MAP_FIXED_IOVA);
 	case 'u':
 		return sec_unmap(fd, ioas, IOVA, LEN);
+	case 'f':
+		return map_file(c, fd, ioas);
+	case 'F':
+		return sec_unmap(fd, ioas, IOVA_FILE, LEN);
 	case 'r':
 	case 'w':
 		return sec_dev_dma(fd, idev, IOVA, &c->value, sizeof(c->value),
@@ -331,6 +357,30 @@ static void test_two_clients(ino_t ino)
 	client_stop(b);
 }
 
+/* 1 again, for one client's MAP and MAP_FILE of the same file. */
+static void test_map_and_map_file(ino_t ino)
+{
+	struct client *a = client_start(&sec_other, path_a, false);
+	struct storage_view v;
+	int ret;
+
+	ret = map_rw(a);
+	check(ret == 0, "a client maps the file by address (%s)",
+	      strerror(ret));
+	ret = ask(a, 'f');
+	check(ret == 0, "and by descriptor (IOMMU_IOAS_MAP_FILE) (%s)",
+	      strerror(ret));
+	v = view(ino, &sec_other);
+	check(v.storages == 1 && v.nr_areas == 2 &&
+		      v.pinned_bytes == (long)LEN &&
+		      v.charged == (long)(LEN / SEC_PAGE),
+	      "both are one storage, pinned and charged once (%d storages, "
+	      "%ld areas, %ld bytes pinned, %ld pages charged)",
+	      v.storages, v.nr_areas, v.pinned_bytes, v.charged);
+	check(ask(a, 'F') == 0 && ask(a, 'u') == 0, "it unmaps both");
+	client_stop(a);
+}
+
 /* 3: truncated and grown again while the storage was kept idle. */
 static void test_truncate(ino_t ino)
 {
@@ -534,6 +584,7 @@ int main(int argc, char **argv)
 	make_file("shared-ro", &sec_other, 0644, 0x77, path_ro,
 		  sizeof(path_ro));
 	test_two_clients(ino_a);
+	test_map_and_map_file(ino_a);
 	test_truncate(ino_a);
 	test_replace(ino_b);
 	test_no_access();
