@@ -421,7 +421,8 @@ static json_object *area_json(const struct iopt_area *area)
 	json_object_object_add(a, "writable",
 			       json_object_new_boolean(area->iommu_prot &
 						       IOMMU_WRITE));
-	json_object_object_add(a, "accesses", jint(area->num_accesses));
+	json_object_object_add(a, "accesses",
+			       jint(iopt_area_num_accesses(area)));
 	json_object_object_add(
 		a, "owner",
 		jint(area->mapper ? (uint64_t)mapper_tgid(area->mapper) : 0));
