@@ -615,6 +615,7 @@ struct memfile *memfile_alloc(int fd, bool writable, const struct stat *st)
 	atomic_init(&mf->pages.refs, 1);
 	mf->pages.npages = UINT64_MAX / PAGE_SIZE;
 	list_init(&mf->hash_item);
+	list_init(&mf->num_item);
 	list_init(&mf->idle_item);
 	mf->wd = -1;
 	mf->dev = st->st_dev;

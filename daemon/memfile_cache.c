@@ -12,13 +12,18 @@
  * for the same inode and a different one for any other: asking for the
  * watch of the file a caller has mapped names its storage exactly.
  *
+ * Where numbers are unique after all (the kernel's internal shmem mount,
+ * whose inode numbers come from a 64-bit counter: memfd, shared anonymous
+ * memory), a cached storage is also found by device and inode number, so
+ * that the MAP of a memfd the daemon holds costs one PROCMAP_QUERY.
+ *
  * Proof of access, per request. The caller must show, in the request that
  * wants the storage, that it holds the file with the access it asks for:
  * a shared mapping of it at the MAP's address, writable for a writable
- * MAP (read in its maps before and after the file is reached through
- * /proc/TID/map_files), or a descriptor of it (MAP_FILE). What is kept
- * between requests is the daemon's own descriptor and windows, never the
- * caller's pid or a path.
+ * MAP (its maps, read in the request: once where numbers are unique,
+ * else before and after the file is reached through /proc/TID/map_files),
+ * or a descriptor of it (MAP_FILE). What is kept between requests is the
+ * daemon's own descriptor and windows, never the caller's pid or a path.
  *
  * Reuse. When the last reference to a storage goes (its last area, with
  * its pins and charges), the storage is kept idle: descriptor, windows
@@ -65,7 +70,8 @@
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t reaper_kick;
-static struct list_head hash[HASH_SIZE];
+static struct list_head hash[HASH_SIZE]; /* by watch */
+static struct list_head by_number[HASH_SIZE]; /* unique numbers only */
 static struct list_head idle_list;
 static unsigned int nr_idle;
 static int inotify_fd = -1;
@@ -87,8 +93,10 @@ static void cache_init(void)
 	pthread_condattr_t attr;
 	pthread_t thread;
 
-	for (unsigned int i = 0; i < HASH_SIZE; i++)
+	for (unsigned int i = 0; i < HASH_SIZE; i++) {
 		list_init(&hash[i]);
+		list_init(&by_number[i]);
+	}
 	list_init(&idle_list);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -153,6 +161,17 @@ static struct memfile *hash_find(int wd)
 	return NULL;
 }
 
+/* Under cache_lock: the storage of file @dev:@ino, whose numbers are unique. */
+static struct memfile *number_find(dev_t dev, ino_t ino)
+{
+	struct memfile *mf;
+
+	list_for_each_entry(mf, &by_number[ino % HASH_SIZE], num_item)
+		if (mf->dev == dev && mf->ino == ino)
+			return mf;
+	return NULL;
+}
+
 /* Under cache_lock: take a reference on @mf, waking it if it was idle. */
 static void cache_get_locked(struct memfile *mf)
 {
@@ -177,6 +196,8 @@ static void evict_locked(struct memfile *mf, struct list_head *victims)
 	mf->idle = false;
 	list_del(&mf->hash_item);
 	list_init(&mf->hash_item);
+	list_del(&mf->num_item);
+	list_init(&mf->num_item);
 	inode_unwatch(mf->wd);
 	mf->wd = -1;
 	list_add_tail(&mf->idle_item, victims);
@@ -239,6 +260,7 @@ void memfile_cache_release(struct memfile *mf)
 		/* Not cached (or a pin leaked, which memfile_destroy logs). */
 		if (mf->wd >= 0) {
 			list_del(&mf->hash_item);
+			list_del(&mf->num_item);
 			inode_unwatch(mf->wd);
 		}
 		pthread_mutex_unlock(&cache_lock);
@@ -352,6 +374,9 @@ static int cache_get_or_add(int fd, bool writable, struct memfile **out)
 		mf->wd = wd;
 		list_add_tail(&mf->hash_item,
 			      &hash[(unsigned int)wd % HASH_SIZE]);
+		if (memfs_inode_numbers_unique(mf->dev))
+			list_add_tail(&mf->num_item,
+				      &by_number[mf->ino % HASH_SIZE]);
 	} else if (wd != -ENOSYS && !atomic_exchange(&warned_unwatched, true)) {
 		/* Still correct, only not shared (nor kept): say so once. */
 		log_warnx(
@@ -448,6 +473,27 @@ static int storage_of_path(const struct ucaller *caller, int path_fd,
 	return cache_get_or_add(fd, vma->write, out);
 }
 
+/*
+ * The cached storage of @vma's file where its numbers name it (memfs.h),
+ * with the access @vma allows; NULL if there is none.
+ */
+static struct memfile *cached_by_number(const struct vma_info *vma)
+{
+	struct memfile *mf = NULL;
+
+	if (!memfs_inode_numbers_unique(vma->dev))
+		return NULL;
+	pthread_once(&cache_once, cache_init);
+	pthread_mutex_lock(&cache_lock);
+	mf = number_find(vma->dev, (ino_t)vma->inode);
+	if (mf && (!vma->write || memfile_writable(mf)))
+		cache_get_locked(mf);
+	else
+		mf = NULL;
+	pthread_mutex_unlock(&cache_lock);
+	return mf;
+}
+
 int memfile_from_vma(const struct ucaller *caller, int maps_fd,
 		     const struct vma_info *vma, struct memfile **out)
 {
@@ -458,6 +504,15 @@ int memfile_from_vma(const struct ucaller *caller, int maps_fd,
 	if (!vma->shared || !vma->file ||
 	    !memfs_is_memory_dev(caller, vma->dev))
 		return -EOPNOTSUPP;
+	/*
+	 * The caller maps this very file (its numbers are its own), with
+	 * @vma's access, as this request's query of its maps showed.
+	 */
+	mf = cached_by_number(vma);
+	if (mf) {
+		*out = mf;
+		return 0;
+	}
 	path_fd = open_vma_path(caller, vma);
 	if (path_fd < 0)
 		return path_fd;

@@ -28,6 +28,8 @@ struct memfile {
 
 	/* The cache's, under its lock. */
 	struct list_head hash_item; /* findable by wd while wd >= 0 */
+	/* and by number, if its numbers are unique (memfs.h), while cached */
+	struct list_head num_item;
 	struct list_head idle_item; /* on the idle list while idle */
 	uint64_t idle_since_ns;
 	int wd; /* the inode's inotify watch, its identity; -1: not cached */

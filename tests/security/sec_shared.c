@@ -297,16 +297,29 @@ static long idle_files(void)
 
 static char path_a[512], path_b[512], path_mine[512], path_ro[512];
 
-/* 1 and 2: two clients of one user, one file. */
-static void test_two_clients(ino_t ino)
+/* Until the daemon keeps no idle file (within its few seconds). */
+static void wait_no_idle(void)
 {
-	struct client *a = client_start(&sec_other, path_a, false);
-	struct client *b = client_start(&sec_other, path_a, false);
+	double t0 = sec_now();
+
+	while (idle_files() > 0 && sec_now() - t0 < 10)
+		sec_sleep(0.1);
+}
+
+/*
+ * 1 and 2: two clients of one user, one file at @path (@what: how the
+ * daemon finds its storage).
+ */
+static void test_two_clients(const char *path, ino_t ino, const char *what)
+{
+	struct client *a = client_start(&sec_other, path, false);
+	struct client *b = client_start(&sec_other, path, false);
 	struct storage_view v;
 	uint64_t got;
 	long idle;
 	int ret;
 
+	sec_note("two clients, %s", what);
 	ret = map_rw(a);
 	check(ret == 0 && dev_write(a, 0xa1) == 0,
 	      "client A maps the file and its device writes it (%s)",
@@ -330,10 +343,10 @@ static void test_two_clients(ino_t ino)
 
 	check(ask(a, 'u') == 0, "client A unmaps");
 	ret = dev_write(b, 0xb2);
-	check(ret == 0 && dev_read(b) == 0xb2 && file_word(path_a) == 0xb2,
+	check(ret == 0 && dev_read(b) == 0xb2 && file_word(path) == 0xb2,
 	      "client B's mapping is intact: its device writes the file "
 	      "(%s, the file holds %#llx)",
-	      strerror(ret), (unsigned long long)file_word(path_a));
+	      strerror(ret), (unsigned long long)file_word(path));
 	v = view(ino, &sec_other);
 	check(v.storages == 1 && v.nr_areas == 1 &&
 		      v.pinned_bytes == (long)LEN &&
@@ -572,7 +585,11 @@ static void test_kept_bounds(void)
 
 int main(int argc, char **argv)
 {
+	char path_memfd[64];
+	uint64_t word = 0x11;
 	ino_t ino_a, ino_b;
+	struct stat st;
+	int memfd;
 
 	sec_init(argc, argv);
 	ino_a = make_file("shared-a", &sec_other, 0600, 0x11, path_a,
@@ -583,7 +600,19 @@ int main(int argc, char **argv)
 		  sizeof(path_mine));
 	make_file("shared-ro", &sec_other, 0644, 0x77, path_ro,
 		  sizeof(path_ro));
-	test_two_clients(ino_a);
+	memfd = memfd_create("shared-memfd", 0); /* the clients inherit it */
+	if (memfd < 0 || ftruncate(memfd, LEN) ||
+	    pwrite(memfd, &word, sizeof(word), 0) != sizeof(word) ||
+	    fstat(memfd, &st))
+		sec_bail("memfd: %s", strerror(errno));
+	snprintf(path_memfd, sizeof(path_memfd), "/proc/self/fd/%d", memfd);
+	test_two_clients(path_memfd, st.st_ino,
+			 "a memfd (found by its unique inode number)");
+	wait_no_idle();
+	test_two_clients(path_a, ino_a,
+			 "a tmpfs file (numbers that may repeat: found by "
+			 "its inode's watch)");
+	close(memfd);
 	test_map_and_map_file(ino_a);
 	test_truncate(ino_a);
 	test_replace(ino_b);
