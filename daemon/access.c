@@ -204,9 +204,9 @@ static void access_unpin_range(struct iommufd_access *access,
 		uint64_t first = iopt_area_byte(area, it.start) / PAGE_SIZE;
 		uint64_t end = iopt_area_byte(area, it.last) / PAGE_SIZE;
 
-		iopt_area_unpin_access(area, first, end);
 		if (!access->ops->unmap)
-			area->num_locks--;
+			iopt_area_lock_access(area, false);
+		iopt_area_unpin_access(area, first, end);
 	}
 }
 
@@ -255,7 +255,7 @@ int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova,
 			break;
 		/* Nothing can ask this access to let go: unmap is EBUSY. */
 		if (!access->ops->unmap)
-			area->num_locks++;
+			iopt_area_lock_access(area, true);
 		for (i = first; i <= end; i++) {
 			uint64_t contig;
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "account.h"
@@ -24,6 +25,15 @@
 
 #define CAP_IPC_LOCK_BIT 14
 
+/*
+ * A mapper whose last mapping went is kept this long (and at most
+ * IDLE_MAX of them), so that a process mapping and unmapping in turn does
+ * not open a pidfd per MAP. Finding one again still needs its process
+ * alive (its pidfd), so a recycled pid never finds it.
+ */
+#define IDLE_NS (2ULL * 1000000000ULL)
+#define IDLE_MAX 64
+
 struct charge_bucket {
 	struct list_head item;
 	enum pages_account mode;
@@ -33,8 +43,10 @@ struct charge_bucket {
 };
 
 struct mapper {
-	struct list_head item; /* on mappers, while refs > 0 */
+	struct list_head item; /* on mappers, while referenced or idle */
 	atomic_uint refs;
+	bool idle; /* under account_lock: no references, kept */
+	uint64_t idle_since_ns;
 	pid_t tgid;
 	uid_t uid;
 	int pidfd; /* the process, for liveness */
@@ -46,6 +58,7 @@ struct mapper {
 static pthread_mutex_t account_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct list_head buckets = { &buckets, &buckets };
 static struct list_head mappers = { &mappers, &mappers };
+static unsigned int nr_idle_mappers;
 
 static bool pidfd_alive(int pidfd)
 {
@@ -149,6 +162,14 @@ bool caller_capable(const struct ucaller *caller, unsigned int cap)
 	return st.in_daemon_userns && (st.cap_effective & (1ULL << cap));
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 /* Under account_lock: a live mapper of this process and mode. */
 static struct mapper *mapper_find(pid_t tgid, enum pages_account mode,
 				  bool privileged)
@@ -158,11 +179,74 @@ static struct mapper *mapper_find(pid_t tgid, enum pages_account mode,
 	list_for_each_entry(m, &mappers, item) {
 		if (m->tgid == tgid && m->mode == mode &&
 		    !m->bucket == privileged && pidfd_alive(m->pidfd)) {
+			if (m->idle) {
+				m->idle = false;
+				nr_idle_mappers--;
+			}
 			atomic_fetch_add(&m->refs, 1);
 			return m;
 		}
 	}
 	return NULL;
+}
+
+/* Close and free a mapper nobody references or can find. */
+static void mapper_free(struct mapper *m)
+{
+	close(m->pidfd);
+	free(m);
+}
+
+/*
+ * Under account_lock: move idle mappers that are too old or too many to
+ * @dead, to be freed after the lock. (One whose process is gone is never
+ * found again; it waits for its time like the others.)
+ */
+static void reap_idle_locked(struct list_head *dead)
+{
+	uint64_t now = now_ns();
+	struct mapper *m, *next;
+
+	list_for_each_entry_safe(m, next, &mappers, item) {
+		if (!nr_idle_mappers)
+			break;
+		if (!m->idle || (nr_idle_mappers <= IDLE_MAX &&
+				 now - m->idle_since_ns < IDLE_NS))
+			continue;
+		list_del(&m->item);
+		m->idle = false;
+		nr_idle_mappers--;
+		bucket_put(m->bucket);
+		list_add_tail(&m->item, dead);
+	}
+}
+
+static void free_dead(struct list_head *dead)
+{
+	struct mapper *m, *next;
+
+	list_for_each_entry_safe(m, next, dead, item)
+		mapper_free(m);
+}
+
+void account_drop_idle(void)
+{
+	struct mapper *m, *next;
+	struct list_head dead;
+
+	list_init(&dead);
+	pthread_mutex_lock(&account_lock);
+	list_for_each_entry_safe(m, next, &mappers, item) {
+		if (!m->idle)
+			continue;
+		list_del(&m->item);
+		m->idle = false;
+		nr_idle_mappers--;
+		bucket_put(m->bucket);
+		list_add_tail(&m->item, &dead);
+	}
+	pthread_mutex_unlock(&account_lock);
+	free_dead(&dead);
 }
 
 static struct mapper *mapper_new(const struct caller_status *st,
@@ -215,6 +299,7 @@ static struct mapper *mapper_for_caller(const struct ucaller *caller,
 {
 	struct caller_status st;
 	struct mapper *m, *found;
+	struct list_head dead;
 	bool privileged;
 	uint64_t limit;
 
@@ -240,16 +325,21 @@ static struct mapper *mapper_for_caller(const struct ucaller *caller,
 	if (!m)
 		return NULL;
 	m->limit_pages = limit;
+	list_init(&dead);
 	pthread_mutex_lock(&account_lock);
 	/* Another thread of the process may have raced us here. */
 	found = mapper_find(st.tgid, mode, privileged);
-	if (!found)
-		list_add_tail(&m->item, &mappers);
-	pthread_mutex_unlock(&account_lock);
 	if (found) {
 		found->limit_pages = limit;
-		list_init(&m->item);
-		mapper_put(m);
+		bucket_put(m->bucket);
+	} else {
+		list_add_tail(&m->item, &mappers);
+	}
+	reap_idle_locked(&dead);
+	pthread_mutex_unlock(&account_lock);
+	free_dead(&dead);
+	if (found) {
+		mapper_free(m);
 		return found;
 	}
 	return m;
@@ -288,14 +378,21 @@ struct mapper *mapper_get(struct mapper *m)
 
 void mapper_put(struct mapper *m)
 {
+	struct list_head dead;
+
 	if (!m || atomic_fetch_sub(&m->refs, 1) != 1)
 		return;
+	list_init(&dead);
 	pthread_mutex_lock(&account_lock);
-	list_del(&m->item);
-	bucket_put(m->bucket);
+	/* Unless it was found again meanwhile, it is kept idle. */
+	if (!atomic_load(&m->refs) && !m->idle) {
+		m->idle = true;
+		m->idle_since_ns = now_ns();
+		nr_idle_mappers++;
+	}
+	reap_idle_locked(&dead);
 	pthread_mutex_unlock(&account_lock);
-	close(m->pidfd);
-	free(m);
+	free_dead(&dead);
 }
 
 int account_charge(struct mapper *m, uint64_t npages)

@@ -13,6 +13,10 @@
  * Charging happens before memory is touched (pages.c charges a range, then
  * populates it), so a refused charge leaves nothing behind.
  *
+ * A mapper whose last mapping went is kept for a moment (account.c), so a
+ * process that maps and unmaps in turn keeps one; it is found again only
+ * while its process lives (its pidfd), never by a pid alone.
+ *
  * Locking: one mutex guards the mapper cache and every bucket; it is held
  * only for list and counter updates, never across a syscall that can block.
  */
@@ -58,6 +62,8 @@ struct mapper *mapper_of_caller_like(const struct ucaller *caller,
 bool mapper_same_kind(const struct mapper *a, const struct mapper *b);
 struct mapper *mapper_get(struct mapper *m);
 void mapper_put(struct mapper *m);
+/* Let go of every mapper kept idle, now. */
+void account_drop_idle(void);
 
 /* Has the mapping process exited? (Its mappings then cannot be pinned.) */
 bool mapper_alive(const struct mapper *m);

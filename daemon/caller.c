@@ -90,41 +90,89 @@ static bool same_userns_as_daemon(const struct ucaller *caller)
 /* SIGKILL, as the SigPnd and ShdPnd masks of /proc/TID/status show it. */
 #define SIGKILL_MASK (1ULL << (SIGKILL - 1))
 
+/*
+ * Read all of @fd (a small /proc file) into @buf, NUL-terminated; a
+ * bigger one (a long Groups line) into *heap, which the caller frees.
+ */
+static const char *read_all(int fd, char *buf, size_t len, char **heap)
+{
+	size_t have = 0;
+	ssize_t n;
+
+	*heap = NULL;
+	for (;;) {
+		char *bigger;
+
+		n = read(fd, buf + have, len - 1 - have);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		/* A /proc file of one record comes whole: short means done. */
+		if (have < len - 1)
+			break;
+		/* Full: go on in a buffer twice the size. */
+		bigger = realloc(*heap, 2 * len);
+		if (!bigger)
+			break;
+		if (!*heap)
+			memcpy(bigger, buf, have);
+		*heap = buf = bigger;
+		len *= 2;
+	}
+	buf[have] = '\0';
+	return n < 0 ? NULL : buf;
+}
+
+/* The value after "@key:" at the start of a line of @text, or NULL. */
+static const char *status_field(const char *text, const char *key)
+{
+	size_t klen = strlen(key);
+
+	for (const char *line = text; line && *line;
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		if (!strncmp(line, key, klen) && line[klen] == ':')
+			return line + klen + 1;
+	}
+	return NULL;
+}
+
+static unsigned long long status_number(const char *text, const char *key,
+					int base)
+{
+	const char *v = status_field(text, key);
+
+	return v ? strtoull(v, NULL, base) : 0;
+}
+
 int caller_read_status(const struct ucaller *caller, struct caller_status *st)
 {
-	char line[256];
-	FILE *f;
+	char buf[4096], *heap;
+	const char *text;
 	int fd;
 
 	memset(st, 0, sizeof(*st));
 	fd = caller_proc_open(caller, "status", O_RDONLY);
 	if (fd < 0)
 		return fd;
-	f = fdopen(fd, "r");
-	if (!f) {
-		close(fd);
-		return -ENOMEM;
+	text = read_all(fd, buf, sizeof(buf), &heap);
+	close(fd);
+	if (!text) {
+		free(heap);
+		return -ESRCH;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long v;
-		unsigned int a;
-
-		if (sscanf(line, "Tgid: %u", &a) == 1)
-			st->tgid = (pid_t)a;
-		else if (sscanf(line, "Uid: %u", &a) == 1)
-			st->ruid = a;
-		else if (sscanf(line, "CapEff: %llx", &v) == 1)
-			st->cap_effective = v;
-		/* A fatal signal is queued on every thread of the group. */
-		else if ((sscanf(line, "SigPnd: %llx", &v) == 1 ||
-			  sscanf(line, "ShdPnd: %llx", &v) == 1) &&
-			 (v & SIGKILL_MASK))
-			st->sigkill_pending = true;
-	}
-	fclose(f);
+	st->tgid = (pid_t)status_number(text, "Tgid", 10);
+	st->ruid = (uid_t)status_number(text, "Uid", 10);
+	st->cap_effective = status_number(text, "CapEff", 16);
+	/* A fatal signal is queued on every thread of the group. */
+	st->sigkill_pending = (status_number(text, "SigPnd", 16) |
+			       status_number(text, "ShdPnd", 16)) &
+			      SIGKILL_MASK;
+	free(heap);
 	if (!st->tgid)
 		return -ESRCH;
-	st->in_daemon_userns = same_userns_as_daemon(caller);
+	/* Where it holds no capability, its user namespace does not matter. */
+	st->in_daemon_userns = st->cap_effective &&
+			       same_userns_as_daemon(caller);
 	return 0;
 }
 

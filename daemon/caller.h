@@ -30,7 +30,8 @@ struct caller_status {
 	pid_t tgid;
 	uid_t ruid;
 	uint64_t cap_effective;
-	bool in_daemon_userns; /* capabilities count (see caller_capable) */
+	/* capabilities count (see caller_capable); false without any */
+	bool in_daemon_userns;
 	bool sigkill_pending; /* in SigPnd or ShdPnd: the caller is dying */
 };
 

@@ -10,9 +10,11 @@
 
 #include <iommufd/iommufdd_ext.h>
 
+#include "account.h"
 #include "fail_nth.h"
 #include "iommufd_private.h"
 #include "log.h"
+#include "memfile.h"
 
 bool fail_nth_allowed;
 
@@ -58,8 +60,12 @@ int iommufd_test_fail_nth(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd)
 		return -EOPNOTSUPP;
 	}
 	memcpy(&arg, (char *)cmd + offset, sizeof(arg));
-	if (arg.__reserved)
+	if (arg.flags & ~IOMMUFDD_FAIL_NTH_DROP_KEPT)
 		return -EOPNOTSUPP;
+	if (arg.flags & IOMMUFDD_FAIL_NTH_DROP_KEPT) {
+		memfile_drop_idle();
+		account_drop_idle();
+	}
 	arg.out_calls = f->calls;
 	arg.out_failed = f->failed;
 	*f = (struct fail_nth){ .nth = arg.nth };

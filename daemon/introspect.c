@@ -126,6 +126,7 @@ json_object *introspect_status(const char *backend)
 	json_object_object_add(st, "objects", jint(objects));
 	json_object_object_add(st, "pinned_pages", jint(pages_pinned_total()));
 	json_object_object_add(st, "windows", jint(memfile_nr_windows()));
+	json_object_object_add(st, "idle_files", jint(memfile_nr_idle()));
 	json_object_object_add(st, "workers", jint(threads));
 	json_object_object_add(st, "requests_running", jint(running));
 	json_object_object_add(st, "requests_queued", jint(queued));
@@ -420,7 +421,8 @@ static json_object *area_json(const struct iopt_area *area)
 	json_object_object_add(a, "writable",
 			       json_object_new_boolean(area->iommu_prot &
 						       IOMMU_WRITE));
-	json_object_object_add(a, "accesses", jint(area->num_accesses));
+	json_object_object_add(a, "accesses",
+			       jint(iopt_area_num_accesses(area)));
 	json_object_object_add(
 		a, "owner",
 		jint(area->mapper ? (uint64_t)mapper_tgid(area->mapper) : 0));

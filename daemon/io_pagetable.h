@@ -62,6 +62,24 @@ struct io_pagetable {
 /* IOAS_MAP_FILE: the kernel's file-backed pages, CHANGE_PROCESS can move */
 #define IOPT_AREA_FILE (1 << 2)
 
+/*
+ * What in-daemon accesses hold through an area. Most areas never have an
+ * access, so this is allocated at an area's first access pin and freed
+ * when its last goes.
+ */
+struct iopt_area_accesses {
+	/* The storage pages accesses pinned through the area, and how often. */
+	struct runmap pins;
+	unsigned int num; /* access pins held */
+	/* Of them, pins that cannot let go (HW queues): unmap is EBUSY. */
+	unsigned int num_locks;
+};
+
+/*
+ * One per live mapping: its size is most of the daemon's memory per
+ * mapping. 120 bytes, which malloc serves from a 128-byte chunk (at 128
+ * the chunk would be 144): keep it at most 120.
+ */
 struct iopt_area {
 	struct itree_node node; /* IOVA range */
 	struct iopt_pages *pages;
@@ -69,16 +87,14 @@ struct iopt_area {
 	struct mapper *mapper; /* owns the area: charged for its pins */
 	uint64_t start_byte; /* offset of node.start inside pages */
 	uint64_t uaddr; /* what the MAP named for node.start */
+	struct iopt_area_accesses *accesses; /* NULL: none */
 	uint32_t origin; /* the MAP this comes from (COPY keeps it) */
-	int iommu_prot;
-	unsigned int num_accesses;
-	/* Pins of accesses that cannot let go (HW queues): unmap is EBUSY. */
-	unsigned int num_locks;
-	/* The storage pages accesses pinned through the area, and how often. */
-	struct runmap access_pins;
+	uint8_t iommu_prot; /* IOMMU_READ, IOMMU_WRITE, IOMMU_CACHE */
 	uint8_t flags;
 	bool prevent_access;
 };
+_Static_assert(sizeof(struct iopt_area) <= 120,
+	       "struct iopt_area outgrew its 128-byte malloc chunk");
 
 /*
  * One contiguous run of page storage with what its MAP said about it: a
@@ -112,6 +128,28 @@ int iopt_area_pin_access(struct iopt_area *area, uint64_t first, uint64_t last,
 			 bool writable);
 void iopt_area_unpin_access(struct iopt_area *area, uint64_t first,
 			    uint64_t last);
+
+static inline unsigned int iopt_area_num_accesses(const struct iopt_area *area)
+{
+	return area->accesses ? area->accesses->num : 0;
+}
+
+static inline unsigned int iopt_area_num_locks(const struct iopt_area *area)
+{
+	return area->accesses ? area->accesses->num_locks : 0;
+}
+
+/*
+ * Mark one access pin of @area as one that cannot let go (@lock), after
+ * iopt_area_pin_access, or unmark it, before iopt_area_unpin_access.
+ */
+static inline void iopt_area_lock_access(struct iopt_area *area, bool lock)
+{
+	if (lock)
+		area->accesses->num_locks++;
+	else
+		area->accesses->num_locks--;
+}
 
 /*
  * Giving an area to a new owner (IOMMU_IOAS_CHANGE_PROCESS), in two phases

@@ -21,8 +21,11 @@
 static void area_free(struct iopt_area *area)
 {
 	itree_remove(&area->iopt->area_itree, &area->node);
-	/* Empty: unmap waits for accesses to let go. Its spare runs go. */
-	runmap_clear(&area->access_pins);
+	/* Unmap waits for accesses to let go: none are pinned any more. */
+	if (area->accesses) {
+		runmap_clear(&area->accesses->pins);
+		free(area->accesses);
+	}
 	iopt_pages_put(area->pages);
 	mapper_put(area->mapper);
 	iopt_budget_area_free(area->iopt);
@@ -201,11 +204,11 @@ static int iopt_unmap_range(struct io_pagetable *iopt, uint64_t start,
 			ret = -ENOENT;
 			break;
 		}
-		if (area->num_locks) {
+		if (iopt_area_num_locks(area)) {
 			ret = -EBUSY;
 			break;
 		}
-		if (area->num_accesses) {
+		if (iopt_area_num_accesses(area)) {
 			/*
 			 * In-daemon users must drop their pins first; they are
 			 * told and must comply, so a stuck user is a bug.
@@ -277,7 +280,7 @@ int iopt_cut_iova(struct io_pagetable *iopt, const uint64_t *iovas,
 					    PAGE_SIZE,
 				    iopt->iova_alignment))
 			return -EINVAL;
-		if (area->num_accesses)
+		if (iopt_area_num_accesses(area))
 			return -EINVAL;
 		if (iopt->ndomains && !iopt->disable_large_pages)
 			return -EINVAL;

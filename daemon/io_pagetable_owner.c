@@ -14,10 +14,24 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdlib.h>
 
 #include "account.h"
+#include "fail_nth.h"
 #include "io_pagetable.h"
 #include "pages.h"
+
+/* Free the area's record of access pins once it holds none. */
+static void accesses_trim(struct iopt_area *area)
+{
+	struct iopt_area_accesses *acc = area->accesses;
+
+	if (!acc || acc->num || !runmap_empty(&acc->pins))
+		return;
+	runmap_clear(&acc->pins);
+	free(acc);
+	area->accesses = NULL;
+}
 
 int iopt_area_pin_access(struct iopt_area *area, uint64_t first, uint64_t last,
 			 bool writable)
@@ -34,13 +48,19 @@ int iopt_area_pin_access(struct iopt_area *area, uint64_t first, uint64_t last,
 	ret = iopt_pages_pin(area->pages, first, last, &u);
 	if (ret)
 		goto err_budget;
-	ret = runmap_add(&area->access_pins, first, last, NULL, NULL, NULL);
+	if (!area->accesses)
+		area->accesses = fail_nth_calloc(1, sizeof(*area->accesses),
+						 "area accesses");
+	ret = area->accesses ? runmap_add(&area->accesses->pins, first, last,
+					  NULL, NULL, NULL) :
+			       -ENOMEM;
 	if (ret)
 		goto err_unpin;
-	area->num_accesses++;
+	area->accesses->num++;
 	return 0;
 
 err_unpin:
+	accesses_trim(area);
 	iopt_pages_unpin(area->pages, first, last, &u);
 err_budget:
 	iopt_budget_pin(area->iopt, -n);
@@ -52,11 +72,12 @@ void iopt_area_unpin_access(struct iopt_area *area, uint64_t first,
 {
 	struct pin_user u;
 
-	runmap_remove(&area->access_pins, first, last, NULL, NULL);
+	runmap_remove(&area->accesses->pins, first, last, NULL, NULL);
+	area->accesses->num--;
+	accesses_trim(area);
 	iopt_area_pin_user(area, &u);
 	iopt_pages_unpin(area->pages, first, last, &u);
 	iopt_budget_pin(area->iopt, -(int64_t)(last - first + 1));
-	area->num_accesses--;
 }
 
 /* ---- walking an area's pins ---------------------------------------- */
@@ -86,8 +107,8 @@ static int area_walk_pins(struct iopt_area *area, uint64_t limit,
 		(*done)++;
 	}
 	/* Runs of equal counts: c pins of [index, last] hold what they did. */
-	while (index <= iopt_area_last_index(area)) {
-		count = runmap_lookup(&area->access_pins, index, &last);
+	while (area->accesses && index <= iopt_area_last_index(area)) {
+		count = runmap_lookup(&area->accesses->pins, index, &last);
 		if (last > iopt_area_last_index(area))
 			last = iopt_area_last_index(area);
 		for (; count; count--) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Shared memory files as page storage (memfile.h).
+ * Shared memory files as page storage (memfile.h): windows, pins, charges
+ * and DMA. Finding and keeping a file's storage is memfile_cache.c's.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,8 +23,8 @@
 #include "interval_tree.h"
 #include "log.h"
 #include "memfile.h"
+#include "memfile_priv.h"
 #include "memfs.h"
-#include "mmap_region.h"
 #include "pages.h"
 #include "runmap.h"
 #include "util.h"
@@ -55,22 +56,6 @@ struct window {
 	bool writable;
 };
 
-struct memfile {
-	struct iopt_pages pages;
-	struct list_head cache_item;
-	dev_t dev;
-	ino_t ino;
-	int fd_ro, fd_rw; /* -1 when not held */
-	uint64_t huge_size; /* hugetlbfs page size, or 0 */
-
-	pthread_mutex_t lock; /* everything below */
-	struct runmap pinned; /* users of each page: areas, accesses */
-	struct list_head buckets; /* struct bucket_pins */
-	struct itree windows_ro, windows_rw;
-};
-
-static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct list_head cache = { &cache, &cache };
 static atomic_uint_fast64_t nr_windows;
 
 /* Pages populated per step (IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT). */
@@ -174,9 +159,7 @@ static struct window *window_map(struct memfile *mf, uint64_t chunk,
 
 	if (atomic_fetch_add(&nr_windows, 1) >= MAX_WINDOWS) {
 		atomic_fetch_sub(&nr_windows, 1);
-		log_warnx("memory windows: all %d in use; refusing more",
-			  MAX_WINDOWS);
-		*err = -ENOMEM;
+		*err = -ENOSPC; /* windows_ensure_or_trim decides */
 		return NULL;
 	}
 	w = fail_nth_calloc(1, sizeof(*w), "memory window");
@@ -209,7 +192,8 @@ static struct window *window_map(struct memfile *mf, uint64_t chunk,
 	w->range.node.start = start;
 	w->range.node.last = start + MEMFILE_WINDOW - 1;
 	itree_insert(writable ? &mf->windows_rw : &mf->windows_ro, &w->chunk);
-	addrmap_insert(&w->range);
+	if (mf->published)
+		addrmap_insert(&w->range);
 	return w;
 
 err_nomem:
@@ -260,7 +244,33 @@ static int windows_ensure(struct memfile *mf, uint64_t first, uint64_t last,
 	return 0;
 }
 
-static void windows_unmap(struct itree *tree)
+/*
+ * windows_ensure, with @mf->lock held on entry and on return (dropped in
+ * between): when every window is in use, idle files give theirs back and
+ * it tries once more.
+ */
+static int windows_ensure_or_trim(struct memfile *mf, uint64_t first,
+				  uint64_t last, bool writable)
+{
+	int ret = windows_ensure(mf, first, last, writable);
+	bool trimmed;
+
+	if (ret != -ENOSPC)
+		return ret;
+	pthread_mutex_unlock(&mf->lock);
+	trimmed = memfile_cache_trim();
+	pthread_mutex_lock(&mf->lock);
+	if (trimmed)
+		ret = windows_ensure(mf, first, last, writable);
+	if (ret == -ENOSPC) {
+		log_warnx("memory windows: all %d in use; refusing more",
+			  MAX_WINDOWS);
+		ret = -ENOMEM;
+	}
+	return ret;
+}
+
+static void windows_unmap(struct memfile *mf, struct itree *tree)
 {
 	struct itree_node *n;
 
@@ -268,7 +278,8 @@ static void windows_unmap(struct itree *tree)
 		struct window *w = container_of(n, struct window, chunk);
 
 		itree_remove(tree, n);
-		addrmap_remove(&w->range);
+		if (mf->published)
+			addrmap_remove(&w->range);
 		munmap(w->addr, MEMFILE_WINDOW);
 		free(w);
 		atomic_fetch_sub(&nr_windows, 1);
@@ -432,7 +443,7 @@ static int mf_pin(struct iopt_pages *p, uint64_t first, uint64_t last,
 		if (ret)
 			goto out;
 	}
-	ret = windows_ensure(mf, first, last, u->writable);
+	ret = windows_ensure_or_trim(mf, first, last, u->writable);
 	if (ret)
 		goto out;
 	ret = mf_hold(mf, first, last, u);
@@ -509,7 +520,8 @@ static int mf_rw(struct iopt_pages *p, uint64_t offset, void *buf, uint64_t len,
 	if (write && mf->fd_rw < 0)
 		return -EPERM;
 	pthread_mutex_lock(&mf->lock);
-	ret = windows_ensure(mf, offset / PAGE_SIZE, last / PAGE_SIZE, write);
+	ret = windows_ensure_or_trim(mf, offset / PAGE_SIZE, last / PAGE_SIZE,
+				     write);
 	pthread_mutex_unlock(&mf->lock);
 	while (!ret && len) {
 		uint64_t index = offset / PAGE_SIZE;
@@ -552,20 +564,16 @@ static bool mf_holds(struct iopt_pages *p, uint64_t first, uint64_t last,
 	       key->index >= first && key->index <= last;
 }
 
-static void mf_release(struct iopt_pages *p)
+void memfile_destroy(struct memfile *mf)
 {
-	struct memfile *mf = mf_of(p);
 	struct bucket_pins *bp, *next;
 
-	pthread_mutex_lock(&cache_lock);
-	list_del(&mf->cache_item);
-	pthread_mutex_unlock(&cache_lock);
 	if (!runmap_empty(&mf->pinned))
 		log_err("file %u:%lu freed with %" PRIu64 " pages pinned",
 			(unsigned int)mf->dev, (unsigned long)mf->ino,
 			mf->pinned.held);
-	windows_unmap(&mf->windows_ro);
-	windows_unmap(&mf->windows_rw);
+	windows_unmap(mf, &mf->windows_ro);
+	windows_unmap(mf, &mf->windows_rw);
 	runmap_clear(&mf->pinned);
 	list_for_each_entry_safe(bp, next, &mf->buckets, item) {
 		runmap_clear(&bp->map);
@@ -580,6 +588,11 @@ static void mf_release(struct iopt_pages *p)
 	free(mf);
 }
 
+static void mf_release(struct iopt_pages *p)
+{
+	memfile_cache_release(mf_of(p));
+}
+
 static const struct iopt_pages_ops memfile_ops = {
 	.kind = "file",
 	.pin = mf_pin,
@@ -592,34 +605,34 @@ static const struct iopt_pages_ops memfile_ops = {
 	.release = mf_release,
 };
 
-/* ---- the cache ------------------------------------------------------ */
-
-/* A live file from the cache, referenced; NULL if not there. */
-static struct memfile *cache_find(dev_t dev, ino_t ino)
+struct memfile *memfile_alloc(int fd, bool writable, const struct stat *st)
 {
-	struct memfile *mf;
+	struct memfile *mf = fail_nth_calloc(1, sizeof(*mf), "memory file");
 
-	pthread_mutex_lock(&cache_lock);
-	list_for_each_entry(mf, &cache, cache_item) {
-		unsigned int refs = atomic_load(&mf->pages.refs);
-
-		if (mf->dev != dev || mf->ino != ino)
-			continue;
-		/* One whose last reference is gone is on its way out. */
-		while (refs && !atomic_compare_exchange_weak(&mf->pages.refs,
-							     &refs, refs + 1))
-			;
-		if (refs) {
-			pthread_mutex_unlock(&cache_lock);
-			return mf;
-		}
-	}
-	pthread_mutex_unlock(&cache_lock);
-	return NULL;
+	if (!mf)
+		return NULL;
+	mf->pages.ops = &memfile_ops;
+	atomic_init(&mf->pages.refs, 1);
+	mf->pages.npages = UINT64_MAX / PAGE_SIZE;
+	list_init(&mf->hash_item);
+	list_init(&mf->num_item);
+	list_init(&mf->idle_item);
+	mf->wd = -1;
+	mf->dev = st->st_dev;
+	mf->ino = st->st_ino;
+	mf->fd_ro = writable ? -1 : fd;
+	mf->fd_rw = writable ? fd : -1;
+	mf->huge_size = st->st_blksize > (blksize_t)PAGE_SIZE ?
+				(uint64_t)st->st_blksize :
+				0;
+	pthread_mutex_init(&mf->lock, NULL);
+	list_init(&mf->buckets);
+	mf->published = true;
+	memfs_hold(mf->dev);
+	return mf;
 }
 
-/* Give @mf the descriptor @fd (taking it) if it lacks one of that mode. */
-static void memfile_adopt_fd(struct memfile *mf, int fd, bool writable)
+void memfile_adopt_fd(struct memfile *mf, int fd, bool writable)
 {
 	int *slot = writable ? &mf->fd_rw : &mf->fd_ro;
 
@@ -633,175 +646,25 @@ static void memfile_adopt_fd(struct memfile *mf, int fd, bool writable)
 		close(fd);
 }
 
-/* The cached file for @fd's inode, or a new one holding @fd. */
-static int memfile_get(int fd, bool writable, struct memfile **out)
+static void windows_publish(struct itree *tree, bool on)
 {
-	struct memfile *mf, *raced;
-	struct stat st;
+	for (struct itree_node *n = itree_first(tree); n; n = itree_next(n)) {
+		struct window *w = container_of(n, struct window, chunk);
 
-	if (fstat(fd, &st)) {
-		close(fd);
-		return -EFAULT;
+		if (on)
+			addrmap_insert(&w->range);
+		else
+			addrmap_remove(&w->range);
 	}
-	/* An iommufd's mmap region is no memory to pin (mmap_region.h). */
-	if (mmap_region_file_is_region(st.st_dev, st.st_ino)) {
-		close(fd);
-		return -EOPNOTSUPP;
-	}
-	mf = cache_find(st.st_dev, st.st_ino);
-	if (mf) {
-		memfile_adopt_fd(mf, fd, writable);
-		*out = mf;
-		return 0;
-	}
-	mf = fail_nth_calloc(1, sizeof(*mf), "memory file");
-	if (!mf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	mf->pages.ops = &memfile_ops;
-	atomic_init(&mf->pages.refs, 1);
-	mf->pages.npages = UINT64_MAX / PAGE_SIZE;
-	mf->dev = st.st_dev;
-	mf->ino = st.st_ino;
-	mf->fd_ro = writable ? -1 : fd;
-	mf->fd_rw = writable ? fd : -1;
-	mf->huge_size = st.st_blksize > (blksize_t)PAGE_SIZE ?
-				(uint64_t)st.st_blksize :
-				0;
-	pthread_mutex_init(&mf->lock, NULL);
-	list_init(&mf->buckets);
-	memfs_hold(mf->dev);
-
-	/* Another request may have added the same file meanwhile. */
-	raced = cache_find(st.st_dev, st.st_ino);
-	if (raced) {
-		mf->fd_ro = mf->fd_rw = -1;
-		memfile_adopt_fd(raced, fd, writable);
-		memfs_release(mf->dev);
-		pthread_mutex_destroy(&mf->lock);
-		free(mf);
-		*out = raced;
-		return 0;
-	}
-	pthread_mutex_lock(&cache_lock);
-	list_add_tail(&mf->cache_item, &cache);
-	pthread_mutex_unlock(&cache_lock);
-	*out = mf;
-	return 0;
 }
 
-static bool vma_same(const struct vma_info *a, const struct vma_info *b)
+void memfile_publish(struct memfile *mf, bool on)
 {
-	return a->start == b->start && a->end == b->end &&
-	       a->offset == b->offset && a->dev == b->dev &&
-	       a->inode == b->inode && a->shared == b->shared &&
-	       a->read == b->read && a->write == b->write;
-}
-
-/*
- * Open the file of @vma through /proc/TID/map_files, as the daemon (root).
- * That open proves nothing by itself: the caller may have swapped the
- * mapping since @vma was read. So the path is first opened O_PATH (which
- * calls into no file system) and checked to be @vma's inode, then reopened
- * for I/O, and the caller's mapping must still be @vma afterwards. Then
- * the caller held a mapping of this very inode, writable if we open it
- * writable, after the file we hold was opened: it had that access.
- */
-static int open_vma_file(const struct ucaller *caller, int maps_fd,
-			 const struct vma_info *vma, bool writable)
-{
-	char name[64], self[64];
-	struct vma_info now;
-	struct statx stx;
-	int path_fd, fd;
-
-	snprintf(name, sizeof(name), "map_files/%" PRIx64 "-%" PRIx64,
-		 vma->start, vma->end);
-	path_fd = caller_proc_open(caller, name, O_PATH);
-	if (path_fd < 0)
-		return path_fd == -ESRCH ? -EAGAIN : path_fd;
-	if (statx(path_fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO,
-		  &stx) ||
-	    makedev(stx.stx_dev_major, stx.stx_dev_minor) != vma->dev ||
-	    stx.stx_ino != vma->inode) {
-		close(path_fd);
-		return -EAGAIN;
+	pthread_mutex_lock(&mf->lock);
+	if (mf->published != on) {
+		windows_publish(&mf->windows_ro, on);
+		windows_publish(&mf->windows_rw, on);
+		mf->published = on;
 	}
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", path_fd);
-	fd = open(self, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-	close(path_fd);
-	if (fd < 0) {
-		log_warn("cannot open the file of pid %d's mapping %s",
-			 (int)caller->pid, name);
-		return -EFAULT;
-	}
-	if (vma_query(maps_fd, vma->start, &now) || !vma_same(vma, &now)) {
-		close(fd);
-		return -EAGAIN;
-	}
-	return fd;
-}
-
-int memfile_from_vma(const struct ucaller *caller, int maps_fd,
-		     const struct vma_info *vma, struct memfile **out)
-{
-	struct memfile *mf;
-	int fd;
-
-	if (!vma->shared || !vma->file ||
-	    !memfs_is_memory_dev(caller, vma->dev))
-		return -EOPNOTSUPP;
-	/*
-	 * The caller maps this inode shared (and writable, if so) right now:
-	 * a file we already hold for it serves, no open needed.
-	 */
-	mf = cache_find(vma->dev, vma->inode);
-	if (mf && (!vma->write || mf->fd_rw >= 0)) {
-		*out = mf;
-		return 0;
-	}
-	fd = open_vma_file(caller, maps_fd, vma, vma->write);
-	if (fd < 0) {
-		iopt_pages_put(mf ? &mf->pages : NULL);
-		return fd;
-	}
-	if (mf) {
-		memfile_adopt_fd(mf, fd, vma->write);
-		*out = mf;
-		return 0;
-	}
-	return memfile_get(fd, vma->write, out);
-}
-
-int memfile_from_caller_fd(const struct ucaller *caller, int fd,
-			   struct memfile **out, bool *writable)
-{
-	struct statx stx;
-	int ret, dup, fl;
-
-	ret = memfs_caller_fd_is_memory(caller, fd);
-	if (ret < 0)
-		return ret;
-	if (!ret)
-		return -EOPNOTSUPP;
-	dup = caller_getfd(caller, fd);
-	if (dup < 0)
-		return dup;
-	/* It may have been replaced since; check without waiting on it. */
-	if (statx(dup, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO,
-		  &stx) ||
-	    !memfs_is_memory_dev(caller, makedev(stx.stx_dev_major,
-						 stx.stx_dev_minor))) {
-		close(dup);
-		return -EOPNOTSUPP;
-	}
-	fl = fcntl(dup, F_GETFL);
-	*writable = fl >= 0 && (fl & O_ACCMODE) == O_RDWR;
-	if (fl >= 0 && (fl & O_ACCMODE) == O_WRONLY) {
-		/* Write-only: the daemon could not read it either. */
-		close(dup);
-		return -EOPNOTSUPP;
-	}
-	return memfile_get(dup, *writable, out);
+	pthread_mutex_unlock(&mf->lock);
 }

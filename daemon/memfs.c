@@ -35,6 +35,9 @@ struct memfs_dev {
 
 static pthread_mutex_t memfs_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct list_head known = { &known, &known };
+/* The kernel's internal shmem mount (set once, at start). */
+static dev_t shmem_internal_dev;
+static bool shmem_internal_known;
 
 /* The mnt_id line of /proc/@who/fdinfo/@fd; -ENOENT when there is no @fd. */
 static int fdinfo_mnt_id(const char *who, int fd, int *mnt_id)
@@ -75,8 +78,11 @@ static struct memfs_dev *find_mnt(int mnt_id)
 	return NULL;
 }
 
-/* One internal mount, from a file the daemon made on it (and keeps). */
-static void learn_internal(unsigned int mfd_flags, const char *what)
+/*
+ * One internal mount, from a file the daemon made on it (and keeps); its
+ * device number in *dev if asked.
+ */
+static bool learn_internal(unsigned int mfd_flags, const char *what, dev_t *dev)
 {
 	struct memfs_dev *d;
 	struct stat st;
@@ -86,12 +92,12 @@ static void learn_internal(unsigned int mfd_flags, const char *what)
 
 	if (fd < 0) {
 		log_debug("memfs: no %s here: %s", what, strerror(errno));
-		return;
+		return false;
 	}
 	snprintf(self, sizeof(self), "%d", (int)getpid());
 	if (fstat(fd, &st) || fdinfo_mnt_id(self, fd, &mnt_id)) {
 		close(fd);
-		return;
+		return false;
 	}
 	pthread_mutex_lock(&memfs_lock);
 	if (!find_dev(st.st_dev)) {
@@ -107,15 +113,32 @@ static void learn_internal(unsigned int mfd_flags, const char *what)
 	/* Kept open: the superblock, and so its device number, stays ours. */
 	log_debug("memfs: %s is device %u:%u, mount %d", what, major(st.st_dev),
 		  minor(st.st_dev), mnt_id);
+	if (dev)
+		*dev = st.st_dev;
+	return true;
 }
 
 int memfs_init(void)
 {
-	learn_internal(0, "shmem (memfd, shared anonymous memory)");
-	learn_internal(MFD_HUGETLB, "hugetlbfs (default huge page size)");
-	learn_internal(MFD_HUGETLB | MFD_HUGE_2MB, "hugetlbfs (2 MiB)");
-	learn_internal(MFD_HUGETLB | MFD_HUGE_1GB, "hugetlbfs (1 GiB)");
+	shmem_internal_known =
+		learn_internal(0, "shmem (memfd, shared anonymous memory)",
+			       &shmem_internal_dev);
+	learn_internal(MFD_HUGETLB, "hugetlbfs (default huge page size)", NULL);
+	learn_internal(MFD_HUGETLB | MFD_HUGE_2MB, "hugetlbfs (2 MiB)", NULL);
+	learn_internal(MFD_HUGETLB | MFD_HUGE_1GB, "hugetlbfs (1 GiB)", NULL);
 	return list_empty(&known) ? -ENOSYS : 0;
+}
+
+bool memfs_inode_numbers_unique(dev_t dev)
+{
+	/*
+	 * mm/shmem.c numbers the inodes of its kernel-internal mount from a
+	 * 64-bit counter (ino_t, per-CPU batches) that never wraps, where
+	 * mounted tmpfs without inode64, and hugetlbfs (get_next_ino), count
+	 * in 32 bits and wrap. A 64-bit daemon means a 64-bit kernel.
+	 */
+	return sizeof(long) == 8 && shmem_internal_known &&
+	       dev == shmem_internal_dev;
 }
 
 static bool memory_fstype(const char *fstype)

@@ -41,6 +41,13 @@ bool memfs_is_memory_dev(const struct ucaller *caller, dev_t dev);
  */
 int memfs_caller_fd_is_memory(const struct ucaller *caller, int fd);
 
+/*
+ * Does @dev never give one inode number to two files while the system
+ * runs (the kernel's internal shmem mount: memfd, MAP_SHARED|MAP_ANONYMOUS,
+ * SysV shm)? Then a device and inode number name one file.
+ */
+bool memfs_inode_numbers_unique(dev_t dev);
+
 /* A file of superblock @dev is held / released: keep @dev known. */
 void memfs_hold(dev_t dev);
 void memfs_release(dev_t dev);

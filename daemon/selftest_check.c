@@ -181,7 +181,7 @@ static int caller_page_key(const struct ucaller *caller, int maps_fd,
 /* An area's pages are pinned while its IOAS has a domain or an access pin. */
 static bool area_pinned(const struct iopt_area *area)
 {
-	return area->iopt->ndomains || area->num_accesses;
+	return area->iopt->ndomains || iopt_area_num_accesses(area);
 }
 
 /* Add the origins of @ictx's pinned areas that hold @key to @seen. */

@@ -34,7 +34,10 @@ enum {
 	 * allocation, mmap or pin) that this file's requests pass from now
 	 * on fails once. Answers what the previous arming did. Payload at
 	 * offset 16: struct iommufdd_test_fail_nth. EOPNOTSUPP unless the
-	 * daemon runs with --fault-injection.
+	 * daemon runs with --fault-injection. With
+	 * IOMMUFDD_FAIL_NTH_DROP_KEPT the daemon also lets go, now, of what
+	 * it keeps for reuse (memory files and mappers no mapping uses), so
+	 * that a leak check after it counts only what is held.
 	 */
 	IOMMUFDD_TEST_OP_FAIL_NTH = 0x10001,
 };
@@ -49,11 +52,13 @@ struct iommufdd_test_dma {
 	__u32 __reserved;
 };
 
+#define IOMMUFDD_FAIL_NTH_DROP_KEPT (1 << 0)
+
 struct iommufdd_test_fail_nth {
 	__u32 nth; /* fail the nth point from now on; 0: disarm */
 	__u32 out_calls; /* points passed since the previous arming */
 	__u32 out_failed; /* whether the previous arming failed one */
-	__u32 __reserved;
+	__u32 flags; /* IOMMUFDD_FAIL_NTH_DROP_KEPT */
 };
 
 /*

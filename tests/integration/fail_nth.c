@@ -259,6 +259,22 @@ static long fail_nth(int fd, uint32_t nth, struct iommufdd_test_fail_nth *out)
 	return ret;
 }
 
+/* Make the daemon let go of what it keeps for reuse, from a new file. */
+static void drop_kept(void)
+{
+	struct iommu_test_cmd cmd = { .op = IOMMUFDD_TEST_OP_FAIL_NTH };
+	struct iommufdd_test_fail_nth arg = {
+		.flags = IOMMUFDD_FAIL_NTH_DROP_KEPT,
+	};
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	memcpy(&cmd.add_reserved, &arg, sizeof(arg));
+	test_cmd(fd, &cmd);
+	close(fd);
+}
+
 /* ---- the sequences: 0, or the first failing step's -errno ------------ */
 
 #define STEP(x)                          \
@@ -605,8 +621,14 @@ static bool run_failing(const struct sequence *s, uint32_t nth, bool *bad,
 		*bad = true;
 	}
 	if (fds_before >= 0 && daemon_fds() > fds_before) {
-		/* Releases run after close() returns; give them a moment. */
+		/*
+		 * Releases run after close() returns; give them a moment. The
+		 * daemon also keeps, for a while, memory files and mappers
+		 * that no mapping uses any more: a file of the sequence, a
+		 * process that has exited. Those are not leaks; drop them.
+		 */
 		usleep(100 * 1000);
+		drop_kept();
 		if (daemon_fds() > fds_before) {
 			check(0,
 			      "%s: after failing point %u the daemon holds %d fds, %d before",
