@@ -22,6 +22,7 @@
 #include "launcher.h"
 #include "objfile.h"
 #include "log.h"
+#include "memfile.h"
 #include "pages.h"
 #include "uaccess.h"
 #include "user_budget.h"
@@ -429,6 +430,8 @@ void iommufd_ctx_put(struct iommufd_ctx *ictx)
 	iommufd_fd_abort_pending(ictx);
 	iommufd_device_detach_owned(ictx);
 	iommufd_object_destroy_all(ictx);
+	/* Nothing this client freed may outlive its close (memfile_cache.c). */
+	memfile_drop_idle();
 	iommufd_event(IOMMUFD_EVENT_CLIENT_CLOSE, ictx, NULL);
 	pthread_mutex_lock(&iommufd_contexts_lock);
 	list_del(&ictx->item);

@@ -61,7 +61,7 @@ bool memfile_writable(const struct memfile *mf);
 uint64_t memfile_nr_windows(void);
 /* How many files are kept idle for reuse, for inspection. */
 uint64_t memfile_nr_idle(void);
-/* Let go of every file kept idle, now. */
+/* Let go of every file kept idle, now (a client closed, or a test). */
 void memfile_drop_idle(void);
 
 #endif

@@ -31,8 +31,14 @@
  * window set-up. An idle storage holds nothing a domain can reach (its
  * windows leave the physical address map) and no pins or charges. It is
  * destroyed after IDLE_NS without use, when more than IDLE_MAX are idle,
- * or when windows run out; a file the owner dropped therefore outlives it
- * by at most IDLE_NS in the daemon. A truncated file is never reused
+ * when windows run out, or when any client closes /dev/iommu; a file the
+ * owner dropped therefore outlives it by at most IDLE_NS in the daemon,
+ * and not at all past the owner's close (the kernel frees the pages when
+ * the last area goes: a program that closes and at once allocates that
+ * memory again must get it). A hugetlbfs file is never kept idle: its
+ * pages come from a fixed system-wide pool, where memory held for two
+ * seconds is an allocation that fails, not one that waits. A truncated
+ * file is never reused
  * stale: the daemon reaches the file's pages only through its own
  * mappings of the file, which the truncation empties as it does the
  * caller's, so what a DMA reaches after a truncation is what the file
@@ -257,8 +263,11 @@ void memfile_cache_release(struct memfile *mf)
 		pthread_mutex_unlock(&cache_lock);
 		return;
 	}
-	if (mf->wd < 0 || !runmap_empty(&mf->pinned)) {
-		/* Not cached (or a pin leaked, which memfile_destroy logs). */
+	if (mf->wd < 0 || mf->huge_size || !runmap_empty(&mf->pinned)) {
+		/*
+		 * Not cached, hugetlbfs (see the top of the file), or a pin
+		 * leaked, which memfile_destroy logs.
+		 */
 		if (mf->wd >= 0) {
 			list_del(&mf->hash_item);
 			list_del(&mf->num_item);

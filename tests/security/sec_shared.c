@@ -21,7 +21,7 @@
  *     read-only mapping is EFAULT, and its device cannot write through a
  *     read-only MAP;
  *  6. what is kept is bounded: at most 64 idle files, each let go of
- *     within seconds.
+ *     within seconds, and all of them when a client closes.
  *
  * Every client is a process of its own (two opens of /dev/iommu), driven
  * by one-byte commands over a pipe; storages and charges are read with
@@ -532,55 +532,97 @@ static void test_read_only(void)
 
 #define CHURN_FILES 100
 
-/* MAP and UNMAP one page of each of CHURN_FILES memfds, one after another. */
+struct churn {
+	int err;
+	double last_unmap; /* sec_now() after the last UNMAP */
+	int cmd[2], ack[2];
+};
+
+/*
+ * MAP and UNMAP one page of each of CHURN_FILES memfds, one after another;
+ * say 'D' and keep /dev/iommu open until told 'c' (churn again) or 'q'.
+ */
 static int churn(void *arg)
 {
+	struct churn *c = arg;
 	uint32_t ioas;
-	int fd = open(sec_dev, O_RDWR | O_CLOEXEC), *err = arg;
+	int fd = open(sec_dev, O_RDWR | O_CLOEXEC), cmd = 'c';
 
-	if (fd < 0 || (*err = (int)-sec_ioas_alloc(fd, &ioas)))
-		return 1;
-	for (int i = 0; i < CHURN_FILES; i++) {
-		int memfd = memfd_create("churn", MFD_CLOEXEC);
-		uint64_t iova = 0;
-		void *mem;
+	if (fd < 0 || (c->err = (int)-sec_ioas_alloc(fd, &ioas)))
+		return c->err = c->err ? c->err : errno, 1;
+	for (; cmd == 'c'; cmd = sec_hear(c->cmd[0], 60)) {
+		for (int i = 0; i < CHURN_FILES; i++) {
+			int memfd = memfd_create("churn", MFD_CLOEXEC);
+			uint64_t iova = 0;
+			void *mem;
 
-		if (memfd < 0 || ftruncate(memfd, SEC_PAGE))
-			return *err = errno, 1;
-		mem = mmap(NULL, SEC_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
-			   memfd, 0);
-		close(memfd);
-		if (mem == MAP_FAILED)
-			return *err = errno, 1;
-		if ((*err = (int)-sec_map(fd, ioas, mem, SEC_PAGE, &iova, 0)) ||
-		    (*err = (int)-sec_unmap(fd, ioas, iova, SEC_PAGE)))
-			return 1;
-		munmap(mem, SEC_PAGE);
+			if (memfd < 0 || ftruncate(memfd, SEC_PAGE))
+				return c->err = errno, 1;
+			mem = mmap(NULL, SEC_PAGE, PROT_READ | PROT_WRITE,
+				   MAP_SHARED, memfd, 0);
+			close(memfd);
+			if (mem == MAP_FAILED)
+				return c->err = errno, 1;
+			if ((c->err = (int)-sec_map(fd, ioas, mem, SEC_PAGE,
+						    &iova, 0)) ||
+			    (c->err =
+				     (int)-sec_unmap(fd, ioas, iova, SEC_PAGE)))
+				return 1;
+			munmap(mem, SEC_PAGE);
+		}
+		c->last_unmap = sec_now();
+		sec_tell(c->ack[1], 'D');
 	}
 	return 0;
 }
 
-/* What is kept is bounded in number and in time. */
-static void test_kept_bounds(void)
+/* Until the daemon keeps no idle file, or @timeout_s: how many it keeps. */
+static long idle_within(double timeout_s)
 {
-	int *err = sec_shared(sizeof(*err));
-	int st = sec_run_as(&sec_attacker, churn, err, 60);
-	double t0;
+	double t0 = sec_now();
 	long idle;
 
-	check(st == 0, "a user maps and unmaps %d memfds in turn (%s)",
-	      CHURN_FILES, strerror(*err));
+	while ((idle = idle_files()) > 0 && sec_now() - t0 < timeout_s)
+		sec_sleep(0.05);
+	return idle;
+}
+
+/*
+ * What is kept is bounded in number and in time, and nothing a client
+ * freed outlives its close: the kernel frees the pages with the last area.
+ */
+static void test_kept_bounds(void)
+{
+	struct churn *c = sec_shared(sizeof(*c));
+	pid_t pid;
+	long idle;
+
+	if (pipe(c->cmd) || pipe(c->ack))
+		sec_bail("pipe: %s", strerror(errno));
+	pid = sec_spawn(&sec_attacker, churn, c);
+	check(sec_hear(c->ack[0], 60) == 'D',
+	      "a user maps and unmaps %d memfds in turn (%s)", CHURN_FILES,
+	      strerror(c->err));
 	idle = idle_files();
 	check(idle >= 1 && idle <= 64,
 	      "the daemon keeps at most 64 of them idle (%ld)", idle);
-	t0 = sec_now();
-	while ((idle = idle_files()) > 0 && sec_now() - t0 < 10)
-		sec_sleep(0.1);
+	idle = idle_within(10);
 	check(idle == 0,
-	      "and lets go of every kept file within seconds (%ld left after "
-	      "%.1f s)",
-	      idle, sec_now() - t0);
-	munmap(err, sizeof(*err));
+	      "and lets go of every kept file within seconds while the client "
+	      "lives (%ld left after %.1f s)",
+	      idle, sec_now() - c->last_unmap);
+	sec_tell(c->cmd[1], 'c');
+	check(sec_hear(c->ack[0], 60) == 'D' && idle_files() >= 1,
+	      "it churns again and files are kept idle (%s)", strerror(c->err));
+	sec_tell(c->cmd[1], 'q');
+	check(sec_wait(pid, 30) == 0, "the client closes /dev/iommu and exits");
+	/* The idle timeout is 2 s after the last UNMAP; the close is sooner. */
+	idle = idle_within(10);
+	check(idle == 0 && sec_now() - c->last_unmap < 2.0,
+	      "its close lets go of every kept file at once (%ld left after "
+	      "%.2f s)",
+	      idle, sec_now() - c->last_unmap);
+	munmap(c, sizeof(*c));
 }
 
 int main(int argc, char **argv)
