@@ -186,6 +186,9 @@ setup_pub() {
 	for f in "$IOMMUFD_RUN" "${helpers[@]}"; do
 		install -m 0755 "$f" "$pub/bin/"
 	done
+	# iommufd-run preloads the mmap shim found next to itself.
+	f="$(dirname "$IOMMUFD_RUN")/libiommufd-run-mmap.so"
+	[ ! -f "$f" ] || install -m 0755 "$f" "$pub/bin/"
 	for r in "${runs[@]}"; do
 		install -m 0755 "${r#* }" "$pub/bin/"
 	done
