@@ -27,8 +27,8 @@ uint64_t user_budget_max[USER_BUDGET_KINDS] = {
 	[USER_BUDGET_MMAP_REGIONS] = 256,
 	/*
 	 * A VMM maps a few memory files (guest RAM regions), many times each.
-	 * Each costs the daemon one or two descriptors and at least one of
-	 * its 16384 windows (memfile.c), which all users share.
+	 * Each costs the daemon one or two descriptors and, once pinned,
+	 * windows from a pool of 16384 that all users share (memfile.c).
 	 */
 	[USER_BUDGET_FILES] = 1024,
 };
