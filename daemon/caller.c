@@ -66,6 +66,11 @@ int caller_proc_open(const struct ucaller *caller, const char *name, int flags)
 		return -EPERM;
 	snprintf(path, sizeof(path), "/proc/%d/%s", (int)caller->pid, name);
 	fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+		/* The daemon's shortage, not the caller's error. */
+		log_warn("cannot open %s", path);
+		return -ENOMEM;
+	}
 	if (fd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
 	return fd;

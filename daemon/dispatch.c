@@ -16,6 +16,7 @@
 #include <iommufd/iommufd_test.h>
 
 #include "abi.h"
+#include "account.h"
 #include "backend.h"
 #include "ioctl_table.h"
 #include "iommufd_private.h"
@@ -430,8 +431,13 @@ void iommufd_ctx_put(struct iommufd_ctx *ictx)
 	iommufd_fd_abort_pending(ictx);
 	iommufd_device_detach_owned(ictx);
 	iommufd_object_destroy_all(ictx);
-	/* Nothing this client freed may outlive its close (memfile_cache.c). */
+	/*
+	 * Nothing this client freed may outlive its close: memory files kept
+	 * for reuse (memfile_cache.c) and the accounting of processes that
+	 * mapped (account.c), with their pidfds.
+	 */
 	memfile_drop_idle();
+	account_drop_idle();
 	iommufd_event(IOMMUFD_EVENT_CLIENT_CLOSE, ictx, NULL);
 	pthread_mutex_lock(&iommufd_contexts_lock);
 	list_del(&ictx->item);

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -119,6 +120,8 @@ static void usage(FILE *out)
 		"                          of one user (default 1048576 each)\n"
 		"      --max-user-mmap-regions N\n"
 		"                          vIOMMU mmap regions of one user (default 256)\n"
+		"      --max-user-files N  memory files the daemon holds for one user\n"
+		"                          (default 1024)\n"
 		"      --fault-injection   let clients of the mock fail the daemon's own\n"
 		"                          allocations on purpose (for tests)\n"
 		"      --kernel-abi LEVEL  answer as kernel 6.12 or 7.2 (= newest, the\n"
@@ -152,6 +155,7 @@ enum {
 	OPT_MAX_USER_OBJECTS,
 	OPT_MAX_USER_AREAS,
 	OPT_MAX_USER_MMAP_REGIONS,
+	OPT_MAX_USER_FILES,
 	OPT_FAULT_INJECTION,
 	OPT_KERNEL_ABI,
 };
@@ -217,6 +221,8 @@ static void parse_options(int argc, char **argv, struct daemon_options *opts)
 		  OPT_MAX_USER_AREAS },
 		{ "max-user-mmap-regions", required_argument, NULL,
 		  OPT_MAX_USER_MMAP_REGIONS },
+		{ "max-user-files", required_argument, NULL,
+		  OPT_MAX_USER_FILES },
 		{ "fault-injection", no_argument, NULL, OPT_FAULT_INJECTION },
 		{ "kernel-abi", required_argument, NULL, OPT_KERNEL_ABI },
 		{ "log-level", required_argument, NULL, 'l' },
@@ -280,6 +286,10 @@ static void parse_options(int argc, char **argv, struct daemon_options *opts)
 		case OPT_MAX_USER_MMAP_REGIONS:
 			user_budget_max[USER_BUDGET_MMAP_REGIONS] = parse_count(
 				optarg, "--max-user-mmap-regions", UINT64_MAX);
+			break;
+		case OPT_MAX_USER_FILES:
+			user_budget_max[USER_BUDGET_FILES] = parse_count(
+				optarg, "--max-user-files", UINT64_MAX);
 			break;
 		case OPT_FAULT_INJECTION:
 			fail_nth_allowed = true;
@@ -537,6 +547,34 @@ static void on_stop_signal(evutil_socket_t signo, short what, void *arg)
 	event_base_loopbreak(base);
 }
 
+/*
+ * Every memory file a client maps costs the daemon a descriptor, so the
+ * soft limit a service starts with (1024 under systemd) would let one
+ * user's thousand memfds starve every other client's MAP. Take the hard
+ * limit; what one user may hold is bounded by --max-user-files.
+ */
+static void raise_open_files_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			log_warn("setrlimit(RLIMIT_NOFILE)");
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < 65536)
+		log_info("open files: up to %llu; clients that map many memory "
+			 "files need more (LimitNOFILE=)",
+			 (unsigned long long)rl.rlim_cur);
+	else
+		log_debug("open files: up to %llu",
+			  (unsigned long long)rl.rlim_cur);
+}
+
 int main(int argc, char **argv)
 {
 	struct event *sigterm_event, *sigint_event;
@@ -556,6 +594,7 @@ int main(int argc, char **argv)
 	else
 		check_fuse_prerequisites();
 	check_ptrace_capability(kind);
+	raise_open_files_limit();
 
 	/* A client closing a socket under us must not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);

@@ -27,6 +27,7 @@
 #include "memfs.h"
 #include "pages.h"
 #include "runmap.h"
+#include "user_budget.h"
 #include "util.h"
 
 #ifndef MADV_POPULATE_READ
@@ -584,6 +585,8 @@ void memfile_destroy(struct memfile *mf)
 	if (mf->fd_rw >= 0)
 		close(mf->fd_rw);
 	memfs_release(mf->dev);
+	user_budget_uncharge(mf->budget, USER_BUDGET_FILES, 1);
+	user_budget_put(mf->budget);
 	pthread_mutex_destroy(&mf->lock);
 	free(mf);
 }
@@ -605,12 +608,23 @@ static const struct iopt_pages_ops memfile_ops = {
 	.release = mf_release,
 };
 
-struct memfile *memfile_alloc(int fd, bool writable, const struct stat *st)
+struct memfile *memfile_alloc(int fd, bool writable, const struct stat *st,
+			      uid_t uid)
 {
-	struct memfile *mf = fail_nth_calloc(1, sizeof(*mf), "memory file");
+	struct user_budget *budget = user_budget_get(uid);
+	struct memfile *mf;
 
-	if (!mf)
+	if (!budget || user_budget_charge(budget, USER_BUDGET_FILES, 1)) {
+		user_budget_put(budget);
 		return NULL;
+	}
+	mf = fail_nth_calloc(1, sizeof(*mf), "memory file");
+	if (!mf) {
+		user_budget_uncharge(budget, USER_BUDGET_FILES, 1);
+		user_budget_put(budget);
+		return NULL;
+	}
+	mf->budget = budget;
 	mf->pages.ops = &memfile_ops;
 	atomic_init(&mf->pages.refs, 1);
 	mf->pages.npages = UINT64_MAX / PAGE_SIZE;

@@ -351,7 +351,8 @@ static struct memfile *cache_lookup(int fd)
  * The storage of the inode behind @fd, which it takes: the cached one, or
  * a new one holding @fd. -EFAULT, -ENOMEM, -EOPNOTSUPP (an mmap region).
  */
-static int cache_get_or_add(int fd, bool writable, struct memfile **out)
+static int cache_get_or_add(int fd, bool writable, uid_t uid,
+			    struct memfile **out)
 {
 	struct memfile *mf;
 	struct stat st;
@@ -377,7 +378,7 @@ static int cache_get_or_add(int fd, bool writable, struct memfile **out)
 		*out = mf;
 		return 0;
 	}
-	mf = memfile_alloc(fd, writable, &st);
+	mf = memfile_alloc(fd, writable, &st, uid);
 	if (!mf) {
 		if (wd >= 0)
 			inode_unwatch(wd);
@@ -449,9 +450,12 @@ static int reopen(const struct ucaller *caller, int path_fd, bool writable)
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", path_fd);
 	fd = open(self, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (fd < 0) {
+		int err = errno;
+
 		log_warn("cannot open the file of a mapping of pid %d",
 			 (int)caller->pid);
-		return -EFAULT;
+		/* Out of descriptors is the daemon's shortage: as ENOMEM. */
+		return err == EMFILE || err == ENFILE ? -ENOMEM : -EFAULT;
 	}
 	return fd;
 }
@@ -485,7 +489,7 @@ static int storage_of_path(const struct ucaller *caller, int path_fd,
 		*out = mf;
 		return 0;
 	}
-	return cache_get_or_add(fd, vma->write, out);
+	return cache_get_or_add(fd, vma->write, caller->uid, out);
 }
 
 /*
@@ -578,5 +582,5 @@ int memfile_from_caller_fd(const struct ucaller *caller, int fd,
 		return -EOPNOTSUPP;
 	}
 	/* The caller's own open file: its inode is the storage's key. */
-	return cache_get_or_add(dup, *writable, out);
+	return cache_get_or_add(dup, *writable, caller->uid, out);
 }

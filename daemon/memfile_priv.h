@@ -22,6 +22,8 @@
 #include "runmap.h"
 #include "util.h"
 
+struct user_budget;
+
 struct memfile {
 	/* refs: areas, accesses, requests binding it; 0 while idle */
 	struct iopt_pages pages;
@@ -36,6 +38,7 @@ struct memfile {
 	bool idle; /* no references, kept for reuse */
 
 	/* Set at creation. */
+	struct user_budget *budget; /* charged one file, until destroyed */
 	dev_t dev;
 	ino_t ino;
 	uint64_t huge_size; /* hugetlbfs page size, or 0 */
@@ -50,8 +53,12 @@ struct memfile {
 
 /* ---- memfile.c ---------------------------------------------------------- */
 
-/* A storage holding @fd (the file @st describes), one reference; or NULL. */
-struct memfile *memfile_alloc(int fd, bool writable, const struct stat *st);
+/*
+ * A storage holding @fd (the file @st describes), one reference, charged
+ * to @uid's budget of files; or NULL (no memory, or over that budget).
+ */
+struct memfile *memfile_alloc(int fd, bool writable, const struct stat *st,
+			      uid_t uid);
 /* Unmap, close and free a storage nobody references or can find. */
 void memfile_destroy(struct memfile *mf);
 /* Give @mf the descriptor @fd (taking it) if it lacks one of that mode. */

@@ -25,12 +25,19 @@ uint64_t user_budget_max[USER_BUDGET_KINDS] = {
 	[USER_BUDGET_AREAS] = 1u << 20,
 	/* A VMM has one vIOMMU per physical IOMMU, each with one region. */
 	[USER_BUDGET_MMAP_REGIONS] = 256,
+	/*
+	 * A VMM maps a few memory files (guest RAM regions), many times each.
+	 * Each costs the daemon one or two descriptors and, once pinned,
+	 * windows from a pool of 16384 that all users share (memfile.c).
+	 */
+	[USER_BUDGET_FILES] = 1024,
 };
 
 static const char *const kind_option[USER_BUDGET_KINDS] = {
 	[USER_BUDGET_OBJECTS] = "--max-user-objects",
 	[USER_BUDGET_AREAS] = "--max-user-areas",
 	[USER_BUDGET_MMAP_REGIONS] = "--max-user-mmap-regions",
+	[USER_BUDGET_FILES] = "--max-user-files",
 };
 
 struct user_budget {

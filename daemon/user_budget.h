@@ -15,6 +15,11 @@ enum user_budget_kind {
 	USER_BUDGET_OBJECTS,
 	USER_BUDGET_AREAS,
 	USER_BUDGET_MMAP_REGIONS, /* each holds a descriptor in the daemon */
+	/*
+	 * Memory files the daemon holds a descriptor and windows for, charged
+	 * to the user whose request made the storage, until it goes.
+	 */
+	USER_BUDGET_FILES,
 	USER_BUDGET_KINDS,
 };
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * The daemon's own sockets against clients that misbehave: the launcher
- * socket (anybody may connect) must not keep descriptors it did not ask
- * for, and the control socket must not buffer without bound for a client
- * that never reads. Prints TAP.
+ * The daemon's own descriptors and sockets against clients that misbehave:
+ * the launcher socket (anybody may connect) must not keep descriptors it
+ * did not ask for, the control socket must not buffer without bound for a
+ * client that never reads, and clients SIGKILLed while they map memory
+ * files must leave no descriptor behind. Prints TAP.
  *
  * usage: daemon_sockets [/dev/iommu]
  * Environment: IOMMUFDD_RUN_DIR, the daemon's run directory.
@@ -13,22 +14,28 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "tap.h"
 
 #include <iommufd/iommufd.h>
+#include <iommufd/iommufd_test.h>
 
 #include "launcher.h"
+
+#define PAGE_SIZE_4K 4096UL
 
 static const char *path = "/dev/iommu";
 static const char *run_dir;
@@ -147,6 +154,113 @@ static void test_launcher_extra_fds(void)
 	      before, after);
 }
 
+/* One page of a new memfd, mapped into @ioas; 0 or -1. */
+static int map_new_memfd(int fd, uint32_t ioas)
+{
+	int memfd = memfd_create("kill-storm", MFD_CLOEXEC);
+	struct iommu_ioas_map map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ioas,
+		.length = PAGE_SIZE_4K,
+	};
+	void *mem;
+
+	if (memfd < 0 || ftruncate(memfd, PAGE_SIZE_4K))
+		return -1;
+	mem = mmap(NULL, PAGE_SIZE_4K, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   memfd, 0);
+	close(memfd);
+	if (mem == MAP_FAILED)
+		return -1;
+	map.user_va = (uintptr_t)mem;
+	return ioctl(fd, IOMMU_IOAS_MAP, &map);
+}
+
+/* A client mapping memfds into a mock domain, until it is killed. */
+static _Noreturn void storm_client(void)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct iommu_test_cmd md = {
+		.size = sizeof(md),
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
+	};
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0 || ioctl(fd, IOMMU_IOAS_ALLOC, &alloc))
+		_exit(1);
+	md.id = alloc.out_ioas_id;
+	ioctl(fd, IOMMU_TEST_CMD, &md);
+	for (int i = 0; i < 64; i++)
+		map_new_memfd(fd, alloc.out_ioas_id);
+	pause();
+	_exit(0);
+}
+
+/*
+ * Descriptors of @pid, once they are down to @limit, or what is left
+ * after 5 s (@limit 0: after 0.2 s, to let a just-closed client go).
+ */
+static unsigned int fds_settled(pid_t pid, unsigned int limit)
+{
+	unsigned int n = count_fds(pid);
+
+	for (int i = 0; i < (limit ? 500 : 20) && n > limit; i++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		n = count_fds(pid);
+	}
+	return n;
+}
+
+/*
+ * Clients killed at random points while they map memory files into a
+ * mock domain: once their files are released, the daemon holds no more
+ * descriptors than before (memory files, pidfds of the mapping processes).
+ */
+static void test_kill_storm(void)
+{
+	int sock = connect_to(IOMMUFDD_LAUNCHER_SOCKET, SOCK_SEQPACKET);
+	unsigned int before, after, killed = 0;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
+		check(0, "the launcher socket names the daemon");
+		close(sock);
+		return;
+	}
+	close(sock);
+	/* What the daemon makes once, at a first MAP (its inotify instance). */
+	{
+		int fd = open(path, O_RDWR | O_CLOEXEC);
+		struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+
+		if (fd >= 0 && !ioctl(fd, IOMMU_IOAS_ALLOC, &alloc))
+			map_new_memfd(fd, alloc.out_ioas_id);
+		if (fd >= 0)
+			close(fd);
+	}
+	before = fds_settled(cred.pid, 0);
+	srand(4242);
+	for (int i = 0; i < 40; i++) {
+		struct timespec ts = { 0, (rand() % 20) * 1000 * 1000 };
+		pid_t child = fork();
+
+		if (child == 0)
+			storm_client();
+		nanosleep(&ts, NULL);
+		killed += kill(child, SIGKILL) == 0;
+		waitpid(child, NULL, 0);
+	}
+	after = fds_settled(cred.pid, before);
+	check(before && after <= before,
+	      "after %u clients were SIGKILLed while mapping memfds, the "
+	      "daemon holds no more descriptors (%u before, %u after)",
+	      killed, before, after);
+}
+
 static const char events_request[] =
 	"{\"version\": 1, \"id\": 1, \"command\": \"events\"}\n";
 static const char status_request[] =
@@ -223,6 +337,7 @@ int main(int argc, char **argv)
 	}
 	test_launcher_extra_fds();
 	test_control_slow_follower();
+	test_kill_storm();
 	printf("1..%u\n", ntests);
 	return nfailed ? 1 : 0;
 }

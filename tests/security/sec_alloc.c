@@ -6,7 +6,9 @@
  * 1 TiB (and a 64 TiB) memfd range with a 4 KiB COPY into an IOAS with a
  * mock domain must be answered as the kernel answers it (0) and leave the
  * daemon alive; and making objects or areas without bound must end in
- * ENOMEM from a per-context limit, long before the daemon is exhausted.
+ * ENOMEM from a per-context limit, long before the daemon is exhausted;
+ * so must mapping thousands of distinct memfds, each of which holds a
+ * descriptor in the daemon, while another user's MAP still works.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -213,6 +215,125 @@ static void test_unbounded(bool areas)
 	      res->rss_growth_kb >> 10, st);
 }
 
+/* Memory files a user may make the daemon hold, tried up to this many. */
+#define FILES_MAX (1UL << 16)
+
+struct files_run {
+	unsigned long made; /* distinct memfds mapped before the refusal */
+	int ret; /* the refusal's errno, or 0 */
+	int err; /* a set-up error */
+	int cmd[2], ack[2];
+};
+
+/* MAP one page of a new memfd into @ioas; 0 or -errno. */
+static long map_memfd(int fd, uint32_t ioas)
+{
+	int memfd = memfd_create("sec-files", MFD_CLOEXEC);
+	uint64_t iova = 0;
+	void *mem;
+
+	if (memfd < 0 || ftruncate(memfd, SEC_PAGE)) {
+		if (memfd >= 0)
+			close(memfd);
+		return -errno;
+	}
+	mem = mmap(NULL, SEC_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd,
+		   0);
+	close(memfd); /* the mapping keeps the file; the daemon must too */
+	if (mem == MAP_FAILED)
+		return -errno;
+	return sec_map(fd, ioas, mem, SEC_PAGE, &iova, 0);
+}
+
+/* Map distinct memfds until refused; hold them until told 'q'. */
+static int many_files(void *arg)
+{
+	struct files_run *r = arg;
+	uint32_t ioas;
+	int fd = open(sec_dev, O_RDWR | O_CLOEXEC);
+	long ret = 0;
+
+	if (fd < 0 || (r->err = (int)-sec_ioas_alloc(fd, &ioas))) {
+		r->err = r->err ? r->err : errno;
+		sec_tell(r->ack[1], 'E');
+		return 1;
+	}
+	for (r->made = 0; r->made < FILES_MAX; r->made++)
+		if ((ret = map_memfd(fd, ioas)))
+			break;
+	r->ret = (int)-ret;
+	sec_tell(r->ack[1], 'D');
+	sec_hear(r->cmd[0], 120);
+	return 0;
+}
+
+static int one_file(void *arg)
+{
+	uint32_t ioas;
+	int fd = open(sec_dev, O_RDWR | O_CLOEXEC), *ret = arg;
+
+	if (fd < 0)
+		return *ret = errno, 1;
+	*ret = (int)-sec_ioas_alloc(fd, &ioas);
+	if (!*ret)
+		*ret = (int)-map_memfd(fd, ioas);
+	return 0;
+}
+
+/* The daemon's soft and hard limits of open files, from its limits. */
+static void daemon_nofile(long *soft, long *hard)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	*soft = *hard = -1;
+	snprintf(path, sizeof(path), "/proc/%d/limits", (int)sec_daemon_pid());
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Max open files %ld %ld", soft, hard) == 2)
+			break;
+	if (f)
+		fclose(f);
+}
+
+/*
+ * Each memory file a client maps holds a descriptor in the daemon: one
+ * user mapping thousands of memfds must be refused by its own budget
+ * (ENOMEM), not exhaust the daemon's descriptors so that another user's
+ * MAP fails.
+ */
+static void test_many_files(void)
+{
+	struct files_run *r = sec_shared(sizeof(*r));
+	int *victim = sec_shared(sizeof(*victim));
+	long soft, hard;
+	pid_t pid;
+	int st;
+
+	daemon_nofile(&soft, &hard);
+	check(soft > 0 && soft == hard,
+	      "the daemon runs with its hard limit of open files (soft %ld, "
+	      "hard %ld)",
+	      soft, hard);
+	if (pipe(r->cmd) || pipe(r->ack))
+		sec_bail("pipe: %s", strerror(errno));
+	pid = sec_spawn(&sec_attacker, many_files, r);
+	st = sec_hear(r->ack[0], 600);
+	check(st == 'D' && r->ret == ENOMEM && r->made < (unsigned long)soft,
+	      "mapping distinct memfds without bound ends in ENOMEM before the "
+	      "daemon's descriptors run out (%lu mapped, then %s; set-up: %s)",
+	      r->made, r->ret ? strerror(r->ret) : "no error",
+	      strerror(r->err));
+	st = sec_run_as(&sec_other, one_file, victim, 60);
+	check(st == 0 && *victim == 0,
+	      "meanwhile another user maps a memfd of its own (%s)",
+	      strerror(*victim));
+	sec_tell(r->cmd[1], 'q');
+	sec_wait(pid, 60);
+	munmap(victim, sizeof(*victim));
+	munmap(r, sizeof(*r));
+}
+
 int main(int argc, char **argv)
 {
 	sec_init(argc, argv);
@@ -229,5 +350,7 @@ int main(int argc, char **argv)
 	sec_check_serving("the 1 TiB COPY");
 	test_huge_copy(1ULL << 46);
 	sec_check_serving("the 64 TiB COPY");
+	test_many_files();
+	sec_check_serving("a user's thousands of memory files");
 	return sec_done();
 }

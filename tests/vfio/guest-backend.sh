@@ -61,16 +61,23 @@ export IOMMUFDD_EXTRA_ARGS="--backend vfio --transport cuse"
 
 rc=0
 bash "$repo_root/tests/integration/run.sh" "$daemon" "$test_bin" "$@" \
-	--log-dir "$log_dir" || rc=$?
+	--log-dir "$log_dir" | tee "$log_dir/run.out" || rc=$? # pipefail
+[ "$rc" -ne 77 ] || exit 77
 
+# One more case: the refusal of private memory is logged once, not per page.
+read -r passed failed skipped < <(sed -nE \
+	's/^([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/\1 \2 \3/p' \
+	"$log_dir/run.out" | tail -1) || true
+passed=${passed:-0} failed=${failed:-0} skipped=${skipped:-0}
 daemon_log=$log_dir/${test_bin##*/}.iommufdd.log
-if [ -f "$daemon_log" ]; then
-	n=$(grep -c "which a real IOMMU cannot map" "$daemon_log" || true)
-	if [ "$n" -eq 1 ]; then
-		echo "$prog: the daemon logged the private memory refusal once"
-	else
-		echo "$prog: error: the daemon logged the private memory refusal $n times, not once"
-		[ "$rc" -ne 0 ] || rc=1
-	fi
+n=$(grep -c "which a real IOMMU cannot map" "$daemon_log" 2>/dev/null || true)
+if [ "${n:-0}" -eq 1 ]; then
+	echo "$prog: the daemon logged the private memory refusal once"
+	passed=$((passed + 1))
+else
+	echo "$prog: error: the daemon logged the private memory refusal ${n:-0} times, not once"
+	failed=$((failed + 1))
+	[ "$rc" -ne 0 ] || rc=1
 fi
+echo "$passed passed, $failed failed, $skipped skipped"
 exit "$rc"
