@@ -15,7 +15,10 @@
  * Where numbers are unique after all (the kernel's internal shmem mount,
  * whose inode numbers come from a 64-bit counter: memfd, shared anonymous
  * memory), a cached storage is also found by device and inode number, so
- * that the MAP of a memfd the daemon holds costs one PROCMAP_QUERY.
+ * that the MAP of a memfd the daemon holds costs one PROCMAP_QUERY; and
+ * found only so where the watch cannot be had (a kernel without inotify,
+ * or its watch limit reached). Other files are then neither shared nor
+ * kept: each MAP has a storage of its own, charged to --max-user-files.
  *
  * Proof of access, per request. The caller must show, in the request that
  * wants the storage, that it holds the file with the access it asks for:
@@ -84,6 +87,7 @@ static unsigned int nr_idle;
 static int inotify_fd = -1;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 static atomic_bool warned_unwatched;
+static bool reaper_running; /* set once by cache_init: storages may idle */
 
 static uint64_t now_ns(void)
 {
@@ -110,19 +114,17 @@ static void cache_init(void)
 	pthread_cond_init(&reaper_kick, &attr);
 	pthread_condattr_destroy(&attr);
 	inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (inotify_fd < 0) {
-		log_warn("inotify: memory files are not shared or kept between "
-			 "mappings");
-		return;
-	}
+	if (inotify_fd < 0)
+		log_warn("inotify: memory files are shared and kept between "
+			 "mappings only where their inode numbers are unique "
+			 "(memfd, shared anonymous memory)");
 	if (pthread_create(&thread, NULL, reaper, NULL)) {
 		log_warnx("cannot start the idle memory file reaper; memory "
 			  "files are not kept between mappings");
-		close(inotify_fd);
-		inotify_fd = -1;
 		return;
 	}
 	pthread_detach(thread);
+	reaper_running = true;
 }
 
 /* Read away the IN_IGNORED events that removing watches queued. */
@@ -180,6 +182,12 @@ static struct memfile *number_find(dev_t dev, ino_t ino)
 }
 
 /* Under cache_lock: take a reference on @mf, waking it if it was idle. */
+/* Under cache_lock: can a request find @mf (by its watch or numbers)? */
+static bool findable(const struct memfile *mf)
+{
+	return mf->wd >= 0 || !list_empty(&mf->num_item);
+}
+
 static void cache_get_locked(struct memfile *mf)
 {
 	if (mf->idle) {
@@ -205,7 +213,8 @@ static void evict_locked(struct memfile *mf, struct list_head *victims)
 	list_init(&mf->hash_item);
 	list_del(&mf->num_item);
 	list_init(&mf->num_item);
-	inode_unwatch(mf->wd);
+	if (mf->wd >= 0)
+		inode_unwatch(mf->wd);
 	mf->wd = -1;
 	list_add_tail(&mf->idle_item, victims);
 }
@@ -263,16 +272,16 @@ void memfile_cache_release(struct memfile *mf)
 		pthread_mutex_unlock(&cache_lock);
 		return;
 	}
-	if (mf->wd < 0 || mf->huge_size || !runmap_empty(&mf->pinned)) {
+	if (!findable(mf) || !reaper_running || mf->huge_size ||
+	    !runmap_empty(&mf->pinned)) {
 		/*
-		 * Not cached, hugetlbfs (see the top of the file), or a pin
-		 * leaked, which memfile_destroy logs.
+		 * Not cached, nothing would time it out, hugetlbfs (see the
+		 * top of the file), or a pin leaked (memfile_destroy logs it).
 		 */
-		if (mf->wd >= 0) {
-			list_del(&mf->hash_item);
-			list_del(&mf->num_item);
+		list_del(&mf->hash_item);
+		list_del(&mf->num_item);
+		if (mf->wd >= 0)
 			inode_unwatch(mf->wd);
-		}
 		pthread_mutex_unlock(&cache_lock);
 		memfile_destroy(mf);
 		return;
@@ -354,9 +363,10 @@ static struct memfile *cache_lookup(int fd)
 static int cache_get_or_add(int fd, bool writable, uid_t uid,
 			    struct memfile **out)
 {
-	struct memfile *mf;
+	struct memfile *mf = NULL;
+	int wd = -ENOSYS;
 	struct stat st;
-	int wd;
+	bool unique;
 
 	if (fstat(fd, &st)) {
 		close(fd);
@@ -367,10 +377,16 @@ static int cache_get_or_add(int fd, bool writable, uid_t uid,
 		close(fd);
 		return -EOPNOTSUPP;
 	}
+	unique = memfs_inode_numbers_unique(st.st_dev);
 	pthread_once(&cache_once, cache_init);
 	pthread_mutex_lock(&cache_lock);
-	wd = inode_watch(fd);
-	mf = wd >= 0 ? hash_find(wd) : NULL;
+	/* Unique numbers name the file by themselves, watched or not. */
+	if (unique)
+		mf = number_find(st.st_dev, st.st_ino);
+	if (!mf) {
+		wd = inode_watch(fd);
+		mf = wd >= 0 ? hash_find(wd) : NULL;
+	}
 	if (mf) {
 		cache_get_locked(mf);
 		pthread_mutex_unlock(&cache_lock);
@@ -390,10 +406,11 @@ static int cache_get_or_add(int fd, bool writable, uid_t uid,
 		mf->wd = wd;
 		list_add_tail(&mf->hash_item,
 			      &hash[(unsigned int)wd % HASH_SIZE]);
-		if (memfs_inode_numbers_unique(mf->dev))
-			list_add_tail(&mf->num_item,
-				      &by_number[mf->ino % HASH_SIZE]);
-	} else if (wd != -ENOSYS && !atomic_exchange(&warned_unwatched, true)) {
+	}
+	if (unique)
+		list_add_tail(&mf->num_item, &by_number[mf->ino % HASH_SIZE]);
+	if (wd < 0 && wd != -ENOSYS && !unique &&
+	    !atomic_exchange(&warned_unwatched, true)) {
 		/* Still correct, only not shared (nor kept): say so once. */
 		log_warnx(
 			"inotify_add_watch: %s; memory files it fails for are "
