@@ -18,6 +18,7 @@
 
 #include "caller.h"
 #include "log.h"
+#include "util.h"
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
@@ -66,8 +67,7 @@ int caller_proc_open(const struct ucaller *caller, const char *name, int flags)
 		return -EPERM;
 	snprintf(path, sizeof(path), "/proc/%d/%s", (int)caller->pid, name);
 	fd = open(path, flags | O_CLOEXEC);
-	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
-		/* The daemon's shortage, not the caller's error. */
+	if (fd < 0 && errno_is_fd_shortage(errno)) {
 		log_warn("cannot open %s", path);
 		return -ENOMEM;
 	}

@@ -40,12 +40,12 @@
  * the last area goes: a program that closes and at once allocates that
  * memory again must get it). A hugetlbfs file is never kept idle: its
  * pages come from a fixed system-wide pool, where memory held for two
- * seconds is an allocation that fails, not one that waits. A truncated
- * file is never reused
- * stale: the daemon reaches the file's pages only through its own
- * mappings of the file, which the truncation empties as it does the
- * caller's, so what a DMA reaches after a truncation is what the file
- * holds then.
+ * seconds is an allocation that fails, not one that waits.
+ *
+ * A truncated file is never reused stale: the daemon reaches the file's
+ * pages only through its own mappings of the file, which the truncation
+ * empties as it does the caller's, so what a DMA reaches after a
+ * truncation is what the file holds then.
  *
  * Locking: cache_lock over the hash, the idle list and every storage's
  * cache fields; taken before a storage's own lock (memfile_priv.h), held
@@ -181,13 +181,13 @@ static struct memfile *number_find(dev_t dev, ino_t ino)
 	return NULL;
 }
 
-/* Under cache_lock: take a reference on @mf, waking it if it was idle. */
 /* Under cache_lock: can a request find @mf (by its watch or numbers)? */
 static bool findable(const struct memfile *mf)
 {
 	return mf->wd >= 0 || !list_empty(&mf->num_item);
 }
 
+/* Under cache_lock: take a reference on @mf, waking it if it was idle. */
 static void cache_get_locked(struct memfile *mf)
 {
 	if (mf->idle) {
@@ -471,8 +471,7 @@ static int reopen(const struct ucaller *caller, int path_fd, bool writable)
 
 		log_warn("cannot open the file of a mapping of pid %d",
 			 (int)caller->pid);
-		/* Out of descriptors is the daemon's shortage: as ENOMEM. */
-		return err == EMFILE || err == ENFILE ? -ENOMEM : -EFAULT;
+		return errno_is_fd_shortage(err) ? -ENOMEM : -EFAULT;
 	}
 	return fd;
 }

@@ -73,6 +73,16 @@ struct list_head {
 	struct list_head *next, *prev;
 };
 
+/*
+ * Did an open fail for want of descriptors (the daemon's or the system's)?
+ * That is the daemon's shortage, answered as the kernel answers one:
+ * ENOMEM, never the caller's EFAULT or the daemon's own EMFILE.
+ */
+static inline bool errno_is_fd_shortage(int err)
+{
+	return err == EMFILE || err == ENFILE;
+}
+
 static inline void list_init(struct list_head *h)
 {
 	h->next = h->prev = h;
