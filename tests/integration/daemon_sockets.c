@@ -111,21 +111,32 @@ static void launcher_send(const char *data, size_t len, int nfds, char *answer,
 	close(sock);
 }
 
-/* Registrations the launcher refuses leave nothing in the daemon. */
-static void test_launcher_extra_fds(void)
+/* The daemon's pid, as its launcher socket names it; 0 (a failed check). */
+static pid_t daemon_pid(void)
 {
 	int sock = connect_to(IOMMUFDD_LAUNCHER_SOCKET, SOCK_SEQPACKET);
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
+	int ret = getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len);
+
+	close(sock);
+	if (ret) {
+		check(0, "the launcher socket names the daemon");
+		return 0;
+	}
+	return cred.pid;
+}
+
+/* Registrations the launcher refuses leave nothing in the daemon. */
+static void test_launcher_extra_fds(void)
+{
+	pid_t pid = daemon_pid();
 	unsigned int before, after = 0, i, refused = 0;
 	char answer[64];
 
-	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
-		check(0, "the launcher socket names the daemon");
+	if (!pid)
 		return;
-	}
-	close(sock);
-	before = count_fds(cred.pid);
+	before = count_fds(pid);
 	for (i = 0; i < 32; i++) {
 		/* two descriptors where one is expected */
 		launcher_send(IOMMUFDD_LAUNCHER_HELLO,
@@ -144,7 +155,7 @@ static void test_launcher_extra_fds(void)
 	for (i = 0; i < 100; i++) {
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 
-		after = count_fds(cred.pid);
+		after = count_fds(pid);
 		if (after <= before)
 			break;
 		nanosleep(&ts, NULL);
@@ -221,17 +232,11 @@ static unsigned int fds_settled(pid_t pid, unsigned int limit)
  */
 static void test_kill_storm(void)
 {
-	int sock = connect_to(IOMMUFDD_LAUNCHER_SOCKET, SOCK_SEQPACKET);
+	pid_t pid = daemon_pid();
 	unsigned int before, after, killed = 0;
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
 
-	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
-		check(0, "the launcher socket names the daemon");
-		close(sock);
+	if (!pid)
 		return;
-	}
-	close(sock);
 	/* What the daemon makes once, at a first MAP (its inotify instance). */
 	{
 		int fd = open(path, O_RDWR | O_CLOEXEC);
@@ -242,7 +247,7 @@ static void test_kill_storm(void)
 		if (fd >= 0)
 			close(fd);
 	}
-	before = fds_settled(cred.pid, 0);
+	before = fds_settled(pid, 0);
 	srand(4242);
 	for (int i = 0; i < 40; i++) {
 		struct timespec ts = { 0, (rand() % 20) * 1000 * 1000 };
@@ -254,7 +259,7 @@ static void test_kill_storm(void)
 		killed += kill(child, SIGKILL) == 0;
 		waitpid(child, NULL, 0);
 	}
-	after = fds_settled(cred.pid, before);
+	after = fds_settled(pid, before);
 	check(before && after <= before,
 	      "after %u clients were SIGKILLed while mapping memfds, the "
 	      "daemon holds no more descriptors (%u before, %u after)",

@@ -353,6 +353,26 @@ void *sec_shared(size_t len)
 	return p;
 }
 
+void *sec_memfd_page(void)
+{
+	int memfd = memfd_create("sec-page", MFD_CLOEXEC), err;
+	void *p;
+
+	if (memfd < 0)
+		return NULL;
+	if (ftruncate(memfd, SEC_PAGE)) {
+		err = errno;
+		close(memfd);
+		errno = err;
+		return NULL;
+	}
+	p = mmap(NULL, SEC_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	err = errno;
+	close(memfd);
+	errno = err;
+	return p == MAP_FAILED ? NULL : p;
+}
+
 double sec_now(void)
 {
 	struct timespec ts;

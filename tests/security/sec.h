@@ -136,6 +136,11 @@ int sec_daemon_log_reports(int skip, char *hit, size_t len);
 
 /* Memory shared with children forked afterwards. */
 void *sec_shared(size_t len);
+/*
+ * One page of a new memfd, mapped shared and writable (its descriptor is
+ * closed: the mapping keeps the file); NULL with errno set on failure.
+ */
+void *sec_memfd_page(void);
 
 /* Monotonic time in seconds. */
 double sec_now(void);

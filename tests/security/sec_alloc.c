@@ -228,21 +228,10 @@ struct files_run {
 /* MAP one page of a new memfd into @ioas; 0 or -errno. */
 static long map_memfd(int fd, uint32_t ioas)
 {
-	int memfd = memfd_create("sec-files", MFD_CLOEXEC);
+	void *mem = sec_memfd_page();
 	uint64_t iova = 0;
-	void *mem;
 
-	if (memfd < 0 || ftruncate(memfd, SEC_PAGE)) {
-		if (memfd >= 0)
-			close(memfd);
-		return -errno;
-	}
-	mem = mmap(NULL, SEC_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd,
-		   0);
-	close(memfd); /* the mapping keeps the file; the daemon must too */
-	if (mem == MAP_FAILED)
-		return -errno;
-	return sec_map(fd, ioas, mem, SEC_PAGE, &iova, 0);
+	return mem ? sec_map(fd, ioas, mem, SEC_PAGE, &iova, 0) : -errno;
 }
 
 /* Map distinct memfds until refused; hold them until told 'q'. */

@@ -552,16 +552,10 @@ static int churn(void *arg)
 		return c->err = c->err ? c->err : errno, 1;
 	for (; cmd == 'c'; cmd = sec_hear(c->cmd[0], 60)) {
 		for (int i = 0; i < CHURN_FILES; i++) {
-			int memfd = memfd_create("churn", MFD_CLOEXEC);
+			void *mem = sec_memfd_page();
 			uint64_t iova = 0;
-			void *mem;
 
-			if (memfd < 0 || ftruncate(memfd, SEC_PAGE))
-				return c->err = errno, 1;
-			mem = mmap(NULL, SEC_PAGE, PROT_READ | PROT_WRITE,
-				   MAP_SHARED, memfd, 0);
-			close(memfd);
-			if (mem == MAP_FAILED)
+			if (!mem)
 				return c->err = errno, 1;
 			if ((c->err = (int)-sec_map(fd, ioas, mem, SEC_PAGE,
 						    &iova, 0)) ||
